@@ -1,0 +1,60 @@
+// Coded application errors. Branch on `code`, never on message text; each edge (CLI, HTTP,
+// worker, relay) maps codes to its own outcome (exit code, status, UnrecoverableError, refusal).
+
+export const ERROR_CODES = [
+  // configuration and usage
+  'config_invalid',
+  'usage',
+  // tether key
+  'key_malformed',
+  'key_bad_signature',
+  'key_unknown_signer',
+  'key_wrong_serial',
+  'key_expired',
+  'key_not_yet_valid',
+  'key_already_used',
+  'key_sealed_elsewhere',
+  'ttl_too_long',
+  // sessions and engineers
+  'session_not_found',
+  'session_closed',
+  'illegal_transition',
+  'engineer_not_found',
+  'engineer_invalid_key',
+  // relay and agent
+  'relay_unreachable',
+  'relay_host_key_mismatch',
+  'relay_refused',
+  'crypto_binding_missing',
+  'agent_not_initialised',
+  'agent_busy',
+  'agent_not_running',
+  'account_failed',
+  'doctor_failed',
+  // infrastructure
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, opts: { retryable?: boolean; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.retryable = opts.retryable ?? false;
+  }
+}
+
+export function isAppError(err: unknown, code?: ErrorCode): err is AppError {
+  return err instanceof AppError && (code === undefined || err.code === code);
+}
+
+/** A one-line, secret-free description of any thrown value, for logs and stderr. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message.split('\n')[0] ?? err.name;
+  return String(err).split('\n')[0] ?? 'unknown error';
+}

@@ -1,0 +1,119 @@
+// Mints a tether key and its ISSUED session in one step: the single path used by the operator
+// CLI, the key-issue worker and one-click. Enforces the 12-week cap and the product's ports.
+import { randomBytes } from 'node:crypto';
+import { checkTtl } from '../duration.js';
+import { AppError } from '../errors.js';
+import { encodeKey } from '../key/key-codec.js';
+import type { SigningKey } from '../key/key-files.js';
+import { DEFAULT_PORTS, serialSchema, type PasswordSpec, type Product } from '../key/tether-key.schema.js';
+import { generateSeed, rawPublicFromSeed } from '../ssh-keys.js';
+import type { SessionStore } from '../store/session.store.js';
+import type { SessionRecord, TicketRef } from './session.schema.js';
+
+export interface RelayEndpoint {
+  host: string;
+  port: number;
+  fingerprint: string;
+}
+
+export interface IssueRequest {
+  serial: string;
+  product: Product;
+  version?: string | undefined;
+  ttlMs: number;
+  ports?: readonly number[] | undefined;
+  ticket?: TicketRef | undefined;
+  email?: string | undefined;
+  /** 'customer' lets the customer choose the support password on the appliance. */
+  passwordMode?: 'generated' | 'customer';
+  actor: string;
+}
+
+export interface IssueDeps {
+  sessions: SessionStore;
+  signingKey: SigningKey;
+  relay: RelayEndpoint;
+  now: () => number;
+}
+
+export interface IssuedKey {
+  session: SessionRecord;
+  key: string;
+  /** Id of the live session this one superseded, if any (the caller closes it). */
+  superseded?: string | undefined;
+}
+
+const ID_BYTES = 12;
+
+export function newId(): string {
+  return randomBytes(ID_BYTES).toString('base64url');
+}
+
+export function generatePassword(): string {
+  // 20 characters from an unambiguous alphabet: ~115 bits.
+  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+  const bytes = randomBytes(40);
+  let out = '';
+  for (const b of bytes) {
+    if (b >= 4 * alphabet.length) continue; // rejection sampling keeps the draw uniform
+    out += alphabet[b % alphabet.length];
+    if (out.length === 20) break;
+  }
+  return out.length === 20 ? out : generatePassword();
+}
+
+export function checkPorts(product: Product, ports: readonly number[] | undefined): number[] {
+  if (!ports || ports.length === 0) return [...DEFAULT_PORTS[product]];
+  const allowed = DEFAULT_PORTS[product];
+  const bad = ports.filter((p) => !allowed.includes(p));
+  if (bad.length) throw new AppError('usage', `port ${bad.join(', ')} is not allowed for ${product.toUpperCase()} (allowed: ${allowed.join(', ')})`);
+  return [...new Set(ports)].sort((a, b) => a - b);
+}
+
+export async function issueKey(req: IssueRequest, deps: IssueDeps): Promise<IssuedKey> {
+  const serial = serialSchema.safeParse(req.serial);
+  if (!serial.success) throw new AppError('usage', `invalid serial "${req.serial}": ${serial.error.issues[0]?.message}`);
+  const ttlMs = checkTtl(req.ttlMs);
+  const ports = checkPorts(req.product, req.ports);
+  const now = deps.now();
+  const issuedAt = Math.floor(now / 1000) * 1000;
+  const expiresAt = issuedAt + ttlMs;
+  const seed = generateSeed();
+  const id = newId();
+  const jti = newId();
+  const pw: PasswordSpec = req.passwordMode === 'customer' ? { mode: 'customer' } : { mode: 'generated', value: generatePassword() };
+  const key = encodeKey(
+    {
+      v: 1,
+      kid: deps.signingKey.kid,
+      jti,
+      sid: id,
+      serial: serial.data,
+      product: req.product,
+      iat: issuedAt / 1000,
+      exp: Math.floor(expiresAt / 1000),
+      relay: { host: deps.relay.host, port: deps.relay.port, fp: deps.relay.fingerprint },
+      ports,
+      cred: seed.toString('base64url'),
+      pw,
+    },
+    deps.signingKey.privateKey,
+  );
+  const superseded = await deps.sessions.create(
+    {
+      id,
+      jti,
+      serial: serial.data,
+      product: req.product,
+      version: req.version,
+      ports,
+      tunnelPub: rawPublicFromSeed(seed),
+      issuedAt,
+      expiresAt,
+      ticket: req.ticket,
+      email: req.email,
+    },
+    req.actor,
+  );
+  return { session: await deps.sessions.require(id), key, superseded };
+}

@@ -1,0 +1,56 @@
+// Lua scripts behind the session store. They know nothing of the rules: the allowed source
+// states and outcome names come from the pure transition table in session-machine.ts.
+
+/**
+ * Compare-and-set a session's state, then append the audit entry and publish the event, all in
+ * one atomic step.
+ * KEYS: 1 session hash, 2 audit stream, 3 lastSeen zset, 4 serial index of the session's serial
+ * ARGV: 1 JSON {fromState: outcome}, 2 to-state, 3 now ms, 4 events channel, 5 actor,
+ *       6 reason ('' if none), 7 relay id ('' if none), 8 session id, 9 event name
+ * Returns {status, fromState, outcome}: status 'ok' | 'missing' | 'illegal'.
+ */
+export const TRANSITION_LUA = `
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {'missing', '', ''} end
+local outcomes = cjson.decode(ARGV[1])
+local outcome = outcomes[state]
+if not outcome then return {'illegal', state, ''} end
+local to, now, sid = ARGV[2], ARGV[3], ARGV[8]
+local serial = redis.call('HGET', KEYS[1], 'serial')
+redis.call('HSET', KEYS[1], 'state', to, 'updatedAt', now)
+if to == 'CONNECTED' then
+  redis.call('HSET', KEYS[1], 'connectedAt', now, 'relayId', ARGV[7])
+  if state == 'ISSUED' then redis.call('HSET', KEYS[1], 'activatedAt', now) end
+  redis.call('ZADD', KEYS[3], now, sid)
+elseif to == 'LOST' then
+  redis.call('ZREM', KEYS[3], sid)
+elseif to == 'CLOSED' then
+  redis.call('HSET', KEYS[1], 'reason', ARGV[6], 'closedAt', now)
+  redis.call('ZREM', KEYS[3], sid)
+  if redis.call('GET', KEYS[4]) == sid then redis.call('DEL', KEYS[4]) end
+end
+redis.call('XADD', KEYS[2], '*', 'type', 'session.' .. outcome, 'sid', sid, 'serial', serial,
+  'actor', ARGV[5], 'from', state, 'to', to, 'reason', ARGV[6], 'at', now)
+redis.call('PUBLISH', ARGV[4], cjson.encode({sid = sid, serial = serial, from = state, to = to,
+  outcome = outcome, reason = (ARGV[6] ~= '' and ARGV[6] or nil), at = tonumber(now)}))
+return {'ok', state, outcome}
+`;
+
+/**
+ * Create a session and make it the serial's current one; returns the id it displaced ('' if none).
+ * KEYS: 1 session hash, 2 serial index, 3 credential index, 4 sessions zset, 5 audit stream
+ * ARGV: 1 session id, 2 issuedAt ms, 3 actor, 4 credential index TTL seconds, then field/value pairs
+ */
+export const CREATE_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.error_reply('session exists') end
+local fields = {}
+for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
+redis.call('HSET', KEYS[1], unpack(fields))
+local previous = redis.call('GET', KEYS[2]) or ''
+redis.call('SET', KEYS[2], ARGV[1])
+redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[4])
+redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+redis.call('XADD', KEYS[5], '*', 'type', 'session.issued', 'sid', ARGV[1],
+  'serial', redis.call('HGET', KEYS[1], 'serial'), 'actor', ARGV[3], 'at', ARGV[2])
+return previous
+`;

@@ -1,0 +1,198 @@
+// Sessions in Redis: creation, look-ups, atomic transitions (Lua over the pure transition table),
+// expiry extension and batched heartbeats. Every write that changes state also appends to the
+// audit stream and publishes on the events channel, inside the same script.
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { AppError } from '../errors.js';
+import {
+  TRANSITIONS,
+  outcomeOf,
+  type CloseReason,
+  type SessionEvent,
+  type SessionState,
+  type TransitionOutcome,
+} from '../session/session-machine.js';
+import { sessionRecordSchema, type SessionRecord, type TicketRef } from '../session/session.schema.js';
+import { CREATE_LUA, TRANSITION_LUA } from './session-lua.js';
+import { redisKeys, type RedisKeys } from './redis-keys.js';
+
+export interface NewSession {
+  id: string;
+  jti: string;
+  serial: string;
+  product: 'sma' | 'sda';
+  version?: string | undefined;
+  ports: readonly number[];
+  tunnelPub: Buffer;
+  issuedAt: number;
+  expiresAt: number;
+  ticket?: TicketRef | undefined;
+  email?: string | undefined;
+}
+
+export interface TransitionResult {
+  from: SessionState;
+  to: SessionState;
+  outcome: TransitionOutcome;
+}
+
+export interface TransitionOptions {
+  actor: string;
+  reason?: CloseReason;
+  relayId?: string;
+  now: number;
+}
+
+/** Fingerprint used to index sessions by tunnel credential (hex SHA-256 of the raw key). */
+export function credentialFingerprint(rawPub: Buffer): string {
+  return createHash('sha256').update(rawPub).digest('hex');
+}
+
+type ScriptedRedis = Redis & {
+  tetherTransition(...args: (string | number)[]): Promise<[string, string, string]>;
+  tetherCreate(...args: (string | number)[]): Promise<string>;
+};
+
+export class SessionStore {
+  readonly keys: RedisKeys;
+  private readonly redis: ScriptedRedis;
+
+  constructor(redis: Redis, prefix: string) {
+    this.keys = redisKeys(prefix);
+    if (!('tetherTransition' in redis)) {
+      redis.defineCommand('tetherTransition', { numberOfKeys: 4, lua: TRANSITION_LUA });
+      redis.defineCommand('tetherCreate', { numberOfKeys: 5, lua: CREATE_LUA });
+    }
+    this.redis = redis as ScriptedRedis;
+  }
+
+  /** Stores a new ISSUED session; returns the id of the live session it displaced, if any. */
+  async create(s: NewSession, actor: string): Promise<string | undefined> {
+    const fields: Record<string, string> = {
+      id: s.id,
+      jti: s.jti,
+      serial: s.serial,
+      product: s.product,
+      version: s.version ?? '',
+      state: 'ISSUED',
+      ports: s.ports.join(','),
+      tunnelPub: s.tunnelPub.toString('base64'),
+      issuedAt: String(s.issuedAt),
+      expiresAt: String(s.expiresAt),
+      ticket: s.ticket ? `${s.ticket.system}:${s.ticket.id}` : '',
+      email: s.email ?? '',
+    };
+    // The credential index outlives the session by a week so late reconnects get a clear reason.
+    const credTtl = Math.max(60, Math.ceil((s.expiresAt - s.issuedAt) / 1000) + 7 * 86_400);
+    const previous = await this.redis.tetherCreate(
+      this.keys.session(s.id),
+      this.keys.serial(s.serial),
+      this.keys.credential(credentialFingerprint(s.tunnelPub)),
+      this.keys.sessions,
+      this.keys.audit,
+      s.id,
+      s.issuedAt,
+      actor,
+      credTtl,
+      ...Object.entries(fields).flat(),
+    );
+    return previous || undefined;
+  }
+
+  async get(id: string): Promise<SessionRecord | null> {
+    const raw = await this.redis.hgetall(this.keys.session(id));
+    if (!raw.id) return null;
+    const parsed = sessionRecordSchema.safeParse(raw);
+    if (!parsed.success) throw new AppError('internal', `session ${id} record is unreadable`);
+    return parsed.data;
+  }
+
+  async require(id: string): Promise<SessionRecord> {
+    const s = await this.get(id);
+    if (!s) throw new AppError('session_not_found', `no session ${id}`);
+    return s;
+  }
+
+  async findByCredential(rawPub: Buffer): Promise<SessionRecord | null> {
+    const id = await this.redis.get(this.keys.credential(credentialFingerprint(rawPub)));
+    return id ? this.get(id) : null;
+  }
+
+  /** The serial's current live session (serials compare case-insensitively). */
+  async findLiveBySerial(serial: string): Promise<SessionRecord | null> {
+    const id = await this.redis.get(this.keys.serial(serial));
+    if (!id) return null;
+    const s = await this.get(id);
+    return s && s.state !== 'CLOSED' ? s : null;
+  }
+
+  /** Newest first. */
+  async list(limit = 500): Promise<SessionRecord[]> {
+    const ids = await this.redis.zrevrange(this.keys.sessions, 0, limit - 1);
+    const out: SessionRecord[] = [];
+    for (const id of ids) {
+      const s = await this.get(id);
+      if (s) out.push(s);
+    }
+    return out;
+  }
+
+  /** Applies an event atomically; throws session_not_found / session_closed / illegal_transition. */
+  async apply(id: string, event: SessionEvent, opts: TransitionOptions): Promise<TransitionResult> {
+    const rule = TRANSITIONS[event];
+    const outcomes = Object.fromEntries(rule.from.map((f) => [f, outcomeOf(event, f)]));
+    const serial = await this.redis.hget(this.keys.session(id), 'serial');
+    if (serial === null) throw new AppError('session_not_found', `no session ${id}`);
+    const [status, from, outcome] = await this.redis.tetherTransition(
+      this.keys.session(id),
+      this.keys.audit,
+      this.keys.lastSeen,
+      this.keys.serial(serial),
+      JSON.stringify(outcomes),
+      rule.to,
+      opts.now,
+      this.keys.events,
+      opts.actor,
+      opts.reason ?? '',
+      opts.relayId ?? '',
+      id,
+      event,
+    );
+    if (status === 'missing') throw new AppError('session_not_found', `no session ${id}`);
+    if (status === 'illegal') {
+      if (from === 'CLOSED') throw new AppError('session_closed', `session ${id} is closed`);
+      throw new AppError('illegal_transition', `cannot ${event} session ${id} in state ${from}`);
+    }
+    return { from: from as SessionState, to: rule.to, outcome: outcome as TransitionOutcome };
+  }
+
+  close(id: string, reason: CloseReason, actor: string, now: number): Promise<TransitionResult> {
+    return this.apply(id, 'close', { actor, reason, now });
+  }
+
+  /** Moves the expiry of a live session; the caller enforces the 12-week cap from issue time. */
+  async extend(id: string, expiresAt: number, actor: string, now: number): Promise<SessionRecord> {
+    const s = await this.require(id);
+    if (s.state === 'CLOSED') throw new AppError('session_closed', `session ${id} is closed`);
+    await this.redis
+      .multi()
+      .hset(this.keys.session(id), 'expiresAt', String(expiresAt), 'updatedAt', String(now))
+      .xadd(this.keys.audit, '*', 'type', 'session.extended', 'sid', id, 'serial', s.serial, 'actor', actor, 'expiresAt', String(expiresAt), 'at', String(now))
+      .exec();
+    return { ...s, expiresAt };
+  }
+
+  /** Records heartbeats for many sessions in one command (relays call this in batches). */
+  async touch(ids: readonly string[], now: number): Promise<void> {
+    if (ids.length === 0) return;
+    const args: (string | number)[] = [];
+    for (const id of ids) args.push(now, id);
+    // XX: never resurrect a session that was closed or marked LOST meanwhile.
+    await this.redis.zadd(this.keys.lastSeen, 'XX', ...args);
+  }
+
+  /** Sessions whose last heartbeat is older than `before` (cost grows with the stale ones only). */
+  stale(before: number, limit = 1000): Promise<string[]> {
+    return this.redis.zrangebyscore(this.keys.lastSeen, '-inf', `(${before}`, 'LIMIT', 0, limit);
+  }
+}

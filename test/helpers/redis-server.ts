@@ -1,0 +1,89 @@
+// Starts a private redis-server on a free loopback port, in its own temp directory, for tests
+// and benchmarks. Never touches a system Redis.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface RedisServerHandle {
+  url: string;
+  port: number;
+  dir: string;
+  /** SHUTDOWN SAVE, as an operator restart does; the data dir stays. */
+  shutdown(): Promise<void>;
+  /** Starts again on the same port and data dir. */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function waitReady(url: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      await c.ping();
+      c.disconnect();
+      return;
+    } catch (err) {
+      c.disconnect();
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+export async function startRedisServer(opts: { port?: number } = {}): Promise<RedisServerHandle> {
+  const port = opts.port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'tether-redis-'));
+  const url = `redis://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  const launch = async () => {
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--hz', '100', '--save', '', '--protected-mode', 'yes', '--maxclients', '20000'],
+      { stdio: 'ignore' },
+    );
+    await waitReady(url);
+  };
+  const exited = () =>
+    new Promise<void>((resolve) => {
+      if (!child || child.exitCode !== null) return resolve();
+      child.once('exit', () => resolve());
+    });
+  await launch();
+  return {
+    url,
+    port,
+    dir,
+    async shutdown() {
+      const c = new Redis(url, { maxRetriesPerRequest: 0 });
+      await c.call('SHUTDOWN', 'SAVE').catch(() => undefined);
+      c.disconnect();
+      await exited();
+    },
+    async restart() {
+      await launch();
+    },
+    async stop() {
+      child?.kill('SIGTERM');
+      await exited();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
