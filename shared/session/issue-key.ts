@@ -2,7 +2,7 @@
 // CLI, the key-issue worker and one-click. Enforces the 12-week cap and the product's ports.
 import { randomBytes } from 'node:crypto';
 import { checkTtl } from '../duration.js';
-import { AppError } from '../errors.js';
+import { AppError, isAppError } from '../errors.js';
 import { encodeKey } from '../key/key-codec.js';
 import type { SigningKey } from '../key/key-files.js';
 import { DEFAULT_PORTS, serialSchema, type PasswordSpec, type Product } from '../key/tether-key.schema.js';
@@ -39,7 +39,7 @@ export interface IssueDeps {
 export interface IssuedKey {
   session: SessionRecord;
   key: string;
-  /** Id of the live session this one superseded, if any (the caller closes it). */
+  /** Id of the live session this one superseded, if any (closed with reason `superseded`). */
   superseded?: string | undefined;
 }
 
@@ -115,5 +115,11 @@ export async function issueKey(req: IssueRequest, deps: IssueDeps): Promise<Issu
     },
     req.actor,
   );
+  if (superseded) {
+    // One live tether per serial: the older session ends here, through the ordinary close path.
+    await deps.sessions.close(superseded, 'superseded', req.actor, deps.now()).catch((err: unknown) => {
+      if (!isAppError(err, 'session_closed') && !isAppError(err, 'session_not_found')) throw err;
+    });
+  }
   return { session: await deps.sessions.require(id), key, superseded };
 }

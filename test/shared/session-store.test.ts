@@ -83,6 +83,7 @@ describe('session store', () => {
     const first = await issue('SN-STORE-6');
     const second = await issue('SN-STORE-6');
     expect(second.superseded).toBe(first.session.id);
+    expect(await sessions.get(first.session.id)).toMatchObject({ state: 'CLOSED', reason: 'superseded' });
     expect((await sessions.findLiveBySerial('SN-STORE-6'))?.id).toBe(second.session.id);
   });
 

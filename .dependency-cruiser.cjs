@@ -1,0 +1,60 @@
+// Dependency direction (STYLE.md rule 1): shared ← queues ← {api, workers, relay, ticketing};
+// process folders never import each other; the appliance agent uses only wire-level shared code.
+const PROCESS = '^(api|workers|relay|appliance)/';
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+    {
+      name: 'shared-is-a-leaf',
+      severity: 'error',
+      from: { path: '^shared/' },
+      to: { path: '^(queues|workers|api|relay|appliance|ticketing|scripts|bench)/' },
+    },
+    {
+      name: 'queues-only-on-shared',
+      severity: 'error',
+      from: { path: '^queues/' },
+      to: { path: '^(workers|api|relay|appliance|ticketing|scripts|bench)/' },
+    },
+    {
+      name: 'ticketing-only-on-queues-and-shared',
+      severity: 'error',
+      from: { path: '^ticketing/' },
+      to: { path: '^(workers|api|relay|appliance|scripts|bench)/' },
+    },
+    {
+      name: 'no-sideways-between-processes',
+      severity: 'error',
+      from: { path: '^(api|workers|relay|appliance)/' },
+      to: { path: PROCESS, pathNot: '^$1/' },
+    },
+    {
+      name: 'processes-do-not-import-entry-points',
+      severity: 'error',
+      from: { path: '^(shared|queues|api|workers|relay|appliance|ticketing)/' },
+      to: { path: '^(scripts|bench|test)/' },
+    },
+    {
+      name: 'agent-uses-wire-level-shared-only',
+      comment: 'the agent ships to appliances: key codec, schemas, ssh key shapes, errors, durations, config only',
+      severity: 'error',
+      from: { path: '^appliance/' },
+      to: {
+        path: '^(shared|queues)/',
+        pathNot: '^shared/(key/(key-codec|tether-key\\.schema|trusted-signers|sealing)|ssh-keys|errors|duration|config|protocol)\\.ts$',
+      },
+    },
+    {
+      name: 'agent-has-no-server-libraries',
+      severity: 'error',
+      from: { path: '^appliance/' },
+      to: { path: 'node_modules/(ioredis|bullmq|fastify|nodemailer|smtp-server|pino)/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    exclude: { path: '^(dist|node_modules)/' },
+  },
+};

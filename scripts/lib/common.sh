@@ -1,0 +1,45 @@
+# Shared shell helpers for scripts/up, scripts/test and bench: install what is missing (Debian),
+# install npm dependencies, build. Sourced, not run.
+
+log() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
+
+# ensure_debian_pkg COMMAND PACKAGE: installs PACKAGE when COMMAND is missing (root only).
+ensure_debian_pkg() {
+  local cmd=$1 pkg=$2
+  if command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/sbin/$cmd" ]; then return 0; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing $pkg (Debian package) for $cmd"
+    if [ -z "${APT_UPDATED:-}" ]; then
+      DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+      APT_UPDATED=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null
+  else
+    log "missing $cmd: install it with: sudo apt-get install -y $pkg"
+    exit 1
+  fi
+}
+
+ensure_node() {
+  if ! command -v node >/dev/null 2>&1; then log "missing node: install Node.js 20 or newer"; exit 1; fi
+  local major
+  major=$(node -p 'process.versions.node.split(".")[0]')
+  if [ "$major" -lt 20 ]; then log "Node.js $major is too old: need 20 or newer"; exit 1; fi
+}
+
+# npm ci when node_modules is missing or older than the lock file.
+ensure_npm_deps() {
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    log "installing npm dependencies (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+  # The relay refuses to start without ssh2's native crypto binding (pure JS is 2-6x slower).
+  if ! node -e "process.exit(require('ssh2/lib/protocol/crypto.js').bindingAvailable ? 0 : 1)"; then
+    log "ssh2's native crypto binding is missing: rebuilding it"
+    npm rebuild ssh2 --loglevel=error
+  fi
+}
+
+build() {
+  npm run --silent build
+}

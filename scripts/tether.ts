@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// `tether`: the operator CLI. Reads the same environment as the server processes (see README).
+import { Command, CommanderError } from 'commander';
+import { registerEngineerCommands } from './tether/engineer.command.js';
+import { registerKeyCommands } from './tether/key.command.js';
+import { runCommand } from './tether/output.js';
+import { registerSessionCommands } from './tether/session.commands.js';
+import { registerSshConfigCommand } from './tether/ssh-config.command.js';
+
+const program = new Command('tether')
+  .description('Tether orchestrator operator CLI')
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+registerEngineerCommands(program, runCommand);
+registerKeyCommands(program, runCommand);
+registerSessionCommands(program, runCommand);
+registerSshConfigCommand(program, runCommand);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // --help and --version end here with exit code 0; everything else is a usage error.
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else {
+    throw err;
+  }
+}

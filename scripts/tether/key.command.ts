@@ -1,0 +1,76 @@
+// `tether key issue`: mints a key and its session; prints the key alone (or the record with --json).
+import type { Command } from 'commander';
+import { parseDuration } from '../../shared/duration.js';
+import { AppError } from '../../shared/errors.js';
+import { productSchema } from '../../shared/key/tether-key.schema.js';
+import { issueKey } from '../../shared/session/issue-key.js';
+import { sessionView, ticketRefSchema } from '../../shared/session/session.schema.js';
+import { relayEndpoint } from './operator-context.js';
+import { printJson, type Run } from './output.js';
+
+interface IssueOptions {
+  serial: string;
+  product: string;
+  version?: string;
+  ttl: string;
+  ports?: string;
+  ticket?: string;
+  email?: string;
+  customerPassword?: boolean;
+  json?: boolean;
+}
+
+export function parsePorts(text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  const ports = text.split(',').map((p) => p.trim());
+  if (ports.some((p) => !/^\d{1,5}$/.test(p))) throw new AppError('usage', `invalid --ports "${text}": use a comma-separated list such as 22,80,443`);
+  return ports.map(Number);
+}
+
+export function parseTicket(text: string | undefined) {
+  if (text === undefined) return undefined;
+  const i = text.indexOf(':');
+  const r = ticketRefSchema.safeParse({ system: text.slice(0, i), id: text.slice(i + 1) });
+  if (i < 1 || !r.success) throw new AppError('usage', `invalid --ticket "${text}": use SYSTEM:ID, e.g. generic:4711`);
+  return r.data;
+}
+
+export function registerKeyCommands(program: Command, run: Run, deliver?: (sessionId: string, email: string) => Promise<void>): void {
+  const key = program.command('key').description('tether keys');
+  key
+    .command('issue')
+    .description('mint a tether key for an appliance')
+    .requiredOption('--serial <sn>', 'appliance serial number')
+    .requiredOption('--product <product>', 'sma or sda')
+    .option('--version <v>', 'appliance version (e.g. 10.1)')
+    .option('--ttl <duration>', 'life of the key: 90s, 2h, 7d, 12w (at most 12w)', '7d')
+    .option('--ports <list>', 'ports engineers may reach (default: SMA 22,80,443,3306; SDA 22,80,443)')
+    .option('--ticket <system:id>', 'help-desk ticket this tether belongs to')
+    .option('--email <addr>', 'mail the key to this address')
+    .option('--customer-password', 'let the customer choose the support password on the appliance')
+    .option('--json', 'print the session record with the key')
+    .action((opts: IssueOptions) =>
+      run(async (ctx) => {
+        const product = productSchema.safeParse(opts.product.toLowerCase());
+        if (!product.success) throw new AppError('usage', `invalid --product "${opts.product}": use sma or sda`);
+        if (opts.email !== undefined && !/^[^@\s]+@[^@\s]+$/.test(opts.email)) throw new AppError('usage', `invalid --email "${opts.email}"`);
+        const issued = await issueKey(
+          {
+            serial: opts.serial,
+            product: product.data,
+            version: opts.version,
+            ttlMs: parseDuration(opts.ttl),
+            ports: parsePorts(opts.ports),
+            ticket: parseTicket(opts.ticket),
+            email: opts.email,
+            passwordMode: opts.customerPassword ? 'customer' : 'generated',
+            actor: 'operator',
+          },
+          { sessions: ctx.sessions, signingKey: ctx.signingKey(), relay: relayEndpoint(ctx.config), now: () => ctx.now() },
+        );
+        if (opts.email && deliver) await deliver(issued.session.id, opts.email);
+        if (opts.json) return printJson({ ...sessionView(issued.session), key: issued.key });
+        process.stdout.write(`${issued.key}\n`);
+      }),
+    );
+}

@@ -1,0 +1,29 @@
+// How operator commands end: JSON or text on stdout, one line on stderr and exit code 1 for a
+// refusal, 2 for a usage error (contract: 0 ok, 1 refused/failed, 2 usage).
+import { AppError, describeError } from '../../shared/errors.js';
+import { OperatorContext } from './operator-context.js';
+
+export type Run = (fn: (ctx: OperatorContext) => Promise<void>) => Promise<void>;
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+export function exitCodeOf(err: unknown): number {
+  if (err instanceof AppError) return err.code === 'usage' ? 2 : 1;
+  return 1;
+}
+
+/** Runs one command with its own context and closes it, whatever happens. */
+export const runCommand: Run = async (fn) => {
+  let ctx: OperatorContext | undefined;
+  try {
+    ctx = new OperatorContext();
+    await fn(ctx);
+  } catch (err) {
+    process.stderr.write(`tether: ${describeError(err)}\n`);
+    process.exitCode = exitCodeOf(err);
+  } finally {
+    await ctx?.close();
+  }
+};

@@ -1,0 +1,89 @@
+// `tether sessions`, `tether revoke`, `tether extend`, `tether audit`: reading and ending sessions.
+import type { Command } from 'commander';
+import { MAX_TTL_MS, formatDuration, parseDuration } from '../../shared/duration.js';
+import { AppError } from '../../shared/errors.js';
+import { sessionView, type SessionRecord } from '../../shared/session/session.schema.js';
+import type { OperatorContext } from './operator-context.js';
+import { printJson, type Run } from './output.js';
+
+function line(s: SessionRecord): string {
+  const state = s.reason ? `${s.state}(${s.reason})` : s.state;
+  const ticket = s.ticket ? `${s.ticket.system}:${s.ticket.id}` : '-';
+  return [s.id, s.serial, s.product, state, new Date(s.expiresAt).toISOString(), s.ports.join(','), ticket].join('\t');
+}
+
+async function sessionFor(ctx: OperatorContext, opts: { serial?: string; session?: string }): Promise<SessionRecord> {
+  if (opts.session) return ctx.sessions.require(opts.session);
+  if (opts.serial) {
+    const s = await ctx.sessions.findLiveBySerial(opts.serial);
+    if (!s) throw new AppError('session_not_found', `no live session for serial ${opts.serial}`);
+    return s;
+  }
+  throw new AppError('usage', 'give --serial SN or --session ID');
+}
+
+export function registerSessionCommands(program: Command, run: Run): void {
+  program
+    .command('sessions')
+    .description('list sessions, newest first')
+    .option('--all', 'include closed sessions')
+    .option('--json', 'machine-readable output')
+    .action((opts: { all?: boolean; json?: boolean }) =>
+      run(async (ctx) => {
+        const all = (await ctx.sessions.list()).filter((s) => opts.all || s.state !== 'CLOSED');
+        if (opts.json) return printJson(all.map(sessionView));
+        if (all.length === 0) return void process.stdout.write('no sessions\n');
+        process.stdout.write('ID\tSERIAL\tPRODUCT\tSTATE\tEXPIRES\tPORTS\tTICKET\n');
+        for (const s of all) process.stdout.write(`${line(s)}\n`);
+      }),
+    );
+
+  program
+    .command('revoke')
+    .description('end a tether now: the relay drops the appliance and every engineer channel')
+    .option('--serial <sn>', 'the live session of this serial')
+    .option('--session <id>', 'a session id')
+    .action((opts: { serial?: string; session?: string }) =>
+      run(async (ctx) => {
+        const s = await sessionFor(ctx, opts);
+        await ctx.sessions.close(s.id, 'revoked', 'operator', ctx.now());
+        process.stdout.write(`session ${s.id} (${s.serial}) revoked\n`);
+      }),
+    );
+
+  program
+    .command('extend')
+    .description('move the expiry of a live session (at most 12 weeks after issue)')
+    .requiredOption('--session <id>', 'session id')
+    .requiredOption('--ttl <duration>', 'new life from now: 2h, 7d, …')
+    .action((opts: { session: string; ttl: string }) =>
+      run(async (ctx) => {
+        const s = await ctx.sessions.require(opts.session);
+        const expiresAt = ctx.now() + parseDuration(opts.ttl);
+        if (expiresAt - s.issuedAt > MAX_TTL_MS) {
+          throw new AppError('ttl_too_long', `a session may live at most ${formatDuration(MAX_TTL_MS)} from issue; latest possible expiry is ${new Date(s.issuedAt + MAX_TTL_MS).toISOString()}`);
+        }
+        await ctx.sessions.extend(s.id, expiresAt, 'operator', ctx.now());
+        process.stdout.write(`session ${s.id} now expires at ${new Date(expiresAt).toISOString()}\n`);
+      }),
+    );
+
+  program
+    .command('audit')
+    .description('the audit trail, oldest first')
+    .option('--session <id>', 'only entries of this session')
+    .option('--json', 'machine-readable output')
+    .action((opts: { session?: string; json?: boolean }) =>
+      run(async (ctx) => {
+        const all = (await ctx.audit.list()).filter((e) => !opts.session || e.fields.sid === opts.session);
+        if (opts.json) return printJson(all.map((e) => ({ id: e.id, type: e.type, at: new Date(e.at).toISOString(), ...e.fields })));
+        for (const e of all) {
+          const rest = Object.entries(e.fields)
+            .filter(([, v]) => v !== '')
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ');
+          process.stdout.write(`${new Date(e.at).toISOString()}\t${e.type}\t${rest}\n`);
+        }
+      }),
+    );
+}
