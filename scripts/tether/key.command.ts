@@ -5,7 +5,7 @@ import { AppError } from '../../shared/errors.js';
 import { productSchema } from '../../shared/key/tether-key.schema.js';
 import { issueKey } from '../../shared/session/issue-key.js';
 import { sessionView, ticketRefSchema } from '../../shared/session/session.schema.js';
-import { relayEndpoint } from './operator-context.js';
+import { relayEndpoint } from '../runtime.js';
 import { printJson, type Run } from './output.js';
 
 interface IssueOptions {

@@ -3,7 +3,7 @@
 // must live in the config; KnownHostsCommand carries the pin inside the block itself.
 import type { Command } from 'commander';
 import { loadOrCreateRelayHostKey } from '../../shared/key/key-files.js';
-import { relayEndpoint } from './operator-context.js';
+import { relayEndpoint } from '../runtime.js';
 import type { Run } from './output.js';
 
 export interface SshConfigInput {

@@ -1,0 +1,29 @@
+// Runtime facts shared by the entry points: where Redis is, what the relay endpoint written into
+// keys is. Entry points only; process folders receive these values, never look them up.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ServerConfig } from '../shared/config.js';
+import { AppError } from '../shared/errors.js';
+import { loadOrCreateRelayHostKey } from '../shared/key/key-files.js';
+import type { RelayEndpoint } from '../shared/session/issue-key.js';
+
+/** Where `scripts/up` records the URL of the private Redis it started. */
+export function redisUrlFile(home: string): string {
+  return join(home, 'run', 'redis.url');
+}
+
+/** REDIS_URL when set, else the private Redis that `scripts/up` started under TETHER_HOME. */
+export function resolveRedisUrl(config: Readonly<ServerConfig>): string {
+  if (config.redisUrl) return config.redisUrl;
+  const file = redisUrlFile(config.home);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  throw new AppError('config_invalid', `invalid configuration: REDIS_URL: required (or start the embedded Redis with scripts/up; looked for ${file})`);
+}
+
+/** The relay as keys name it: public host and port, and the host key fingerprint agents pin. */
+export function relayEndpoint(config: Readonly<ServerConfig>, boundPort?: number): RelayEndpoint {
+  const hostKey = loadOrCreateRelayHostKey(config.home);
+  const port = config.relay.publicPort ?? (config.relay.port || boundPort || 0);
+  if (port === 0) throw new AppError('config_invalid', 'invalid configuration: TETHER_RELAY_PUBLIC_PORT: required when TETHER_RELAY_PORT is 0');
+  return { host: config.relay.publicHost, port, fingerprint: hostKey.fingerprint };
+}

@@ -1,0 +1,116 @@
+// A whole tether system for end-to-end tests: private TETHER_HOME, a random Redis prefix, the
+// server entry as a child process (`dist/scripts/serve.js`), the operator CLI, an engineer with a
+// registered key and the ssh config block `tether ssh-config` prints, and simulated appliances
+// (`ktether` with their own KTETHER_HOME).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { AuditStore } from '../../shared/store/audit.store.js';
+import { SessionStore } from '../../shared/store/session.store.js';
+import { makeEngineerIdentity, writeSshConfig, type EngineerIdentity } from './engineer-ssh.js';
+import { runNode, startNode, type LongRunning, type RunResult } from './processes.js';
+import { deletePrefix, randomPrefix } from './redis-prefix.js';
+import { freePort } from './redis-server.js';
+
+export interface TetherSystem {
+  home: string;
+  env: NodeJS.ProcessEnv;
+  redis: Redis;
+  sessions: SessionStore;
+  audit: AuditStore;
+  relayPort: number;
+  server: LongRunning;
+  engineer: EngineerIdentity & { name: string; sshConfig: string };
+  tether(args: string[]): Promise<RunResult>;
+  startServer(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startTetherSystem(redisUrl: string, extraEnv: NodeJS.ProcessEnv = {}, roles = 'relay'): Promise<TetherSystem> {
+  const home = mkdtempSync(join(tmpdir(), 'tether-home-'));
+  const prefix = randomPrefix();
+  const relayPort = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    TETHER_HOME: home,
+    REDIS_URL: redisUrl,
+    TETHER_REDIS_PREFIX: prefix,
+    TETHER_RELAY_PORT: String(relayPort),
+    TETHER_HEARTBEAT_FLUSH_MS: '200',
+    TETHER_LOG_LEVEL: 'warn',
+    ...extraEnv,
+  };
+  const redis = new Redis(redisUrl);
+  const tether = (args: string[]) => runNode('tether', args, env);
+  const system: TetherSystem = {
+    home,
+    env,
+    redis,
+    sessions: new SessionStore(redis, prefix),
+    audit: new AuditStore(redis, prefix),
+    relayPort,
+    server: undefined as unknown as LongRunning,
+    engineer: undefined as unknown as TetherSystem['engineer'],
+    tether,
+    async startServer() {
+      system.server = startNode('serve', ['--roles', roles], env);
+      await system.server.waitFor(/ready: /);
+    },
+    async close() {
+      await system.server?.stop();
+      await deletePrefix(redis, prefix);
+      redis.disconnect();
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+  await system.startServer();
+  const identity = makeEngineerIdentity('alice');
+  const added = await tether(['engineer', 'add', 'alice', '--pubkey', identity.pubFile]);
+  if (added.code !== 0) throw new Error(`engineer add failed: ${added.stderr}`);
+  const block = await tether(['ssh-config', '--engineer', 'alice', '--identity', identity.keyFile]);
+  if (block.code !== 0) throw new Error(`ssh-config failed: ${block.stderr}`);
+  system.engineer = { ...identity, name: 'alice', sshConfig: writeSshConfig(identity.dir, block.stdout) };
+  return system;
+}
+
+export interface SimulatedAppliance {
+  home: string;
+  serial: string;
+  env: NodeJS.ProcessEnv;
+  ktether(args: string[]): Promise<RunResult>;
+  close(): Promise<void>;
+}
+
+/** `ktether init` in a fresh KTETHER_HOME, forwarding the given ports to local test services. */
+export async function simulatedAppliance(
+  system: TetherSystem,
+  opts: { serial: string; product?: 'sma' | 'sda'; version?: string; forwards: Record<number, number> },
+): Promise<SimulatedAppliance> {
+  const home = mkdtempSync(join(tmpdir(), 'ktether-'));
+  const env: NodeJS.ProcessEnv = { KTETHER_HOME: home };
+  const ktether = (args: string[]) => runNode('ktether', args, env);
+  const forwards = Object.entries(opts.forwards).flatMap(([port, target]) => ['--forward', `${port}=127.0.0.1:${target}`]);
+  const init = await ktether([
+    'init',
+    '--serial',
+    opts.serial,
+    '--product',
+    opts.product ?? 'sma',
+    '--version',
+    opts.version ?? '10.1',
+    '--vendor-key',
+    join(system.home, 'keys', 'signing.pub'),
+    ...forwards,
+  ]);
+  if (init.code !== 0) throw new Error(`ktether init failed: ${init.stderr}`);
+  return {
+    home,
+    serial: opts.serial,
+    env,
+    ktether,
+    async close() {
+      await ktether(['disable']).catch(() => undefined);
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
