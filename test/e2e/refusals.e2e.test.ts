@@ -119,16 +119,17 @@ describe('the relay refuses engineers by default', () => {
 
   async function refused(target: string, reason: RegExp) {
     const before = (await system.audit.list()).length;
-    const r = await runSsh(system.engineer.sshConfig, ['-W', target, 'tether-relay'], 'x');
+    const r = await runSsh(system.engineer.sshConfig, ['-W', target, 'tether-relay'], 'x', { logLevel: 'INFO' });
     expect(r.code).not.toBe(0);
     expect(r.stdout.length).toBe(0);
     expect(r.stderr).toMatch(reason);
     const added = (await system.audit.list()).slice(before);
     expect(added.map((e) => e.type)).toEqual(['engineer.channel.refused']);
+    expect(added[0]?.fields.engineer).toBe('alice');
     expect((await system.sessions.get(sid))?.state).toBe('CONNECTED');
   }
 
-  it('a port the session does not allow', () => refused(`${serial}:3306`, /open failed/));
+  it('a port the session does not allow', () => refused(`${serial}:3306`, /open failed: .*port 3306/));
   it('a serial with no live session', () => refused('K1000-NOSUCH:22', /open failed/));
   it('a host that is not a serial, such as Redis on the relay', () => refused('127.0.0.1:6379', /open failed/));
 

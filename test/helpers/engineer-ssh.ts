@@ -26,9 +26,12 @@ export interface SshResult {
 }
 
 /** Runs `ssh` with the given config file; stdin is written then closed. */
-export function runSsh(configFile: string, args: string[], input: Buffer | string = '', timeoutMs = 20_000): Promise<SshResult> {
+export function runSsh(configFile: string, args: string[], input: Buffer | string = '', opts: { timeoutMs?: number; logLevel?: 'ERROR' | 'INFO' } = {}): Promise<SshResult> {
+  const timeoutMs = opts.timeoutMs ?? 20_000;
   return new Promise((resolve) => {
-    const child = spawn('ssh', ['-F', configFile, '-o', 'BatchMode=yes', '-o', 'LogLevel=ERROR', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // ERROR keeps known-hosts chatter out of stderr; INFO shows "open failed: <reason>" lines.
+    const level = opts.logLevel ?? 'ERROR';
+    const child = spawn('ssh', ['-F', configFile, '-o', 'BatchMode=yes', '-o', `LogLevel=${level}`, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     let err = '';
     child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -43,12 +46,12 @@ export function runSsh(configFile: string, args: string[], input: Buffer | strin
   });
 }
 
-/** Writes an ssh config: the relay block as `tether ssh-config` prints it, plus appliance hosts without known_hosts noise. */
-export function writeSshConfig(dir: string, relayBlock: string): string {
+/** Writes an ssh config: the relay block as `tether ssh-config` prints it, then the engineer's defaults for appliances. */
+export function writeSshConfig(dir: string, relayBlock: string, identityFile = join(dir, 'id_ed25519')): string {
   const file = join(dir, 'ssh_config');
   writeFileSync(
     file,
-    `${relayBlock}\nHost *\n  UserKnownHostsFile ${join(dir, 'known_hosts')}\n  StrictHostKeyChecking accept-new\n  IdentitiesOnly yes\n`,
+    `${relayBlock}\nHost *\n  UserKnownHostsFile ${join(dir, 'known_hosts')}\n  StrictHostKeyChecking accept-new\n  IdentityFile ${identityFile}\n  IdentitiesOnly yes\n`,
   );
   return file;
 }

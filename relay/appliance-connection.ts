@@ -1,0 +1,143 @@
+// An authenticated appliance connection: registers its tunnel (replacing an older one), applies
+// the connect transition, keeps the session's forwards as virtual bindings, turns a cancelled
+// forward into "customer disabled", refuses every channel, and marks the session LOST on a drop.
+import type { Connection } from 'ssh2';
+import { isAppError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import type { SessionStore } from '../shared/store/session.store.js';
+import type { ApplianceIdentity } from './appliance-auth.js';
+import { destroyChannels, newTunnel, type ApplianceRegistry, type Tunnel } from './appliance-registry.js';
+import { rejectWithReason } from './ssh2-internals.js';
+
+export interface ApplianceConnectionDeps {
+  sessions: SessionStore;
+  registry: ApplianceRegistry;
+  relayId: string;
+  actor: string;
+  now: () => number;
+  logger: Logger;
+}
+
+type Reply = (() => void) | undefined;
+type AcceptForward = ((port?: number) => void) | undefined;
+interface ForwardInfo {
+  bindAddr?: string;
+  bindPort?: number;
+}
+
+const NO_SESSION_CHANNELS = 'the relay grants appliances no shell, exec or subsystem';
+const NO_OUTBOUND = 'appliances may not open connections through the relay';
+const NO_STREAMLOCAL = 'unix socket forwarding is not offered';
+
+export function serveAppliance(conn: Connection, id: ApplianceIdentity, deps: ApplianceConnectionDeps): Tunnel {
+  const tunnel = newTunnel({ sid: id.sid, serial: id.serial, conn, ports: id.ports, expiresAt: id.expiresAt });
+  const replaced = deps.registry.add(tunnel);
+  if (replaced) deps.logger.info({ sid: id.sid, serial: id.serial }, 'appliance reconnected: older connection replaced');
+
+  conn.on('request', (accept: AcceptForward, reject: Reply, name: string, info: ForwardInfo) => {
+    switch (name) {
+      case 'tcpip-forward':
+        return onForward(tunnel, accept, reject, info, deps);
+      case 'cancel-tcpip-forward':
+        return void onCancel(tunnel, accept, reject, deps);
+      default:
+        deps.logger.info({ sid: tunnel.sid, serial: tunnel.serial, request: name }, 'appliance request refused');
+        reject?.();
+    }
+  });
+  conn.on('session', (_accept: unknown, reject: () => void) => refuseChannel(conn, reject, NO_SESSION_CHANNELS, tunnel, deps));
+  conn.on('tcpip', (_accept: unknown, reject: () => void) => refuseChannel(conn, reject, NO_OUTBOUND, tunnel, deps));
+  conn.on('openssh.streamlocal', (_accept: unknown, reject: () => void) => refuseChannel(conn, reject, NO_STREAMLOCAL, tunnel, deps));
+  conn.once('close', () => {
+    if (tunnel.ended) return;
+    tunnel.ended = 'dropped';
+    deps.registry.remove(tunnel);
+    destroyChannels(tunnel);
+    deps.logger.info({ sid: tunnel.sid, serial: tunnel.serial }, 'appliance connection dropped');
+    if (tunnel.connected) void markLost(tunnel, deps);
+  });
+  void connect(tunnel, deps);
+  return tunnel;
+}
+
+async function connect(tunnel: Tunnel, deps: ApplianceConnectionDeps): Promise<void> {
+  try {
+    const r = await deps.sessions.apply(tunnel.sid, 'connect', { actor: deps.actor, relayId: deps.relayId, now: deps.now() });
+    tunnel.connected = true;
+    deps.logger.info({ sid: tunnel.sid, serial: tunnel.serial, outcome: r.outcome }, 'tunnel up');
+    // Dropped while the transition was in flight: the session must not stay CONNECTED.
+    if (tunnel.ended === 'dropped') await markLost(tunnel, deps);
+  } catch (err) {
+    if (isAppError(err, 'session_closed') || isAppError(err, 'session_not_found')) {
+      deps.logger.info({ sid: tunnel.sid, serial: tunnel.serial }, 'appliance refused: session is closed');
+    } else {
+      deps.logger.error({ err, sid: tunnel.sid }, 'connect transition failed; ending the appliance connection');
+    }
+    deps.registry.end(tunnel, 'closed');
+  }
+}
+
+/**
+ * A live tunnel whose session was marked LOST (the monitor saw no heartbeat while Redis was out of
+ * reach, or a replaced connection's late drop) is declared CONNECTED again: the socket is up, and
+ * the agent has no reason to reconnect.
+ */
+export async function reassertConnected(tunnel: Tunnel, deps: ApplianceConnectionDeps): Promise<void> {
+  if (tunnel.ended) return;
+  try {
+    await deps.sessions.apply(tunnel.sid, 'connect', { actor: deps.actor, relayId: deps.relayId, now: deps.now() });
+    tunnel.connected = true;
+    deps.logger.info({ sid: tunnel.sid, serial: tunnel.serial }, 'session marked LOST while its tunnel is up: CONNECTED again');
+  } catch (err) {
+    if (isAppError(err, 'session_closed') || isAppError(err, 'session_not_found')) deps.registry.end(tunnel, 'closed');
+    else deps.logger.error({ err, sid: tunnel.sid }, 'reconnect transition failed');
+  }
+}
+
+function onForward(tunnel: Tunnel, accept: AcceptForward, reject: Reply, info: ForwardInfo, deps: ApplianceConnectionDeps): void {
+  const { bindAddr, bindPort } = info;
+  if (typeof bindAddr !== 'string' || typeof bindPort !== 'number' || !tunnel.ports.includes(bindPort)) {
+    deps.logger.info({ sid: tunnel.sid, serial: tunnel.serial, port: bindPort }, 'appliance forward refused: port not in the session');
+    reject?.();
+    return;
+  }
+  // Virtual: no port is opened on the relay. Stored verbatim for the forwarded-tcpip echo.
+  (tunnel.bindings ??= new Map()).set(bindPort, { bindAddr, bindPort });
+  accept?.(bindPort);
+}
+
+/** The agent cancels its forwards only on `ktether disable`: the customer ended the tether. */
+async function onCancel(tunnel: Tunnel, accept: Reply, reject: Reply, deps: ApplianceConnectionDeps): Promise<void> {
+  try {
+    await deps.sessions.close(tunnel.sid, 'customer_disabled', `appliance:${tunnel.serial}`, deps.now());
+    deps.logger.info({ sid: tunnel.sid, serial: tunnel.serial }, 'customer disabled the tether');
+  } catch (err) {
+    if (!isAppError(err, 'session_closed') && !isAppError(err, 'session_not_found')) {
+      deps.logger.error({ err, sid: tunnel.sid }, 'customer disable could not be recorded');
+      reject?.(); // the agent retries; the tunnel stays as it was
+      return;
+    }
+  }
+  accept?.();
+  deps.registry.end(tunnel, 'cancelled');
+}
+
+async function markLost(tunnel: Tunnel, deps: ApplianceConnectionDeps): Promise<void> {
+  try {
+    const s = await deps.sessions.get(tunnel.sid);
+    // Only this relay's own, unreplaced tunnel may declare the session lost.
+    if (!s || s.state !== 'CONNECTED' || (s.relayId && s.relayId !== deps.relayId)) return;
+    const current = deps.registry.get(tunnel.serial);
+    if (current && current.sid === tunnel.sid) return;
+    await deps.sessions.apply(tunnel.sid, 'lose', { actor: deps.actor, relayId: deps.relayId, now: deps.now() });
+    deps.logger.info({ sid: tunnel.sid, serial: tunnel.serial }, 'session lost');
+  } catch (err) {
+    if (isAppError(err, 'illegal_transition') || isAppError(err, 'session_closed') || isAppError(err, 'session_not_found')) return;
+    deps.logger.error({ err, sid: tunnel.sid }, 'lose transition failed');
+  }
+}
+
+function refuseChannel(conn: Connection, reject: () => void, text: string, tunnel: Tunnel, deps: ApplianceConnectionDeps): void {
+  deps.logger.info({ sid: tunnel.sid, serial: tunnel.serial, reason: text }, 'appliance channel refused');
+  rejectWithReason(conn, reject, text);
+}

@@ -1,0 +1,88 @@
+// An authenticated engineer connection: only `direct-tcpip` to `<serial>:<port>` of a CONNECTED
+// tether held by this relay, on a port the session allows and the appliance forwarded. Every
+// refusal carries a reason text and lands in the audit stream.
+import type { Connection, ServerChannel, TcpipRequestInfo } from 'ssh2';
+import type { SessionStore } from '../shared/store/session.store.js';
+import type { ApplianceRegistry } from './appliance-registry.js';
+import { openEngineerChannel, type EngineerChannelDeps } from './engineer-channel.js';
+import { OPEN_FAILURE, rejectWithReason, type OpenFailureCode } from './ssh2-internals.js';
+
+export interface EngineerConnectionDeps extends EngineerChannelDeps {
+  sessions: SessionStore;
+  registry: ApplianceRegistry;
+  relayId: string;
+}
+
+const NO_SESSION_CHANNELS = 'the relay offers no shell; reach an appliance with ssh -W SERIAL:PORT, -J or -L';
+
+export function serveEngineer(conn: Connection, engineer: string, deps: EngineerConnectionDeps): void {
+  let gone = false;
+  conn.once('close', () => {
+    gone = true;
+  });
+  const refuseOther = (reject: () => void) => {
+    deps.logger.info({ engineer }, 'engineer channel refused: not direct-tcpip');
+    rejectWithReason(conn, reject, NO_SESSION_CHANNELS);
+  };
+  conn.on('session', (_accept: unknown, reject: () => void) => refuseOther(reject));
+  conn.on('openssh.streamlocal', (_accept: unknown, reject: () => void) => refuseOther(reject));
+  conn.on('tcpip', (accept: () => ServerChannel, reject: () => void, info: TcpipRequestInfo) => {
+    void onDirectTcpip(conn, engineer, accept, reject, info, () => gone, deps);
+  });
+}
+
+async function onDirectTcpip(
+  conn: Connection,
+  engineer: string,
+  accept: () => ServerChannel,
+  reject: () => void,
+  info: TcpipRequestInfo,
+  engineerGone: () => boolean,
+  deps: EngineerConnectionDeps,
+): Promise<void> {
+  const host = String(info.destIP);
+  const port = Number(info.destPort);
+  const refuse = (reason: string, code: OpenFailureCode = OPEN_FAILURE.administrativelyProhibited) => {
+    deps.logger.info({ engineer, host, port, reason }, 'engineer channel refused');
+    rejectWithReason(conn, reject, reason, code);
+    void deps.audit
+      .append('engineer.channel.refused', { engineer, host, port, reason }, deps.now())
+      .catch((err: unknown) => deps.logger.error({ err }, 'audit append failed'));
+  };
+
+  const tunnel = deps.registry.get(host);
+  if (!tunnel) return refuse(`${host} is not an appliance with a live tether on this relay`);
+  if (!tunnel.ports.includes(port)) return refuse(`port ${port} is not open for ${tunnel.serial} (allowed: ${tunnel.ports.join(', ')})`);
+  const binding = tunnel.bindings?.get(port);
+  if (!binding) return refuse(`appliance ${tunnel.serial} has not forwarded port ${port}`);
+
+  let session;
+  try {
+    session = await deps.sessions.get(tunnel.sid);
+  } catch (err) {
+    deps.logger.error({ err, sid: tunnel.sid }, 'session look-up failed');
+    return refuse('session store unavailable, try again', OPEN_FAILURE.connectFailed);
+  }
+  if (engineerGone()) return;
+  if (!session || session.state !== 'CONNECTED') return refuse(`tether of ${tunnel.serial} is not connected (${session?.state ?? 'no session'})`);
+  if (session.relayId && session.relayId !== deps.relayId) return refuse(`tether of ${tunnel.serial} is held by another relay`);
+  if (!session.ports.includes(port)) return refuse(`port ${port} is not open for ${tunnel.serial}`);
+  if (session.expiresAt <= deps.now()) return refuse(`tether of ${tunnel.serial} has expired`);
+  // The tunnel may have been replaced or torn down while Redis answered.
+  if (tunnel.ended || deps.registry.get(host) !== tunnel) return refuse(`tether of ${tunnel.serial} closed`, OPEN_FAILURE.connectFailed);
+
+  openEngineerChannel(
+    {
+      tunnel,
+      engineer,
+      port,
+      binding,
+      originIP: String(info.srcIP ?? '127.0.0.1'),
+      originPort: Number(info.srcPort ?? 0),
+      accept,
+      refuse,
+      engineerGone,
+    },
+    deps,
+  );
+}

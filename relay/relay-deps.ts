@@ -1,0 +1,31 @@
+// What a relay needs from the outside world, injected by the entry point (or a test). The relay
+// opens no Redis connection and reads no configuration itself.
+import type { Redis } from 'ioredis';
+import type { RelayHostKey } from '../shared/key/key-files.js';
+import type { Logger } from '../shared/logger.js';
+import type { AuditStore } from '../shared/store/audit.store.js';
+import type { EngineerStore } from '../shared/store/engineer.store.js';
+import type { SessionStore } from '../shared/store/session.store.js';
+
+export interface RelayDeps {
+  sessions: SessionStore;
+  engineers: EngineerStore;
+  audit: AuditStore;
+  /** A dedicated connection, used only to SUBSCRIBE to the session events channel. */
+  subscriber: Redis;
+  hostKey: RelayHostKey;
+  listen: { host: string; port: number };
+  /** SSH keepalive interval towards every client (ssh2 drops a client after 3 missed replies). */
+  keepaliveMs: number;
+  /** How often live tunnels' last-seen times are written to Redis, in one batch. */
+  heartbeatFlushMs: number;
+  /** Names this relay in session records and audit actors (`relay:<relayId>`). */
+  relayId: string;
+  now: () => number;
+  logger: Logger;
+}
+
+/** The audit actor for everything this relay does on its own account. */
+export function relayActor(deps: Pick<RelayDeps, 'relayId'>): string {
+  return `relay:${deps.relayId}`;
+}

@@ -1,0 +1,57 @@
+// The only place that touches ssh2 private API (pinned ssh2 1.17.0). Everything here degrades to
+// ssh2's public behaviour when the internals are absent; re-check it when upgrading ssh2.
+import type { Connection } from 'ssh2';
+
+/** RFC 4254 §5.1 reason codes for CHANNEL_OPEN_FAILURE. */
+export const OPEN_FAILURE = {
+  administrativelyProhibited: 1,
+  connectFailed: 2,
+  unknownChannelType: 3,
+  resourceShortage: 4,
+} as const;
+export type OpenFailureCode = (typeof OPEN_FAILURE)[keyof typeof OPEN_FAILURE];
+
+type ChannelOpenFail = (remote: number, reason: number, desc?: string) => unknown;
+interface ProtocolLike {
+  channelOpenFail?: ChannelOpenFail;
+}
+interface ConnectionInternals {
+  _protocol?: ProtocolLike;
+  _sock?: { destroy(): void };
+}
+
+/**
+ * Rejects a pending channel open with a reason text the client can show.
+ *
+ * ssh2's `reject()` always sends an empty description (server.js, CHANNEL_OPEN handler), so stock
+ * OpenSSH prints `open failed: connect failed:` with nothing after it. `reject()` calls
+ * `_protocol.channelOpenFail(remote, reason, '')` synchronously, so for the duration of that one call
+ * we shadow the method on this connection's protocol instance with one that substitutes our code
+ * and text, and restore it straight after. Nothing stays patched; no per-connection memory is kept.
+ */
+export function rejectWithReason(
+  conn: Connection,
+  reject: () => void,
+  text: string,
+  code: OpenFailureCode = OPEN_FAILURE.administrativelyProhibited,
+): void {
+  const proto = (conn as unknown as ConnectionInternals)._protocol;
+  const original = proto?.channelOpenFail;
+  if (!proto || typeof original !== 'function') {
+    reject(); // internals moved: the refusal still happens, only without the text
+    return;
+  }
+  const hadOwn = Object.prototype.hasOwnProperty.call(proto, 'channelOpenFail');
+  proto.channelOpenFail = (remote: number) => original.call(proto, remote, code, text);
+  try {
+    reject();
+  } finally {
+    if (hadOwn) proto.channelOpenFail = original;
+    else delete proto.channelOpenFail;
+  }
+}
+
+/** Drops the TCP socket under a connection at once (for shutdown, after a polite end() timed out). */
+export function destroySocket(conn: Connection): void {
+  (conn as unknown as ConnectionInternals)._sock?.destroy();
+}

@@ -1,0 +1,68 @@
+// Listens on the session events channel: a session held by this relay that becomes CLOSED has its
+// appliance connection and every engineer channel ended at once; one marked LOST while its tunnel
+// is up is handed back to be declared CONNECTED. After a subscriber reconnect (events may have
+// been missed) every tunnel is re-checked against Redis.
+import type { Redis } from 'ioredis';
+import type { Logger } from '../shared/logger.js';
+import { parseSessionEvent } from '../shared/store/session-events.js';
+import type { SessionStore } from '../shared/store/session.store.js';
+import type { ApplianceRegistry, Tunnel } from './appliance-registry.js';
+
+export interface TeardownDeps {
+  subscriber: Redis;
+  sessions: SessionStore;
+  registry: ApplianceRegistry;
+  logger: Logger;
+  /** Called for a live tunnel whose session is LOST in Redis. */
+  onLostWhileLive: (t: Tunnel) => void;
+}
+
+export class TeardownListener {
+  private started = false;
+  private readonly channel: string;
+
+  constructor(private readonly deps: TeardownDeps) {
+    this.channel = deps.sessions.keys.events;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.deps.subscriber.on('message', this.onMessage);
+    await this.deps.subscriber.subscribe(this.channel);
+    // Registered after the first subscribe: every later 'ready' is a reconnect.
+    this.deps.subscriber.on('ready', this.onReconnect);
+  }
+
+  async close(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    this.deps.subscriber.off('message', this.onMessage);
+    this.deps.subscriber.off('ready', this.onReconnect);
+    await this.deps.subscriber.unsubscribe(this.channel).catch(() => undefined);
+  }
+
+  private readonly onMessage = (channel: string, raw: string): void => {
+    if (channel !== this.channel) return;
+    const ev = parseSessionEvent(raw);
+    if (!ev || (ev.to !== 'CLOSED' && ev.to !== 'LOST')) return;
+    const t = this.deps.registry.forSession(ev.sid, ev.serial);
+    if (!t || t.ended) return;
+    if (ev.to === 'LOST') return this.deps.onLostWhileLive(t);
+    this.deps.logger.info({ sid: ev.sid, serial: ev.serial, reason: ev.reason }, 'session closed: tearing down its tunnel');
+    this.deps.registry.end(t, 'closed');
+  };
+
+  private readonly onReconnect = (): void => {
+    void this.reconcile().catch((err: unknown) => this.deps.logger.error({ err }, 'teardown reconcile failed'));
+  };
+
+  /** Ends every tunnel whose session is gone or CLOSED in Redis; re-asserts LOST ones. */
+  async reconcile(): Promise<void> {
+    for (const t of [...this.deps.registry.values()]) {
+      const s = await this.deps.sessions.get(t.sid);
+      if (!s || s.state === 'CLOSED') this.deps.registry.end(t, 'closed');
+      else if (s.state === 'LOST' && !t.ended) this.deps.onLostWhileLive(t);
+    }
+  }
+}

@@ -1,0 +1,177 @@
+// Tunnel lifecycle at the relay: teardown orders, customer disable, replacement by a reconnect,
+// concurrent first activations, drops, batched heartbeats and expiry.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  addEngineer,
+  auditOf,
+  connectAppliance,
+  forwardPorts,
+  issue,
+  runSsh,
+  sshW,
+  startHarness,
+  startService,
+  uniqueSerial,
+  waitFor,
+  within,
+  type EngineerKey,
+  type Harness,
+} from './relay-harness.js';
+
+let h: Harness;
+let svcA: Awaited<ReturnType<typeof startService>>;
+let svcB: Awaited<ReturnType<typeof startService>>;
+let alice: EngineerKey;
+
+beforeAll(async () => {
+  h = await startHarness(inject('redisUrl'), { heartbeatFlushMs: 100 });
+  svcA = await startService('A\n');
+  svcB = await startService('B\n');
+  alice = await addEngineer(h, 'alice');
+});
+
+afterAll(async () => {
+  await h?.close();
+  await svcA?.close();
+  await svcB?.close();
+});
+
+async function connected(serial: string, ports: number[] = [22]) {
+  const issued = await issue(h, serial, { ports });
+  const app = await connectAppliance(h, { serial, seed: issued.seed });
+  await forwardPorts(app, Object.fromEntries(ports.map((p) => [p, svcA.port])));
+  await waitFor(async () => (await h.sessions.get(issued.session.id))?.state === 'CONNECTED', 'CONNECTED');
+  return { ...issued, sid: issued.session.id, app };
+}
+
+describe('relay lifecycle', () => {
+  it('closes an open engineer channel and the appliance connection within a second of sessions.close()', async () => {
+    const serial = uniqueSerial('DOWN');
+    const { sid, app } = await connected(serial);
+    const run = runSsh(h, alice, ['-W', `${serial}:22`]);
+    run.child.stdin!.write('ping');
+    await waitFor(() => run.stdout().toString() === 'A\nping', 'echo through the open channel');
+    const t0 = Date.now();
+    await h.sessions.close(sid, 'revoked', 'test-operator', Date.now());
+    const r = await within(run.done, 1000, 'engineer channel closed');
+    const engineerGoneMs = Date.now() - t0;
+    await within(app.closed, 1000, 'appliance connection closed');
+    const applianceGoneMs = Date.now() - t0;
+    expect(engineerGoneMs).toBeLessThan(1000);
+    expect(applianceGoneMs).toBeLessThan(1000);
+    expect(r.code).not.toBeNull();
+    const closed = await waitFor(async () => (await auditOf(h, 'engineer.channel.closed', { sid }))[0], 'channel closed audit');
+    expect(closed.fields).toMatchObject({ engineer: 'alice', bytesToAppliance: '4', bytesFromAppliance: '6' });
+    expect(h.relay.tunnelCount).toBe(0);
+    expect((await h.sessions.require(sid)).reason).toBe('revoked');
+    expect(await auditOf(h, 'session.lost', { sid })).toHaveLength(0);
+  });
+
+  it('turns cancel-tcpip-forward into CLOSED with reason customer_disabled and ends the tunnel', async () => {
+    const serial = uniqueSerial('DISABLE');
+    const { sid, app } = await connected(serial, [22, 443]);
+    await new Promise<void>((resolve, reject) => app.client.unforwardIn('localhost', 22, (err) => (err ? reject(err) : resolve())));
+    await app.closed;
+    const s = await h.sessions.require(sid);
+    expect(s.state).toBe('CLOSED');
+    expect(s.reason).toBe('customer_disabled');
+    const entries = await auditOf(h, 'session.closed', { sid });
+    expect(entries).toHaveLength(1);
+    expect(entries[0]!.fields).toMatchObject({ actor: `appliance:${serial}`, reason: 'customer_disabled' });
+    const r = await sshW(h, alice, `${serial}:443`, Buffer.from('x'));
+    expect(r.code).toBe(255);
+  });
+
+  it('lets a second appliance connection for the same session replace the first', async () => {
+    const serial = uniqueSerial('RECONNECT');
+    const { sid, seed, app: first } = await connected(serial);
+    const second = await connectAppliance(h, { serial, seed });
+    await forwardPorts(second, { 22: svcB.port });
+    await first.closed;
+    expect(second.isClosed()).toBe(false);
+    const r = await sshW(h, alice, `${serial}:22`, Buffer.from('via-second'));
+    expect(r.stdout.toString()).toBe('B\nvia-second');
+    const s = await h.sessions.require(sid);
+    expect(s.state).toBe('CONNECTED');
+    expect(await auditOf(h, 'session.lost', { sid })).toHaveLength(0);
+    expect(await auditOf(h, 'session.reconnected', { sid })).toHaveLength(1);
+    second.end();
+    await second.closed;
+  });
+
+  it('records exactly one activation for 20 concurrent first connections of one key, keeping one tunnel', async () => {
+    const serial = uniqueSerial('RACE');
+    const issued = await issue(h, serial, { ports: [22] });
+    const apps = await Promise.all(Array.from({ length: 20 }, () => connectAppliance(h, { serial, seed: issued.seed }).catch(() => null)));
+    await waitFor(async () => (await auditOf(h, 'session.reconnected', { sid: issued.session.id })).length + 1 >= apps.filter(Boolean).length, 'all connects applied');
+    await waitFor(() => apps.filter((a) => a && !a.isClosed()).length === 1, 'one surviving connection');
+    expect(await auditOf(h, 'session.activated', { sid: issued.session.id })).toHaveLength(1);
+    expect(await auditOf(h, 'session.lost', { sid: issued.session.id })).toHaveLength(0);
+    expect((await h.sessions.require(issued.session.id)).state).toBe('CONNECTED');
+    for (const a of apps) a?.end();
+  });
+
+  it('marks the session LOST when the appliance connection drops without a cancel', async () => {
+    const serial = uniqueSerial('DROP');
+    const { sid, app } = await connected(serial);
+    app.end();
+    await waitFor(async () => (await h.sessions.get(sid))?.state === 'LOST', 'LOST');
+    const lost = await auditOf(h, 'session.lost', { sid });
+    expect(lost).toHaveLength(1);
+    expect(lost[0]!.fields.actor).toBe('relay:test-relay');
+    expect(await h.redis.zscore(h.sessions.keys.lastSeen, sid)).toBeNull();
+  });
+
+  it('declares a live tunnel CONNECTED again when its session is marked LOST meanwhile', async () => {
+    const serial = uniqueSerial('HEAL');
+    const { sid, app } = await connected(serial);
+    await h.sessions.apply(sid, 'lose', { actor: 'test-monitor', now: Date.now() });
+    await waitFor(async () => (await h.sessions.get(sid))?.state === 'CONNECTED', 'CONNECTED again');
+    expect((await h.sessions.require(sid)).relayId).toBe('test-relay');
+    const r = await sshW(h, alice, `${serial}:22`, Buffer.from('still here'));
+    expect(r.stdout.toString()).toBe('A\nstill here');
+    app.end();
+    await app.closed;
+    await waitFor(async () => (await h.sessions.get(sid))?.state === 'LOST', 'LOST after the real drop');
+  });
+
+  it('writes heartbeats for all live tunnels in one batch into the lastSeen zset', async () => {
+    const tunnels = await Promise.all([1, 2, 3].map((i) => connected(uniqueSerial(`BEAT${i}`))));
+    const since = Date.now();
+    const scores = await waitFor(async () => {
+      const all = await Promise.all(tunnels.map((t) => h.redis.zscore(h.sessions.keys.lastSeen, t.sid)));
+      const nums = all.map(Number);
+      // One batch = one `now` for every tunnel; a per-tunnel write would stamp different times.
+      return nums.every((n) => n > since) && new Set(nums).size === 1 ? nums : undefined;
+    }, 'a batched heartbeat after the tunnels came up');
+    expect(scores).toHaveLength(3);
+    for (const t of tunnels) t.app.end();
+    await Promise.all(tunnels.map((t) => t.app.closed));
+  });
+
+  it('closes expired sessions on the heartbeat tick, but not sessions extended meanwhile', async () => {
+    const expiring = await connected(uniqueSerial('EXPIRE'));
+    const extended = await connected(uniqueSerial('EXTEND'));
+    await h.sessions.extend(extended.sid, Date.now() + 3 * 3_600_000, 'test-operator', Date.now());
+    h.clock.skewMs = 2 * 3_600_000; // both were issued for one hour
+    try {
+      await expiring.app.closed;
+      const s = await h.sessions.require(expiring.sid);
+      expect(s.state).toBe('CLOSED');
+      expect(s.reason).toBe('expired');
+      // A few more ticks: the extended one stays up.
+      const seen = Date.now();
+      await waitFor(async () => Number(await h.redis.zscore(h.sessions.keys.lastSeen, extended.sid)) > seen + h.clock.skewMs, 'later heartbeat');
+      expect(extended.app.isClosed()).toBe(false);
+      expect((await h.sessions.require(extended.sid)).state).toBe('CONNECTED');
+      // An expired key is refused at login, and the session is closed as expired.
+      const late = await issue(h, uniqueSerial('LATE'), { ports: [22] });
+      await expect(connectAppliance(h, { serial: late.session.serial, seed: late.seed })).rejects.toThrow(/authentication methods failed/);
+      const lateSession = await h.sessions.require(late.session.id);
+      expect(lateSession).toMatchObject({ state: 'CLOSED', reason: 'expired' });
+    } finally {
+      h.clock.skewMs = 0;
+      extended.app.end();
+    }
+  });
+});
