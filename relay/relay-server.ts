@@ -4,7 +4,7 @@
 import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
 import type { AuthContext, Connection, PublicKeyAuthContext } from 'ssh2';
-import { AppError } from '../shared/errors.js';
+import { AppError, describeError } from '../shared/errors.js';
 import { engineerNameSchema } from '../shared/store/engineer.store.js';
 import { authenticateAppliance, type ApplianceIdentity } from './appliance-auth.js';
 import { reassertConnected, serveAppliance, type ApplianceConnectionDeps } from './appliance-connection.js';
@@ -160,7 +160,13 @@ export class RelayServer {
     conn.on('authentication', (ctx: AuthContext) => {
       switch (ctx.method) {
         case 'publickey':
-          void this.onPublicKey(ctx, ip, (id) => (identity = id), () => ++refusals >= MAX_AUTH_REFUSALS && conn.end());
+          void this.onPublicKey(
+            ctx,
+            ip,
+            (id) => (identity = id),
+            () => ++refusals >= MAX_AUTH_REFUSALS && conn.end(),
+            () => conn.end(),
+          );
           return;
         default:
           // 'none' (OpenSSH's opening probe), password, keyboard-interactive, hostbased: refused.
@@ -183,13 +189,22 @@ export class RelayServer {
     });
   }
 
-  private async onPublicKey(ctx: PublicKeyAuthContext, ip: string, setIdentity: (id: Identity) => void, onRefused: () => void): Promise<void> {
+  private async onPublicKey(
+    ctx: PublicKeyAuthContext,
+    ip: string,
+    setIdentity: (id: Identity) => void,
+    onRefused: () => void,
+    endOnInternalError: () => void,
+  ): Promise<void> {
     let outcome: AuthOutcome<Identity>;
     try {
       outcome = await this.decide(ctx);
     } catch (err) {
-      this.deps.logger.error({ err, user: ctx.username, ip }, 'authentication failed on an internal error');
-      outcome = { kind: 'refuse', reason: 'internal error' };
+      // Not a refusal: an agent reads an auth failure as "key no longer valid" and stops for good.
+      // Dropping the connection instead makes it retry, as for any transient fault (Redis blip).
+      this.deps.logger.error({ err: describeError(err), user: ctx.username, ip }, 'authentication failed on an internal error; dropping the connection');
+      endOnInternalError();
+      return;
     }
     if (outcome.kind === 'refuse') {
       this.deps.logger.info({ user: ctx.username, ip, reason: outcome.reason }, 'authentication refused');

@@ -23,6 +23,8 @@ export interface TetherSystem {
   server: LongRunning;
   engineer: EngineerIdentity & { name: string; sshConfig: string };
   tether(args: string[]): Promise<RunResult>;
+  /** Appliances made for this system; close() disables any still enabled, even after a failed test. */
+  appliances: Set<SimulatedAppliance>;
   startServer(): Promise<void>;
   close(): Promise<void>;
 }
@@ -52,11 +54,13 @@ export async function startTetherSystem(redisUrl: string, extraEnv: NodeJS.Proce
     server: undefined as unknown as LongRunning,
     engineer: undefined as unknown as TetherSystem['engineer'],
     tether,
+    appliances: new Set(),
     async startServer() {
       system.server = startNode('serve', ['--roles', roles], env);
       await system.server.waitFor(/ready: /);
     },
     async close() {
+      for (const box of [...system.appliances]) await box.close();
       await system.server?.stop();
       await deletePrefix(redis, prefix);
       redis.disconnect();
@@ -103,14 +107,17 @@ export async function simulatedAppliance(
     ...forwards,
   ]);
   if (init.code !== 0) throw new Error(`ktether init failed: ${init.stderr}`);
-  return {
+  const box: SimulatedAppliance = {
     home,
     serial: opts.serial,
     env,
     ktether,
     async close() {
+      if (!system.appliances.delete(box)) return;
       await ktether(['disable']).catch(() => undefined);
       rmSync(home, { recursive: true, force: true });
     },
   };
+  system.appliances.add(box);
+  return box;
 }

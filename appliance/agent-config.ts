@@ -1,0 +1,59 @@
+// The appliance's identity and forward targets (KTETHER_HOME/config.json), written once by
+// `ktether init` and read by every other command and the daemon.
+import { z } from 'zod';
+import { AppError } from '../shared/errors.js';
+import { portSchema, productSchema, serialSchema } from '../shared/key/tether-key.schema.js';
+import { readJsonIfExists, writeJsonAtomic, type AgentPaths } from './agent-home.js';
+
+export const ACCOUNT_PROVIDER_KINDS = ['file', 'linux'] as const;
+export type AccountProviderKind = (typeof ACCOUNT_PROVIDER_KINDS)[number];
+
+/** Ports the appliance can expose, each to its own local service unless configured otherwise. */
+export const DEFAULT_FORWARD_PORTS = [22, 80, 443, 3306] as const;
+
+const targetSchema = z.object({ host: z.string().min(1).max(255), port: portSchema });
+export type ForwardTarget = z.infer<typeof targetSchema>;
+
+export const agentConfigSchema = z.object({
+  v: z.literal(1),
+  serial: serialSchema,
+  product: productSchema,
+  version: z.string().min(1).max(32),
+  /** File name of the vendor key copy, relative to KTETHER_HOME. */
+  vendorKeyFile: z.string().min(1),
+  /** Appliance port (as the relay and engineers know it) → local service it reaches. */
+  forwards: z.record(z.string().regex(/^[0-9]+$/), targetSchema),
+  accounts: z.enum(ACCOUNT_PROVIDER_KINDS),
+});
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+export function defaultForwards(): Record<string, ForwardTarget> {
+  return Object.fromEntries(DEFAULT_FORWARD_PORTS.map((p) => [String(p), { host: '127.0.0.1', port: p }]));
+}
+
+/** `PORT=HOST:PORT` (IPv6 hosts in brackets: `22=[::1]:2222`). */
+export function parseForward(spec: string): { port: number; target: ForwardTarget } {
+  const m = /^(\d+)=(\[[^\]]+\]|[^:\s]+):(\d+)$/.exec(spec.trim());
+  const port = m ? Number(m[1]) : NaN;
+  const targetPort = m ? Number(m[3]) : NaN;
+  if (!m || !portSchema.safeParse(port).success || !portSchema.safeParse(targetPort).success) {
+    throw new AppError('usage', `invalid --forward "${spec}": expected PORT=HOST:PORT (e.g. 22=127.0.0.1:2222)`);
+  }
+  return { port, target: { host: m[2]!.replace(/^\[|\]$/g, ''), port: targetPort } };
+}
+
+export function forwardTarget(config: AgentConfig, port: number): ForwardTarget | undefined {
+  return config.forwards[String(port)];
+}
+
+export function loadAgentConfig(paths: AgentPaths): AgentConfig {
+  const raw = readJsonIfExists(paths.config);
+  if (raw === undefined) throw new AppError('agent_not_initialised', `ktether is not initialised in ${paths.home}: run ktether init first`);
+  const parsed = agentConfigSchema.safeParse(raw);
+  if (!parsed.success) throw new AppError('agent_not_initialised', `${paths.config} is invalid: run ktether init again`);
+  return parsed.data;
+}
+
+export function saveAgentConfig(paths: AgentPaths, config: AgentConfig): void {
+  writeJsonAtomic(paths.config, agentConfigSchema.parse(config));
+}

@@ -1,0 +1,65 @@
+// The `ktether` command line: dispatches to one command, maps errors to exit codes (0 ok, 1 refused
+// or failed with one line on stderr, 2 usage) and never prints a stack. The hidden `daemon`
+// command runs the tunnel daemon in the foreground (what the spawned background process runs).
+import { loadAgentHome } from '../../shared/config.js';
+import { describeError, isAppError } from '../../shared/errors.js';
+import type { CliContext } from './cli-context.js';
+
+export const USAGE = `usage: ktether <command> [options]   (state in $KTETHER_HOME, default ./.ktether)
+  init --serial SN --product sma|sda --version V --vendor-key FILE [--forward PORT=HOST:PORT ...] [--accounts file|linux]
+  enable --key KEY | --key-file FILE [--password PW] [--timeout 30s]
+  disable
+  reset [--timeout 30s]
+  status [--json]
+  doctor [--relay HOST:PORT]`;
+
+type Command = (args: string[], ctx: CliContext) => Promise<number>;
+
+// Loaded on demand: only the commands that talk SSH pay for loading ssh2 (start-up time counts
+// towards enable-to-ready on slow appliances).
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  init: async () => (await import('./init.command.js')).initCommand,
+  enable: async () => (await import('./enable.command.js')).enableCommand,
+  disable: async () => (await import('./disable.command.js')).disableCommand,
+  reset: async () => (await import('./reset.command.js')).resetCommand,
+  status: async () => (await import('./status.command.js')).statusCommand,
+  doctor: async () => (await import('./doctor.command.js')).doctorCommand,
+  daemon: async () => {
+    const { runDaemon } = await import('../daemon/daemon.js');
+    return async (_args, ctx) => runDaemon({ home: loadAgentHome(ctx.env), ...(ctx.runner ? { runner: ctx.runner } : {}) });
+  },
+};
+
+export async function runKtether(argv: string[], over: Partial<CliContext> = {}): Promise<number> {
+  const ctx: CliContext = {
+    out: over.out ?? ((line) => process.stdout.write(`${line}\n`)),
+    err: over.err ?? ((line) => process.stderr.write(`${line}\n`)),
+    env: over.env ?? process.env,
+    now: over.now ?? (() => new Date()),
+    runner: over.runner,
+  };
+  const [name, ...args] = argv;
+  if (name === 'help' || name === '--help' || name === '-h') {
+    ctx.out(USAGE);
+    return 0;
+  }
+  if (name === undefined) {
+    ctx.err('missing command: use init, enable, disable, reset, status or doctor (ktether help lists the options)');
+    return 2;
+  }
+  const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!load) {
+    ctx.err(`unknown command "${name}": use init, enable, disable, reset, status or doctor`);
+    return 2;
+  }
+  try {
+    return await (await load())(args, ctx);
+  } catch (err) {
+    if (isAppError(err)) {
+      ctx.err(err.message.split('\n')[0] ?? err.code);
+      return err.code === 'usage' ? 2 : 1;
+    }
+    ctx.err(`internal error: ${describeError(err)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,80 @@
+// Starts the background daemon (node running the compiled daemon-main.js next to this file,
+// detached, output to the log file, an IPC channel) and waits for its first outcome: connected,
+// stopped, exited, or no answer in time. Then lets it go: disconnects IPC and unreferences it.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { AppError } from '../../shared/errors.js';
+import type { AgentPaths } from '../agent-home.js';
+import { daemonMessageSchema, type DaemonMessage } from './daemon-ipc.js';
+
+export type DaemonOutcome =
+  | { kind: 'connected'; message: Extract<DaemonMessage, { type: 'connected' }> }
+  | { kind: 'stopped'; message: Extract<DaemonMessage, { type: 'stopped' }> }
+  | { kind: 'exited'; code: number | null; signal: string | null }
+  | { kind: 'timeout'; lastError: string | undefined };
+
+/** The compiled daemon entry beside this module (dist/appliance/daemon/daemon-main.js in a build). */
+export function daemonEntryPath(): string {
+  const path = fileURLToPath(new URL('./daemon-main.js', import.meta.url));
+  if (!existsSync(path)) throw new AppError('internal', `daemon entry ${path} is missing: run ktether from its build (npm run build)`);
+  return path;
+}
+
+export interface SpawnOptions {
+  env: NodeJS.ProcessEnv;
+  timeoutMs: number;
+}
+
+export async function spawnDaemon(paths: AgentPaths, opts: SpawnOptions): Promise<{ pid: number | undefined; outcome: DaemonOutcome }> {
+  const entry = daemonEntryPath();
+  const logFd = openSync(paths.logFile, 'a', 0o644);
+  const child = spawn(process.execPath, [entry], {
+    detached: true,
+    stdio: ['ignore', logFd, logFd, 'ipc'],
+    env: { ...opts.env, KTETHER_HOME: paths.home },
+  });
+  closeSync(logFd);
+  let lastError: string | undefined;
+  const outcome = await new Promise<DaemonOutcome>((resolve) => {
+    const timer = setTimeout(() => resolve({ kind: 'timeout', lastError }), opts.timeoutMs);
+    const settle = (o: DaemonOutcome): void => {
+      clearTimeout(timer);
+      resolve(o);
+    };
+    child.on('message', (raw) => {
+      const parsed = daemonMessageSchema.safeParse(raw);
+      if (!parsed.success) return;
+      const m = parsed.data;
+      if (m.type === 'retrying') lastError = m.error;
+      else if (m.type === 'connected') settle({ kind: 'connected', message: m });
+      else settle({ kind: 'stopped', message: m });
+    });
+    child.once('exit', (code, signal) => {
+      // Messages sent just before exiting may still be in the channel: read them first.
+      const exited = (): void => settle({ kind: 'exited', code, signal });
+      if (!child.connected) return exited();
+      child.once('disconnect', exited);
+      setTimeout(exited, 200).unref();
+    });
+    child.once('error', (err) => {
+      lastError = err.message;
+      settle({ kind: 'exited', code: null, signal: null });
+    });
+  });
+  child.removeAllListeners('message');
+  child.removeAllListeners('exit');
+  if (child.connected) child.disconnect();
+  child.unref();
+  return { pid: child.pid, outcome };
+}
+
+/** Polls until `pid` is gone or the deadline passes; true when it is gone. */
+export async function waitForExit(isAlive: () => boolean, timeoutMs: number, intervalMs = 25): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive()) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  return true;
+}

@@ -1,0 +1,247 @@
+// The tunnel agent: keeps one live session's connection to the relay up. Explicit state machine
+// (initial → connecting → connected → draining → closed), jittered backoff between attempts,
+// keepalives, a pinned relay host key, drain (cancel forwards, then end) separate from a hard close.
+// It owns no files: the daemon reacts to its events (state file, cleanup, IPC).
+import type { Client as SshClient } from 'ssh2';
+import { AppError, describeError, type ErrorCode } from '../../shared/errors.js';
+import { AgentStateMachine, type AgentState } from '../agent-state.js';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from '../backoff.js';
+import { setLongTimeout, systemClock, type Clock } from '../clock.js';
+import { closedPromise, endAndWait } from './client-close.js';
+import { cancelForwards, requestForwards, serveForwards, type ForwardSpec } from './forwards.js';
+import { dialRelay, isPermanentRefusal, type DialOptions, type RelayEndpoint } from './relay-dial.js';
+
+export interface TunnelStopped {
+  reason: string;
+  /** Why it stopped, as a code; null for a customer disable (not a failure). */
+  code: ErrorCode | null;
+  /** The relay rejected the credential: the session is over and the key consumed. */
+  credentialRejected: boolean;
+  /** Ended by disable (forwards cancelled, the relay records customer_disabled). */
+  byCustomer: boolean;
+}
+
+export interface TunnelEvents {
+  state: (to: AgentState, from: AgentState) => void;
+  connected: (info: { forwarded: number[]; connections: number }) => void;
+  retrying: (info: { error: string; delayMs: number; attempt: number }) => void;
+  stopped: (info: TunnelStopped) => void;
+  /** Secret-free progress lines for the agent log. */
+  log: (message: string) => void;
+}
+
+export interface TunnelAgentOptions {
+  relay: RelayEndpoint;
+  username: string;
+  privateKey: string;
+  forwards: readonly ForwardSpec[];
+  /** Epoch ms after which the key is dead; the agent stops by itself then. */
+  expiresAt: number;
+  keepaliveMs?: number;
+  readyTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  backoff?: BackoffOptions;
+  random?: () => number;
+  clock?: Clock;
+  dial?: (opts: DialOptions) => Promise<SshClient>;
+  events?: Partial<TunnelEvents>;
+}
+
+const noop = (): void => {};
+
+export class TunnelAgent {
+  readonly #opts: TunnelAgentOptions;
+  readonly #clock: Clock;
+  readonly #events: TunnelEvents;
+  readonly #machine: AgentStateMachine;
+  readonly #requestTimeoutMs: number;
+  #client: SshClient | undefined;
+  #forwardsReady: Promise<number[]> | undefined;
+  #pendingDial: Promise<SshClient> | undefined;
+  #retryTimer: unknown;
+  #cancelExpiry: () => void = noop;
+  #attempts = 0;
+  #connections = 0;
+  #resetPending = false;
+  #draining: Promise<void> | undefined;
+  /** Drain is waiting for an in-flight dial and will cancel and end what it yields. */
+  #drainTakesDial = false;
+
+  constructor(opts: TunnelAgentOptions) {
+    this.#opts = opts;
+    this.#clock = opts.clock ?? systemClock;
+    this.#requestTimeoutMs = opts.requestTimeoutMs ?? 5_000;
+    const e = opts.events ?? {};
+    this.#events = { state: e.state ?? noop, connected: e.connected ?? noop, retrying: e.retrying ?? noop, stopped: e.stopped ?? noop, log: e.log ?? noop };
+    this.#machine = new AgentStateMachine((to, from) => this.#events.state(to, from));
+  }
+
+  get state(): AgentState {
+    return this.#machine.state;
+  }
+
+  start(): void {
+    this.#machine.to('connecting');
+    this.#cancelExpiry = setLongTimeout(this.#clock, this.#opts.expiresAt, () => {
+      void this.#drain({ reason: `key expired at ${new Date(this.#opts.expiresAt).toISOString()}`, code: 'key_expired', cancel: false, byCustomer: false });
+    });
+    void this.#attempt();
+  }
+
+  /** Drop the connection (if any) and reconnect now with the same key. */
+  reset(): void {
+    if (this.#machine.is('connected') && this.#client) {
+      this.#events.log('reset: dropping the connection to reconnect');
+      this.#resetPending = true;
+      this.#client.end();
+    } else if (this.#machine.is('connecting') && this.#retryTimer !== undefined) {
+      this.#events.log('reset: retrying now');
+      this.#clock.clearTimeout(this.#retryTimer);
+      this.#retryTimer = undefined;
+      this.#attempts = 0;
+      void this.#attempt();
+    }
+  }
+
+  /** Customer disable: cancel every forward (the relay then closes the session), then end. */
+  drain(): Promise<void> {
+    return this.#drain({ reason: 'disabled by the customer', code: null, cancel: true, byCustomer: true });
+  }
+
+  /** Stop without telling the relay anything; the session stays resumable (LOST on the relay). */
+  close(): Promise<void> {
+    return this.#drain({ reason: 'agent closed', code: 'internal', cancel: false, byCustomer: false });
+  }
+
+  async #attempt(): Promise<void> {
+    this.#retryTimer = undefined;
+    if (!this.#machine.is('connecting')) return;
+    const relay = this.#opts.relay;
+    const dial = this.#opts.dial ?? dialRelay;
+    this.#events.log(`connecting to relay ${relay.host}:${relay.port}`);
+    const pending = dial({
+      relay,
+      username: this.#opts.username,
+      privateKey: this.#opts.privateKey,
+      keepaliveMs: this.#opts.keepaliveMs ?? 15_000,
+      readyTimeoutMs: this.#opts.readyTimeoutMs ?? 15_000,
+    });
+    this.#pendingDial = pending;
+    let client: SshClient;
+    try {
+      client = await pending;
+    } catch (err) {
+      if (!this.#machine.is('connecting')) return;
+      if (isPermanentRefusal(err)) return this.#refuse(err as AppError);
+      return this.#scheduleRetry(describeError(err));
+    } finally {
+      if (this.#pendingDial === pending) this.#pendingDial = undefined;
+    }
+    closedPromise(client);
+    if (!this.#machine.is('connecting')) {
+      // Disabled while dialling: #drain takes this client, unless it stopped waiting for it.
+      if (!this.#drainTakesDial) client.end();
+      return;
+    }
+    this.#client = client;
+    const stopServing = serveForwards(client, this.#opts.forwards, (m) => this.#events.log(m));
+    client.on('error', (err) => this.#events.log(`relay connection: ${err.message}`));
+    client.once('close', () => {
+      stopServing();
+      this.#onDrop(client);
+    });
+    const ready = requestForwards(client, this.#opts.forwards, this.#requestTimeoutMs);
+    this.#forwardsReady = ready.then((o) => o.forwarded);
+    const outcome = await ready;
+    if (this.#client !== client || !this.#machine.is('connecting')) return;
+    for (const f of outcome.failed) this.#events.log(`relay refused the forward of port ${f.port}: ${f.error}`);
+    if (outcome.forwarded.length === 0) {
+      this.#events.log('relay refused every forward; reconnecting');
+      client.end();
+      return;
+    }
+    this.#attempts = 0;
+    this.#connections += 1;
+    this.#machine.to('connected');
+    this.#events.log(`connected to relay ${relay.host}:${relay.port}, forwarding ${outcome.forwarded.join(', ')}`);
+    this.#events.connected({ forwarded: outcome.forwarded, connections: this.#connections });
+  }
+
+  #onDrop(client: SshClient): void {
+    if (this.#client !== client) return;
+    this.#client = undefined;
+    this.#forwardsReady = undefined;
+    if (this.#machine.is('connected')) this.#machine.to('connecting');
+    if (!this.#machine.is('connecting')) return;
+    if (this.#resetPending) {
+      this.#resetPending = false;
+      this.#attempts = 0;
+      void this.#attempt();
+    } else {
+      this.#scheduleRetry('connection to the relay lost');
+    }
+  }
+
+  #scheduleRetry(error: string): void {
+    const delayMs = backoffDelay(this.#attempts, this.#opts.random ?? Math.random, this.#opts.backoff ?? DEFAULT_BACKOFF);
+    this.#attempts += 1;
+    this.#events.log(`${error}; retrying in ${delayMs} ms`);
+    this.#events.retrying({ error, delayMs, attempt: this.#attempts });
+    this.#retryTimer = this.#clock.setTimeout(() => void this.#attempt(), delayMs);
+  }
+
+  #refuse(err: AppError): void {
+    this.#stopTimers();
+    this.#machine.to('closed');
+    this.#events.log(err.message);
+    this.#events.stopped({ reason: err.message, code: err.code, credentialRejected: err.code === 'relay_refused', byCustomer: false });
+  }
+
+  #stopTimers(): void {
+    this.#cancelExpiry();
+    if (this.#retryTimer !== undefined) this.#clock.clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+  }
+
+  #drain(stop: { reason: string; code: ErrorCode | null; cancel: boolean; byCustomer: boolean }): Promise<void> {
+    if (this.#draining) return this.#draining;
+    if (this.#machine.is('closed')) return Promise.resolve();
+    this.#stopTimers();
+    const info: TunnelStopped = { reason: stop.reason, code: stop.code, credentialRejected: false, byCustomer: stop.byCustomer };
+    if (this.#machine.is('initial')) {
+      this.#machine.to('closed');
+      this.#events.stopped(info);
+      return Promise.resolve();
+    }
+    this.#machine.to('draining');
+    this.#events.log(`stopping: ${stop.reason}`);
+    this.#draining = (async () => {
+      const owned = this.#client;
+      const client = owned ?? (await this.#takePendingDial());
+      if (client) {
+        if (stop.cancel) {
+          // Forwards must exist to be cancelled: a connection made while disabling asks for them first.
+          const ports = owned ? ((await this.#forwardsReady) ?? []) : (await requestForwards(client, this.#opts.forwards, this.#requestTimeoutMs)).forwarded;
+          await cancelForwards(client, ports, this.#requestTimeoutMs);
+        }
+        await endAndWait(client, this.#requestTimeoutMs);
+      }
+      this.#machine.to('closed');
+      this.#events.stopped(info);
+    })();
+    return this.#draining;
+  }
+
+  /** The in-flight dial's client, waited for no longer than one request timeout. */
+  async #takePendingDial(): Promise<SshClient | undefined> {
+    const pending = this.#pendingDial;
+    if (!pending) return undefined;
+    this.#drainTakesDial = true;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), this.#requestTimeoutMs)));
+    const client = await Promise.race([pending.catch(() => undefined), late]);
+    clearTimeout(timer);
+    this.#drainTakesDial = false;
+    return client;
+  }
+}

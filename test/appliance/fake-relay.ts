@@ -1,0 +1,106 @@
+// A throw-away ssh2 relay for the agent's tests (the real relay has its own tests): it accepts one
+// serial with one tunnel public key, answers tcpip-forward / cancel-tcpip-forward, records what
+// happened, and can open forwarded-tcpip channels to the appliance as an engineer would.
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import ssh2 from 'ssh2';
+import type { Connection, ServerChannel } from 'ssh2';
+import { fingerprintOfBlob, generateSeed, openSshPrivateKeyFromSeed, openSshPublicLine, publicKeyBlob, rawPublicFromSeed } from '../../shared/ssh-keys.js';
+
+const { Server, utils } = ssh2;
+
+export interface FakeRelay {
+  port: number;
+  fingerprint: string;
+  /** Every userauth attempt, by user name (also the 'none' probe). */
+  auths: string[];
+  accepted: number;
+  /** Cipher negotiated client → server, per handshake. */
+  ciphers: string[];
+  forwards: { bindAddr: string; bindPort: number }[];
+  cancels: { bindAddr: string; bindPort: number }[];
+  /** Set to refuse the credential, as the relay does for a used, revoked or expired key. */
+  rejectAuth: boolean;
+  current(): Connection | undefined;
+  openChannel(port: number): Promise<ServerChannel>;
+  dropAppliances(): void;
+  close(): Promise<void>;
+}
+
+export async function startFakeRelay(opts: { serial: string; tunnelSeed: Buffer; hostSeed?: Buffer }): Promise<FakeRelay> {
+  const hostSeed = opts.hostSeed ?? generateSeed();
+  const allowed = utils.parseKey(openSshPublicLine(rawPublicFromSeed(opts.tunnelSeed)));
+  if (allowed instanceof Error) throw allowed;
+  const conns = new Set<Connection>();
+  let last: Connection | undefined;
+  const server = new Server({ hostKeys: [openSshPrivateKeyFromSeed(hostSeed)] }, (conn) => {
+    conns.add(conn);
+    conn.on('error', () => {});
+    conn.on('handshake', (negotiated) => relay.ciphers.push(negotiated.cs.cipher));
+    conn.on('close', () => conns.delete(conn));
+    conn.on('authentication', (ctx) => {
+      relay.auths.push(ctx.username);
+      const ok =
+        !relay.rejectAuth &&
+        ctx.method === 'publickey' &&
+        ctx.username === opts.serial &&
+        ctx.key.algo === 'ssh-ed25519' &&
+        ctx.key.data.equals(allowed.getPublicSSH()) &&
+        (!ctx.signature || allowed.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) === true);
+      if (!ok) return ctx.reject(['publickey']);
+      if (ctx.signature) relay.accepted += 1;
+      ctx.accept();
+    });
+    conn.on('ready', () => {
+      last = conn;
+      conn.on('request', (accept, reject, name, info) => {
+        const { bindAddr, bindPort } = info as { bindAddr: string; bindPort: number };
+        if (name === 'tcpip-forward') {
+          relay.forwards.push({ bindAddr, bindPort });
+          accept?.();
+        } else if (name === 'cancel-tcpip-forward') {
+          relay.cancels.push({ bindAddr, bindPort });
+          accept?.();
+          setImmediate(() => conn.end()); // like the relay: cancel = customer disabled, session over
+        } else reject?.();
+      });
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const relay: FakeRelay = {
+    port: (server.address() as AddressInfo).port,
+    fingerprint: fingerprintOfBlob(publicKeyBlob(rawPublicFromSeed(hostSeed))),
+    auths: [],
+    accepted: 0,
+    ciphers: [],
+    forwards: [],
+    cancels: [],
+    rejectAuth: false,
+    current: () => (last && conns.has(last) ? last : undefined),
+    openChannel(port) {
+      const conn = relay.current();
+      if (!conn) return Promise.reject(new Error('no appliance connected'));
+      return new Promise((resolve, reject) =>
+        conn.forwardOut('localhost', port, '127.0.0.1', 40_000, (err, ch) => (err ? reject(err) : resolve(ch))),
+      );
+    },
+    dropAppliances() {
+      for (const c of conns) c.end();
+    },
+    async close() {
+      for (const c of conns) c.end();
+      await new Promise((r) => server.close(r));
+    },
+  };
+  return relay;
+}
+
+/** Polls `check` until it holds; for state observed across processes or sockets. */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
