@@ -1,12 +1,8 @@
-// Compiles the ktether entry points (and only what they import) into a private directory inside
-// node_modules/.cache, so the CLI tests run the real compiled agent as a child process, exactly
-// as `node dist/scripts/ktether.js` runs, without depending on the rest of the tree building.
-import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-
-export const ROOT = resolve(import.meta.dirname, '..', '..');
+// The compiled ktether CLI (`dist/scripts/ktether.js`, built by `npm run build`, which
+// scripts/test runs first), run as a child process exactly as on an appliance.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dist } from '../helpers/processes.js';
 
 export interface KtetherBuild {
   entry: string;
@@ -15,19 +11,13 @@ export interface KtetherBuild {
 }
 
 export async function buildKtether(): Promise<KtetherBuild> {
-  const out = join(ROOT, 'node_modules', '.cache', `ktether-test-${process.pid}-${Date.now()}`);
-  mkdirSync(out, { recursive: true });
-  const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  // prettier-ignore
-  const flags = ['--outDir', out, '--rootDir', ROOT, '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022',
-    '--strict', '--noUncheckedIndexedAccess', '--skipLibCheck', '--esModuleInterop', '--types', 'node'];
-  await promisify(execFile)(process.execPath, [tsc, ...flags, join(ROOT, 'scripts/ktether.ts'), join(ROOT, 'appliance/daemon/daemon-main.ts')], { cwd: ROOT });
-  const entry = join(out, 'scripts', 'ktether.js');
-  if (!existsSync(entry)) throw new Error(`build produced no ${entry}`);
+  const entry = dist('ktether');
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build first (scripts/test does)`);
   return {
     entry,
     run: (args, env, timeoutMs = 30_000) =>
       new Promise((resolveRun) => {
+        // Only PATH is inherited, so the agent sees nothing of the test runner's environment.
         const child = spawn(process.execPath, [entry, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
         let stdout = '';
         let stderr = '';
@@ -39,6 +29,6 @@ export async function buildKtether(): Promise<KtetherBuild> {
           resolveRun({ code, stdout, stderr });
         });
       }),
-    remove: () => rmSync(out, { recursive: true, force: true }),
+    remove: () => undefined,
   };
 }
