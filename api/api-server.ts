@@ -1,0 +1,54 @@
+// Builds the API's Fastify instance (no listen; the entry point does that): the generic ticket
+// webhook, the operator API, /healthz, and the central error handler. Producers are opened on the
+// caller's Redis client and closed with the server; the client itself stays the caller's.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import { Producers } from '../queues/producers.js';
+import type { ServerConfig } from '../shared/config.js';
+import type { Logger } from '../shared/logger.js';
+import { SessionStore } from '../shared/store/session.store.js';
+import { createGenericAdapter } from '../ticketing/generic.adapter.js';
+import type { TicketAdapter } from '../ticketing/ticket-adapter.js';
+import { registerErrorHandling } from './error-handler.js';
+import { genericWebhookRoute } from './generic-webhook.route.js';
+import { healthRoute } from './health.route.js';
+import { sessionsRoute } from './sessions.route.js';
+
+export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
+const DEDUPE_TTL_S = 7 * 86_400;
+
+export interface ApiDeps {
+  config: Readonly<ServerConfig>;
+  /** A plain ioredis client (openRedis(url)); owned by the caller. */
+  redis: Redis;
+  /** Usually config.redisPrefix. */
+  prefix: string;
+  logger: Logger;
+  now?: () => number;
+  /** The generic help desk's adapter; default: built from config. */
+  genericAdapter?: TicketAdapter;
+  bodyLimit?: number;
+}
+
+export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
+  const now = deps.now ?? Date.now;
+  const bodyLimit = deps.bodyLimit ?? WEBHOOK_BODY_LIMIT;
+  const logger: FastifyBaseLogger = deps.logger;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: logger,
+    bodyLimit,
+    logController: new LogController({ disableRequestLogging: (req) => req.url === '/healthz' }),
+  });
+  const producers = new Producers({ connection: deps.redis, prefix: deps.prefix });
+  const sessions = new SessionStore(deps.redis, deps.prefix);
+  const adapter =
+    deps.genericAdapter ?? createGenericAdapter({ secret: deps.config.api.webhookSecret, commentUrl: deps.config.ticketCommentUrl, now });
+
+  registerErrorHandling(app);
+  app.addHook('onClose', async () => producers.close());
+  await app.register(healthRoute, { redis: deps.redis });
+  // Plugin options named `prefix` would become a route prefix in Fastify: the Redis one is `redisPrefix`.
+  await app.register(genericWebhookRoute, { adapter, redis: deps.redis, redisPrefix: deps.prefix, producers, now, bodyLimit, dedupeTtlS: DEDUPE_TTL_S });
+  await app.register(sessionsRoute, { sessions, adminToken: deps.config.api.adminToken, now });
+  return app;
+}

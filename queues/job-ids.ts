@@ -1,0 +1,25 @@
+// Deterministic job ids, where a duplicate would hurt. BullMQ refuses ':' in custom ids, so parts
+// that may hold any character (ticket ids, delivery ids) are hashed.
+import { createHash } from 'node:crypto';
+import type { TicketRef } from '../shared/session/session.schema.js';
+
+function digest(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 32);
+}
+
+export const jobIds = {
+  /** One job per help-desk delivery. */
+  ticketEvent: (system: string, deliveryId: string) => `te-${digest(system, deliveryId)}`,
+  /** One key per ticket and serial (serials compare case-insensitively). */
+  keyIssue: (ticket: TicketRef, serial: string) => `ki-${digest(ticket.system, ticket.id, serial.toUpperCase())}`,
+  keyDelivery: (sid: string) => `kd-${sid}`,
+  /** One expiry job per session, kind and planned expiry time (an extension plans new ones). */
+  expiry: (sid: string, kind: 'warn' | 'expire', expiresAt: number, offsetMs = 0) =>
+    kind === 'warn' ? `ex-${sid}-warn${offsetMs}-${expiresAt}` : `ex-${sid}-expire-${expiresAt}`,
+  /** Reactions to an audit entry: one job per entry and kind of reaction. */
+  reaction: (auditId: string, what: string) => `re-${auditId}-${what}`,
+  keySentComment: (sid: string) => `ks-${sid}-comment`,
+  keySentNotice: (sid: string) => `ks-${sid}-notice`,
+  warnNotice: (sid: string, offsetMs: number, expiresAt: number) => `wn-${sid}-${offsetMs}-${expiresAt}`,
+  jobFailed: (queue: string, jobId: string) => `jf-${digest(queue, jobId)}`,
+} as const;

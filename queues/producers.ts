@@ -1,0 +1,161 @@
+// Typed producers: one function per job, each parsing its payload against the central schema map
+// before `add`, with deterministic job ids where a duplicate would hurt. Owns one BullMQ Queue per
+// queue name on a connection the caller opened (and closes).
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { SessionRecord, TicketRef } from '../shared/session/session.schema.js';
+import { jobIds } from './job-ids.js';
+import { DEFAULT_RETRY, defaultJobOptions, type RetryPolicy } from './job-options.js';
+import { JOBS, type JobData, type JobInput } from './job-schemas.js';
+import { pipelineKeys, type PipelineKeys } from './pipeline-keys.js';
+import { JOB, QUEUE, QUEUE_NAMES, bullPrefix, type JobName, type QueueName } from './queue-names.js';
+import type { TicketEvent } from './ticket-event.schema.js';
+
+export interface ProducerOptions {
+  /** A plain ioredis client; BullMQ Queues do not block, so the default retry settings are fine. */
+  connection: Redis;
+  /** The orchestrator's Redis prefix (TETHER_REDIS_PREFIX); BullMQ keys go under `<prefix>bull`. */
+  prefix: string;
+  retry?: RetryPolicy;
+}
+
+export interface PlannedExpiry {
+  kind: 'warn' | 'expire';
+  runAt: number;
+  offsetMs?: number;
+}
+
+export const MONITOR_SCHEDULER_ID = 'tunnel-monitor-sweep';
+
+export class Producers {
+  private readonly queues = new Map<QueueName, Queue>();
+  private readonly keys: PipelineKeys;
+  private readonly redis: Redis;
+  private closed = false;
+
+  constructor(opts: ProducerOptions) {
+    this.redis = opts.connection;
+    this.keys = pipelineKeys(opts.prefix);
+    for (const name of QUEUE_NAMES) {
+      const queue = new Queue(name, {
+        connection: opts.connection,
+        prefix: bullPrefix(opts.prefix),
+        defaultJobOptions: defaultJobOptions(name, opts.retry ?? DEFAULT_RETRY),
+      });
+      // Connection trouble surfaces on the client the caller owns; an unhandled 'error' would crash.
+      queue.on('error', () => undefined);
+      this.queues.set(name, queue);
+    }
+  }
+
+  queue(name: QueueName): Queue {
+    const q = this.queues.get(name);
+    if (!q) throw new Error(`unknown queue ${name}`);
+    return q;
+  }
+
+  /** Parses, then adds; returns the job id (an existing job with the same id is left as it is). */
+  async add<N extends JobName>(name: N, input: JobInput<N>, opts: JobsOptions = {}): Promise<string> {
+    const def = JOBS[name];
+    const data = def.schema.parse({ ...(input as object), v: 1 }) as JobData<N>;
+    const job = await this.queue(def.queue).add(name, data, opts);
+    return job.id ?? '';
+  }
+
+  ticketEvent(event: TicketEvent): Promise<string> {
+    return this.add(JOB.ticketEvent, { event }, { jobId: jobIds.ticketEvent(event.ticket.system, event.deliveryId) });
+  }
+
+  /**
+   * A ticket's key request gets the id of its ticket and serial, so duplicates collapse. A finished
+   * job with that id (the earlier session ended) is removed first, so the ticket can ask again.
+   */
+  async keyIssue(input: JobInput<typeof JOB.keyIssue>): Promise<string> {
+    if (!input.ticket) return this.add(JOB.keyIssue, input);
+    const jobId = jobIds.keyIssue(input.ticket, input.serial);
+    const existing = await this.queue(QUEUE.keyIssue).getJob(jobId);
+    if (existing) {
+      const state = await existing.getState();
+      if (state === 'completed' || state === 'failed') await existing.remove();
+    }
+    return this.add(JOB.keyIssue, input, { jobId });
+  }
+
+  /** Drops a ticket's key request that has not started yet (the ticket closed first). */
+  async cancelKeyIssue(ticket: TicketRef, serial: string): Promise<void> {
+    const job = await this.queue(QUEUE.keyIssue).getJob(jobIds.keyIssue(ticket, serial));
+    if (job && ['waiting', 'delayed', 'prioritized'].includes(await job.getState())) await job.remove();
+  }
+
+  keyDelivery(sid: string, channel: 'email' = 'email'): Promise<string> {
+    return this.add(JOB.keyDelivery, { sid, channel }, { jobId: jobIds.keyDelivery(sid) });
+  }
+
+  notification(input: JobInput<typeof JOB.notification>, jobId: string): Promise<string> {
+    return this.add(JOB.notification, input, { jobId });
+  }
+
+  ticketComment(ticket: TicketRef, body: string, jobId: string, sid?: string): Promise<string> {
+    return this.add(JOB.ticketComment, { ticket, sid, comment: { body, internal: true } }, { jobId });
+  }
+
+  /**
+   * Replaces a session's planned expiry jobs with `plan` (delayed jobs whose ids carry the expiry
+   * time). Jobs of an earlier plan are removed; one already running finds the expiry moved and
+   * does nothing.
+   */
+  async scheduleExpiry(session: Pick<SessionRecord, 'id' | 'expiresAt'>, plan: readonly PlannedExpiry[], now: number): Promise<string[]> {
+    const sid = session.id;
+    const wanted = plan.map((p) => ({ ...p, jobId: jobIds.expiry(sid, p.kind, session.expiresAt, p.offsetMs) }));
+    const indexKey = this.keys.expiryJobs(sid);
+    const previous = await this.redis.smembers(indexKey);
+    const keep = new Set(wanted.map((w) => w.jobId));
+    for (const w of wanted) {
+      await this.add(
+        JOB.expiry,
+        { sid, kind: w.kind, expiresAt: session.expiresAt, offsetMs: w.offsetMs },
+        { jobId: w.jobId, delay: Math.max(0, w.runAt - now) },
+      );
+    }
+    if (wanted.length) {
+      await this.redis
+        .multi()
+        .sadd(indexKey, ...wanted.map((w) => w.jobId))
+        .pexpire(indexKey, Math.max(60_000, session.expiresAt - now + 86_400_000))
+        .exec();
+    }
+    for (const id of previous.filter((p) => !keep.has(p))) await this.removeExpiryJob(sid, id);
+    return wanted.map((w) => w.jobId);
+  }
+
+  /** Removes every planned expiry job of a session that has not started yet. */
+  async cancelExpiry(sid: string): Promise<void> {
+    for (const id of await this.redis.smembers(this.keys.expiryJobs(sid))) await this.removeExpiryJob(sid, id);
+  }
+
+  private async removeExpiryJob(sid: string, jobId: string): Promise<void> {
+    // remove() leaves an active (locked) job alone; it re-checks the session and does nothing.
+    const job = await this.queue(QUEUE.expiry).getJob(jobId);
+    if (job && (await job.getState()) !== 'active') await job.remove();
+    await this.redis.srem(this.keys.expiryJobs(sid), jobId);
+  }
+
+  /** Installs (or updates) the repeatable monitor sweep. */
+  async ensureMonitor(everyMs: number): Promise<void> {
+    await this.queue(QUEUE.tunnelMonitor).upsertJobScheduler(
+      MONITOR_SCHEDULER_ID,
+      { every: everyMs },
+      { name: JOB.monitorSweep, data: JOBS[JOB.monitorSweep].schema.parse({ v: 1 }) },
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+  }
+}
+
+export function createProducers(opts: ProducerOptions): Producers {
+  return new Producers(opts);
+}

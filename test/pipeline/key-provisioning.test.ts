@@ -1,0 +1,135 @@
+// Signed webhook to key mail, end to end in one process (real Redis, SMTP capture, comment server):
+// one key and one mail per ticket whatever the duplicates, no key text in job data, CLI path.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { handOverKeyForDelivery } from '../../queues/key-handover.js';
+import { KeyTextStore, keyTextSecretFrom } from '../../queues/key-text.store.js';
+import { pipelineKeys } from '../../queues/pipeline-keys.js';
+import { bullPrefix } from '../../queues/queue-names.js';
+import { verifyKey } from '../../shared/key/key-codec.js';
+import { trustedSignersFromPem } from '../../shared/key/trusted-signers.js';
+import { keyFromMailText } from '../../shared/mail/mail-parse.js';
+import { issueKey } from '../../shared/session/issue-key.js';
+import { RELAY } from './helpers/relay-endpoint.js';
+import { mailsTo, postWebhook, startHarness, webhookBody, type Harness } from './helpers/pipeline-harness.js';
+import { settle, waitFor } from './helpers/wait.js';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness({ redisUrl: inject('redisUrl') });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const keyMails = (to: string) => mailsTo(h, to, /^Tether key for appliance/);
+
+async function sessionsOf(serial: string) {
+  return (await h.sessions.list()).filter((s) => s.serial === serial);
+}
+
+describe('ticket webhook to key mail', () => {
+  it('a signed webhook for a new ticket tagged tether sends exactly one key mail with a valid key and the SMA 10.1 steps', async () => {
+    const r = await postWebhook(h.apiUrl, webhookBody({ id: 'evt-prov-1', ticketId: '4711', serial: 'K1000-5F3A9C', email: 'it-ops@customer.example' }));
+    expect(r.status).toBe(202);
+    const [mail] = await waitFor(() => (keyMails('it-ops@customer.example').length ? keyMails('it-ops@customer.example') : null), { label: 'key mail' });
+    expect(mail!.subject).toBe('Tether key for appliance K1000-5F3A9C (ticket 4711)');
+    expect(mail!.text).toContain('Go to Settings > Support > Troubleshooting Tools.');
+    expect(mail!.html).toContain('Settings › Support › Troubleshooting Tools');
+    // SMA 10.1 predates one-click: no self-initiation paragraph.
+    expect(mail!.text).not.toContain('start a tether by itself');
+    // The key stands on its own lines in the raw mail, exactly as the customer copies it.
+    const key = keyFromMailText(mail!.text!);
+    expect(key).toBeDefined();
+    const signers = trustedSignersFromPem(h.signingKey.publicPem);
+    const payload = verifyKey(key!, { signers, serial: 'k1000-5f3a9c' });
+    const [session] = await sessionsOf('K1000-5F3A9C');
+    expect(session).toMatchObject({ id: payload.sid, state: 'ISSUED', ticket: { system: 'generic', id: '4711' }, email: 'it-ops@customer.example', version: '10.1' });
+    expect(payload.ports).toEqual([22, 80, 443, 3306]);
+    expect(mail!.messageId).toBe(`<key.${session!.id}@vendor.example>`);
+    // The ticket hears that the key went out, through a correctly signed comment.
+    await waitFor(() => h.comments.comments.find((c) => c.ticket.id === '4711' && /key .* sent to it-ops@customer\.example/.test(c.body)), { label: 'key-sent comment' });
+    expect(h.comments.violations).toEqual([]);
+  });
+
+  it('keeps the key text out of job data and drops it from Redis once delivered', async () => {
+    const [session] = await sessionsOf('K1000-5F3A9C');
+    expect(await h.redis.exists(pipelineKeys(h.prefix).keyText(session!.id))).toBe(0);
+    expect(await h.redis.exists(pipelineKeys(h.prefix).delivered(session!.id))).toBe(1);
+    let cursor = '0';
+    const leaks: string[] = [];
+    do {
+      const [next, keys] = await h.redis.scan(cursor, 'MATCH', `${bullPrefix(h.prefix)}:*`, 'COUNT', 500);
+      cursor = next;
+      for (const k of keys) {
+        if ((await h.redis.type(k)) !== 'hash') continue;
+        const data = await h.redis.hget(k, 'data');
+        if (data?.includes('KT1.')) leaks.push(k);
+      }
+    } while (cursor !== '0');
+    expect(leaks).toEqual([]);
+  });
+
+  it('the same webhook delivered twice sends one mail and mints one key', async () => {
+    const body = webhookBody({ id: 'evt-twice', ticketId: '5001', serial: 'SN-TWICE', email: 'twice@customer.example' });
+    expect((await postWebhook(h.apiUrl, body)).status).toBe(202);
+    expect((await postWebhook(h.apiUrl, body)).status).toBe(200);
+    await waitFor(() => keyMails('twice@customer.example').length === 1, { label: 'key mail' });
+    await settle(1_000);
+    expect(keyMails('twice@customer.example')).toHaveLength(1);
+    expect(await sessionsOf('SN-TWICE')).toHaveLength(1);
+  });
+
+  it('the same webhook delivered 50 times at once is queued once and sends one mail', async () => {
+    const body = webhookBody({ id: 'evt-burst', ticketId: '5002', serial: 'SN-BURST', email: 'burst@customer.example' });
+    const results = await Promise.all(Array.from({ length: 50 }, () => postWebhook(h.apiUrl, body)));
+    expect(results.filter((r) => r.status === 202)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 200 && r.json.status === 'duplicate')).toHaveLength(49);
+    await waitFor(() => keyMails('burst@customer.example').length === 1, { label: 'key mail' });
+    await settle(1_000);
+    expect(keyMails('burst@customer.example')).toHaveLength(1);
+    expect(await sessionsOf('SN-BURST')).toHaveLength(1);
+  });
+
+  it('50 different deliveries for one ticket (created, updated, ...) still mint one key', async () => {
+    const bodies = Array.from({ length: 50 }, (_, i) =>
+      webhookBody({ id: `evt-many-${i}`, type: i === 0 ? 'ticket.created' : 'ticket.updated', ticketId: '5003', serial: 'SN-MANY', email: 'many@customer.example' }),
+    );
+    const results = await Promise.all(bodies.map((b) => postWebhook(h.apiUrl, b)));
+    expect(results.every((r) => r.status === 202)).toBe(true);
+    await waitFor(() => keyMails('many@customer.example').length === 1, { label: 'key mail' });
+    await settle(1_500);
+    expect(keyMails('many@customer.example')).toHaveLength(1);
+    expect(await sessionsOf('SN-MANY')).toHaveLength(1);
+  });
+
+  it('a ticket without the tether tag is ignored', async () => {
+    expect((await postWebhook(h.apiUrl, webhookBody({ id: 'evt-notag', ticketId: '5004', serial: 'SN-NOTAG', tags: ['printer'], email: 'notag@customer.example' }))).status).toBe(202);
+    await settle(1_000);
+    expect(await sessionsOf('SN-NOTAG')).toHaveLength(0);
+    expect(keyMails('notag@customer.example')).toHaveLength(0);
+  });
+
+  it('an SDA 6.1 customer gets the Support > Tether steps and is told the appliance can self-initiate', async () => {
+    await postWebhook(h.apiUrl, webhookBody({ id: 'evt-sda', ticketId: '5005', serial: 'SDA-0042', product: 'sda', version: '6.1.55', email: 'sda@customer.example' }));
+    const [mail] = await waitFor(() => (keyMails('sda@customer.example').length ? keyMails('sda@customer.example') : null), { label: 'key mail' });
+    expect(mail!.text).toContain('Go to Support > Tether.');
+    expect(mail!.text).toMatch(/Your SDA 6\.1\.55 can also start a tether by itself/);
+    const payload = verifyKey(keyFromMailText(mail!.text!)!, { signers: trustedSignersFromPem(h.signingKey.publicPem) });
+    expect(payload.ports).toEqual([22, 80, 443]);
+  });
+
+  it('a key the operator CLI minted (tether key issue --email) takes the same delivery path', async () => {
+    const issued = await issueKey(
+      { serial: 'SN-CLI-1', product: 'sma', version: '11.0', ttlMs: 2 * 3_600_000, email: 'cli@customer.example', actor: 'operator' },
+      { sessions: h.sessions, signingKey: h.signingKey, relay: RELAY, now: Date.now },
+    );
+    const keyTexts = new KeyTextStore(h.redis, h.prefix, keyTextSecretFrom(h.signingKey.privateKey));
+    await handOverKeyForDelivery({ keyTexts, producers: h.producers, now: Date.now }, issued);
+    const [mail] = await waitFor(() => (keyMails('cli@customer.example').length ? keyMails('cli@customer.example') : null), { label: 'key mail' });
+    expect(keyFromMailText(mail!.text!)).toBe(issued.key);
+    expect(mail!.subject).toBe('Tether key for appliance SN-CLI-1');
+    expect(mail!.text).toMatch(/Your SMA 11\.0 can also start a tether by itself/);
+    expect(mail!.text).toMatch(/valid for 2 hours/);
+  });
+});

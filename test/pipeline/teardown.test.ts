@@ -1,0 +1,79 @@
+// Teardown by ticket closure and by operator revoke: CLOSED with the reason, relays told, ticket comment, mail.
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { QUEUE } from '../../queues/queue-names.js';
+import { parseSessionEvent } from '../../shared/store/session-events.js';
+import { ADMIN_TOKEN, mailsTo, postWebhook, startHarness, webhookBody, type Harness } from './helpers/pipeline-harness.js';
+import { waitFor } from './helpers/wait.js';
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness({ redisUrl: inject('redisUrl') });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+async function provision(ticketId: string, serial: string, email: string) {
+  expect((await postWebhook(h.apiUrl, webhookBody({ id: `evt-open-${ticketId}`, ticketId, serial, email }))).status).toBe(202);
+  await waitFor(() => mailsTo(h, email, /^Tether key/).length === 1, { label: 'key mail' });
+  return (await h.sessions.list()).find((s) => s.serial === serial)!;
+}
+
+async function pendingExpiryJobs(sid: string): Promise<number> {
+  const jobs = await h.producers.queue(QUEUE.expiry).getJobs(['delayed', 'waiting']);
+  return jobs.filter((j) => j.data?.sid === sid).length;
+}
+
+describe('teardown', () => {
+  it('a closed ticket closes its session within a second, orders the relays, comments on the ticket and mails the customer', async () => {
+    const session = await provision('7001', 'SN-CLOSE', 'close@customer.example');
+    await waitFor(async () => (await pendingExpiryJobs(session.id)) > 0, { label: 'expiry planned' });
+    const sub = new Redis(inject('redisUrl'));
+    const closedEvents: string[] = [];
+    await sub.subscribe(h.sessions.keys.events);
+    sub.on('message', (_c, m) => {
+      const e = parseSessionEvent(m);
+      if (e?.sid === session.id && e.to === 'CLOSED') closedEvents.push(e.reason ?? '');
+    });
+
+    const sentAt = Date.now();
+    const r = await postWebhook(h.apiUrl, webhookBody({ id: 'evt-close-7001', type: 'ticket.closed', ticketId: '7001', serial: 'SN-CLOSE', email: 'close@customer.example' }));
+    expect(r.status).toBe(202);
+    const closed = await waitFor(async () => {
+      const s = await h.sessions.get(session.id);
+      return s?.state === 'CLOSED' ? s : null;
+    }, { label: 'session closed', timeoutMs: 2_000 });
+    expect(closed.reason).toBe('ticket_closed');
+    expect(closed.closedAt! - sentAt).toBeLessThan(1_000);
+    await waitFor(() => closedEvents.length === 1, { label: 'CLOSED on the events channel' });
+    expect(closedEvents).toEqual(['ticket_closed']);
+    sub.disconnect();
+
+    const [mail] = await waitFor(() => {
+      const m = mailsTo(h, 'close@customer.example', /^Tether closed/);
+      return m.length ? m : null;
+    }, { label: 'closed mail' });
+    expect(mail!.text).toMatch(/because the support ticket was closed/);
+    await waitFor(() => h.comments.comments.find((c) => c.ticket.id === '7001' && /^Tether closed .* the support ticket was closed/.test(c.body)), { label: 'closed comment' });
+    await waitFor(async () => (await pendingExpiryJobs(session.id)) === 0, { label: 'expiry jobs removed' });
+    expect(h.comments.violations).toEqual([]);
+  });
+
+  it('a revoke through the operator API takes the same path: closed, comment, mail with the reason', async () => {
+    const session = await provision('7002', 'SN-REVOKE', 'revoke@customer.example');
+    const res = await fetch(`${h.apiUrl}/v1/sessions/${session.id}/revoke`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(res.status).toBe(200);
+    await waitFor(() => mailsTo(h, 'revoke@customer.example', /^Tether closed/).length === 1, { label: 'closed mail' });
+    expect(mailsTo(h, 'revoke@customer.example', /^Tether closed/)[0]!.text).toMatch(/because support revoked the access/);
+    await waitFor(() => h.comments.comments.find((c) => c.ticket.id === '7002' && /support revoked the access/.test(c.body)), { label: 'revoke comment' });
+  });
+
+  it('a comment the help desk refuses for a while is retried until it lands', async () => {
+    h.comments.failNext(2, 503);
+    await provision('7003', 'SN-HELPDESK', 'helpdesk@customer.example');
+    const comment = await waitFor(() => h.comments.comments.find((c) => c.ticket.id === '7003'), { label: 'comment after retries', timeoutMs: 10_000 });
+    expect(comment.body).toMatch(/sent to helpdesk@customer\.example/);
+  });
+});

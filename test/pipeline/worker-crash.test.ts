@@ -1,0 +1,126 @@
+// Workers in a child process killed with SIGKILL mid key mail: after restart the job completes, one key, one mail.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { SMTPServer } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { jobIds } from '../../queues/job-ids.js';
+import { QUEUE } from '../../queues/queue-names.js';
+import { postWebhook, startHarness, webhookBody, WEBHOOK_SECRET, ADMIN_TOKEN, type Harness } from './helpers/pipeline-harness.js';
+import { settle, waitFor } from './helpers/wait.js';
+
+const REQUESTER = 'crash@customer.example';
+let h: Harness;
+let smtp: SMTPServer;
+let smtpUrl: string;
+const stored: { to: string[]; raw: string }[] = [];
+let holdFirst = true;
+let onHeld: (() => void) | undefined;
+let decide: ((accept: boolean) => void) | undefined;
+
+/** An SMTP server that holds the first key mail's final reply until the test decides. */
+async function startGatedSmtp(): Promise<void> {
+  smtp = new SMTPServer({
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    authOptional: true,
+    logger: false,
+    closeTimeout: 500,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', async () => {
+        const to = session.envelope.rcptTo.map((r) => r.address);
+        if (holdFirst && to.includes(REQUESTER)) {
+          holdFirst = false;
+          const accept = await new Promise<boolean>((resolve) => {
+            decide = resolve;
+            onHeld?.();
+          });
+          if (!accept) return callback(Object.assign(new Error('try again later'), { responseCode: 451 }));
+        }
+        stored.push({ to, raw: Buffer.concat(chunks).toString() });
+        callback(null);
+      });
+    },
+  });
+  smtp.on('error', () => undefined);
+  await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+  smtpUrl = `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`;
+}
+
+function startChild(): Promise<ChildProcess> {
+  const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+  const child = spawn(process.execPath, ['--import', here('./helpers/register-ts.mjs'), here('./helpers/worker-child.ts')], {
+    env: {
+      PATH: process.env.PATH,
+      TETHER_HOME: h.home,
+      REDIS_URL: inject('redisUrl'),
+      TETHER_REDIS_PREFIX: h.prefix,
+      SMTP_URL: smtpUrl,
+      TETHER_MAIL_FROM: 'Tether <tether@vendor.example>',
+      TETHER_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      TETHER_ADMIN_TOKEN: ADMIN_TOKEN,
+      TETHER_TICKET_COMMENT_URL: h.comments.url,
+      TETHER_LOG_LEVEL: 'silent',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(child));
+    child.once('exit', (code) => reject(new Error(`worker child exited with ${code}: ${err}`)));
+  });
+}
+
+function killed(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+beforeAll(async () => {
+  h = await startHarness({ redisUrl: inject('redisUrl'), workers: false });
+  await startGatedSmtp();
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => smtp?.close(() => resolve()));
+  await h?.close();
+});
+
+describe('worker crash', () => {
+  it('a worker process killed with SIGKILL in the middle of sending the key mail: after restart the job completes, one key, one mail', async () => {
+    let child = await startChild();
+    const held = new Promise<void>((resolve) => (onHeld = resolve));
+    expect((await postWebhook(h.apiUrl, webhookBody({ id: 'evt-crash', ticketId: '9901', serial: 'SN-CRASH', email: REQUESTER }))).status).toBe(202);
+    await held; // the key-delivery job is active in the child, its mail waiting for the SMTP reply
+    const session = (await h.sessions.list()).find((s) => s.serial === 'SN-CRASH')!;
+    const deliveries = h.producers.queue(QUEUE.keyDelivery);
+    expect(await (await deliveries.getJob(jobIds.keyDelivery(session.id)))!.getState()).toBe('active');
+
+    await killed(child);
+    decide!(false); // the dead client never gets a 250: the mail was not accepted
+    expect(stored.filter((m) => m.to.includes(REQUESTER))).toHaveLength(0);
+
+    child = await startChild();
+    try {
+      await waitFor(() => stored.filter((m) => m.to.includes(REQUESTER)).length === 1, { label: 'key mail after restart', timeoutMs: 15_000 });
+      await waitFor(async () => (await deliveries.getJob(jobIds.keyDelivery(session.id)))?.finishedOn, { label: 'delivery completed' });
+      await settle(1_500);
+      expect(stored.filter((m) => m.to.includes(REQUESTER))).toHaveLength(1);
+      expect(stored.find((m) => m.to.includes(REQUESTER))!.raw).toContain('KT1.');
+      expect((await h.sessions.list()).filter((s) => s.serial === 'SN-CRASH')).toHaveLength(1);
+      expect(await (await deliveries.getJob(jobIds.keyDelivery(session.id)))!.getState()).toBe('completed');
+      await waitFor(() => h.comments.comments.find((c) => c.ticket.id === '9901' && /sent to crash@customer\.example/.test(c.body)), { label: 'key-sent comment' });
+      // The reactions to the session's audit entries were not lost with the dead process either.
+      const expiry = await h.producers.queue(QUEUE.expiry).getJobs(['delayed']);
+      expect(expiry.filter((j) => j.data?.sid === session.id).map((j) => j.data.kind).sort()).toEqual(['expire', 'warn', 'warn']);
+    } finally {
+      await new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      });
+    }
+  });
+});

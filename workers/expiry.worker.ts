@@ -1,0 +1,48 @@
+// expiry: the delayed jobs of a session's life. `warn` queues the expiring-soon mail; `expire`
+// closes the session with reason `expired` at the deadline. A job planned for an expiry that has
+// since moved (extension) or a session already closed does nothing.
+import type { Worker } from 'bullmq';
+import { jobIds } from '../queues/job-ids.js';
+import type { JobData } from '../queues/job-schemas.js';
+import type { Producers } from '../queues/producers.js';
+import { JOB } from '../queues/queue-names.js';
+import { isAppError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import type { SessionStore } from '../shared/store/session.store.js';
+import { buildWorker, type WorkerRuntime } from './worker-kit.js';
+
+export interface ExpiryDeps {
+  sessions: SessionStore;
+  producers: Producers;
+  now: () => number;
+  logger: Logger;
+}
+
+export type ExpiryResult = 'warned' | 'expired' | 'stale' | 'gone' | 'no_recipient';
+
+export async function processExpiry(data: JobData<typeof JOB.expiry>, deps: ExpiryDeps): Promise<ExpiryResult> {
+  const s = await deps.sessions.get(data.sid);
+  if (!s || s.state === 'CLOSED') return 'gone';
+  if (s.expiresAt !== data.expiresAt) return 'stale';
+  if (data.kind === 'warn') {
+    if (!s.email) return 'no_recipient';
+    const offset = data.offsetMs ?? 0;
+    await deps.producers.notification(
+      { template: 'expiring_soon', to: [s.email], sid: s.id, expiresAt: s.expiresAt },
+      jobIds.warnNotice(s.id, offset, s.expiresAt),
+    );
+    return 'warned';
+  }
+  try {
+    await deps.sessions.close(s.id, 'expired', 'expiry', deps.now());
+  } catch (err) {
+    if (isAppError(err, 'session_closed')) return 'gone';
+    throw err;
+  }
+  deps.logger.info({ sid: s.id, lateMs: deps.now() - s.expiresAt }, 'session expired');
+  return 'expired';
+}
+
+export function createExpiryWorker(deps: ExpiryDeps, rt: WorkerRuntime): Worker {
+  return buildWorker(JOB.expiry, (data) => processExpiry(data, deps), rt);
+}

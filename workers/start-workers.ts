@@ -1,0 +1,157 @@
+// Starts the pipeline's workers and the audit bridge for an entry point (the lead's serve entry,
+// or a test): opens its own Redis connections, wires the injected mailer, signing key and relay
+// endpoint, and returns one idempotent close() that drains current jobs and closes everything.
+import type { Worker } from 'bullmq';
+import { jobIds } from '../queues/job-ids.js';
+import { KeyTextStore, keyTextSecretFrom } from '../queues/key-text.store.js';
+import type { RetryPolicy } from '../queues/job-options.js';
+import { Producers } from '../queues/producers.js';
+import { QUEUE, QUEUE_NAMES, type QueueName } from '../queues/queue-names.js';
+import type { ServerConfig } from '../shared/config.js';
+import { parseDuration } from '../shared/duration.js';
+import { describeError } from '../shared/errors.js';
+import type { SigningKey } from '../shared/key/key-files.js';
+import type { Logger } from '../shared/logger.js';
+import { addressOf, type Mailer } from '../shared/mail/mailer.js';
+import { openRedis } from '../shared/redis.js';
+import type { RelayEndpoint } from '../shared/session/issue-key.js';
+import { AuditStore } from '../shared/store/audit.store.js';
+import { SessionStore } from '../shared/store/session.store.js';
+import { createGenericAdapter } from '../ticketing/generic.adapter.js';
+import { adapterRegistry, type TicketAdapters } from '../ticketing/ticket-adapter.js';
+import { AuditBridge } from './audit-bridge.js';
+import { createExpiryWorker } from './expiry.worker.js';
+import { createKeyDeliveryWorker } from './key-delivery.worker.js';
+import { createKeyIssueWorker } from './key-issue.worker.js';
+import { createNotificationsWorker } from './notifications.worker.js';
+import { createTicketEventsWorker } from './ticket-events.worker.js';
+import { createTicketSyncWorker } from './ticket-sync.worker.js';
+import { createTunnelMonitorWorker } from './tunnel-monitor.worker.js';
+import type { FailedForGood, WorkerRuntime } from './worker-kit.js';
+
+/** Knobs with production defaults; tests shorten them. */
+export interface PipelineTuning {
+  concurrency?: number;
+  retry?: RetryPolicy;
+  /** Sweep period of the tunnel monitor (default: a third of TETHER_LOST_GRACE_MS, at least 1 s). */
+  monitorEveryMs?: number;
+  /** Life of keys provisioned for tickets (default 7 days). */
+  ticketKeyTtlMs?: number;
+  /** Support mailbox for key-sent and failed-job notices (default: the TETHER_MAIL_FROM address; null: none). */
+  operatorEmail?: string | null;
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  bridgeBlockMs?: number;
+  bridgeClaimIdleMs?: number;
+  /** Which queues get workers here (default all); the audit bridge runs unless `bridge: false`. */
+  queues?: readonly QueueName[];
+  bridge?: boolean;
+}
+
+export interface StartWorkersDeps {
+  config: Readonly<ServerConfig>;
+  redisUrl: string;
+  /** Usually config.redisPrefix. */
+  prefix: string;
+  signingKey: SigningKey;
+  relay: RelayEndpoint;
+  mailer: Mailer;
+  logger: Logger;
+  now?: () => number;
+  /** Help-desk adapters by system; default: the generic one from config. */
+  adapters?: TicketAdapters;
+  tuning?: PipelineTuning;
+}
+
+export interface RunningWorkers {
+  close(): Promise<void>;
+}
+
+export const DEFAULT_TICKET_KEY_TTL_MS = 7 * 86_400_000;
+
+export function parseWarnOffsets(text: string): number[] {
+  return text.split(',').map((t) => parseDuration(t.trim()));
+}
+
+export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorkers> {
+  const t = deps.tuning ?? {};
+  const now = deps.now ?? Date.now;
+  const log = deps.logger.child({ component: 'workers' });
+  const warnOffsetsMs = parseWarnOffsets(deps.config.warnOffsets);
+  const plain = openRedis(deps.redisUrl, { name: 'tether-pipeline' });
+  const blocking = openRedis(deps.redisUrl, { forBullmq: true, name: 'tether-workers' });
+  for (const c of [plain, blocking]) c.on('error', (err) => log.warn({ err: describeError(err) }, 'redis connection error'));
+
+  const sessions = new SessionStore(plain, deps.prefix);
+  const audit = new AuditStore(plain, deps.prefix);
+  const keyTexts = new KeyTextStore(plain, deps.prefix, keyTextSecretFrom(deps.signingKey.privateKey));
+  const producers = new Producers({ connection: plain, prefix: deps.prefix, retry: t.retry });
+  const adapters =
+    deps.adapters ?? adapterRegistry(createGenericAdapter({ secret: deps.config.api.webhookSecret, commentUrl: deps.config.ticketCommentUrl, now }));
+  const mailDomain = addressOf(deps.config.mailFrom).split('@')[1] ?? 'localhost';
+  const operatorEmail = t.operatorEmail === null ? undefined : (t.operatorEmail ?? addressOf(deps.config.mailFrom));
+
+  const onFailedForGood = async (f: FailedForGood) => {
+    await audit.append('job.failed', { queue: f.queue, jobId: f.jobId, jobName: f.jobName, attempts: f.attempts, error: f.error }, now());
+    // A failed notice about a failed job would only loop; the audit entry and the log carry it.
+    if (!operatorEmail || f.queue === QUEUE.notifications) return;
+    await producers.notification({ template: 'job_failed', to: [operatorEmail], ...f }, jobIds.jobFailed(f.queue, f.jobId));
+  };
+  const rt: WorkerRuntime = {
+    connection: blocking,
+    prefix: deps.prefix,
+    logger: deps.logger,
+    concurrency: t.concurrency,
+    lockDurationMs: t.lockDurationMs,
+    stalledIntervalMs: t.stalledIntervalMs,
+    onFailedForGood,
+  };
+  const common = { sessions, producers, now, logger: deps.logger };
+  const factories: Record<QueueName, () => Worker> = {
+    [QUEUE.ticketEvents]: () => createTicketEventsWorker({ ...common, ticketKeyTtlMs: t.ticketKeyTtlMs ?? DEFAULT_TICKET_KEY_TTL_MS }, rt),
+    [QUEUE.keyIssue]: () => createKeyIssueWorker({ ...common, keyTexts, signingKey: deps.signingKey, relay: deps.relay }, rt),
+    [QUEUE.keyDelivery]: () => createKeyDeliveryWorker({ ...common, keyTexts, mailer: deps.mailer, mailDomain, operatorEmail }, rt),
+    [QUEUE.notifications]: () => createNotificationsWorker({ sessions, mailer: deps.mailer, now, logger: deps.logger, mailDomain }, rt),
+    [QUEUE.ticketSync]: () => createTicketSyncWorker({ adapters, logger: deps.logger }, rt),
+    [QUEUE.expiry]: () => createExpiryWorker(common, rt),
+    [QUEUE.tunnelMonitor]: () => createTunnelMonitorWorker({ sessions, now, logger: deps.logger, graceMs: deps.config.lostGraceMs }, rt),
+  };
+  const selected = t.queues ?? QUEUE_NAMES;
+  const workers = selected.map((q) => factories[q]());
+  if (selected.includes(QUEUE.tunnelMonitor)) {
+    await producers.ensureMonitor(t.monitorEveryMs ?? Math.max(1_000, Math.floor(deps.config.lostGraceMs / 3)));
+  }
+  const bridge =
+    t.bridge === false
+      ? undefined
+      : new AuditBridge({
+          connection: blocking,
+          prefix: deps.prefix,
+          sessions,
+          keyTexts,
+          producers,
+          now,
+          logger: deps.logger,
+          warnOffsetsMs,
+          blockMs: t.bridgeBlockMs,
+          claimIdleMs: t.bridgeClaimIdleMs,
+        });
+  await bridge?.start();
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  log.info({ queues: selected, bridge: Boolean(bridge) }, 'workers started');
+
+  let closing: Promise<void> | undefined;
+  return {
+    close() {
+      closing ??= (async () => {
+        await bridge?.close();
+        await Promise.all(workers.map((w) => w.close()));
+        await producers.close();
+        plain.disconnect();
+        blocking.disconnect();
+        log.info('workers stopped');
+      })();
+      return closing;
+    },
+  };
+}
