@@ -6,16 +6,22 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
+import { buildApiServer } from '../api/api-server.js';
+import { RelayServer } from '../relay/relay-server.js';
 import { loadServerConfig } from '../shared/config.js';
+import { checkTtl, parseDuration } from '../shared/duration.js';
 import { describeError } from '../shared/errors.js';
 import { loadOrCreateRelayHostKey, loadOrCreateSigningKey } from '../shared/key/key-files.js';
 import { createLogger } from '../shared/logger.js';
+import { parseMail } from '../shared/mail/mail-parse.js';
+import { createMailer } from '../shared/mail/mailer.js';
+import { createSmtpCapture, outboxDir } from '../shared/mail/smtp-capture.js';
 import { openRedis } from '../shared/redis.js';
 import { AuditStore } from '../shared/store/audit.store.js';
 import { EngineerStore } from '../shared/store/engineer.store.js';
 import { SessionStore } from '../shared/store/session.store.js';
-import { RelayServer } from '../relay/relay-server.js';
-import { resolveRedisUrl } from './runtime.js';
+import { startWorkers } from '../workers/start-workers.js';
+import { relayEndpoint, resolveRedisUrl } from './runtime.js';
 
 const ROLES = ['api', 'workers', 'relay'] as const;
 type Role = (typeof ROLES)[number];
@@ -34,12 +40,15 @@ function parseRoles(text: string): Role[] {
   return roles as Role[];
 }
 
+const say = (line: string) => process.stdout.write(`${line}\n`);
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { roles: { type: 'string', default: ROLES.join(',') }, 'smtp-capture': { type: 'boolean', default: false } },
   });
   const roles = parseRoles(values.roles ?? '');
   const config = loadServerConfig();
+  const ticketKeyTtlMs = checkTtl(parseDuration(config.ticketKeyTtl));
   const logger = createLogger('tether', config.logLevel);
   const redisUrl = resolveRedisUrl(config);
   // Dev keys are generated on first start and only read afterwards.
@@ -54,10 +63,6 @@ async function main(): Promise<void> {
     return c;
   };
   const redis = connect('tether');
-  const sessions = new SessionStore(redis, config.redisPrefix);
-  const engineers = new EngineerStore(redis, config.redisPrefix);
-  const audit = new AuditStore(redis, config.redisPrefix);
-  void signingKey;
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -71,26 +76,62 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
+  let relayPort = config.relay.port;
   if (roles.includes('relay')) {
-    const relayId = `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
     const relay = new RelayServer({
-      sessions,
-      engineers,
-      audit,
+      sessions: new SessionStore(redis, config.redisPrefix),
+      engineers: new EngineerStore(redis, config.redisPrefix),
+      audit: new AuditStore(redis, config.redisPrefix),
       subscriber: connect('tether-relay-sub'),
       hostKey,
       listen: { host: config.relay.listen, port: config.relay.port },
       keepaliveMs: config.relay.keepaliveMs,
       heartbeatFlushMs: config.relay.heartbeatFlushMs,
-      relayId,
+      relayId: `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`,
       now: () => Date.now(),
       logger: logger.child({ role: 'relay' }),
     });
-    const port = await relay.start();
+    relayPort = await relay.start();
     open.push(relay);
-    process.stdout.write(`relay listening on ${config.relay.listen}:${port} (host key ${hostKey.fingerprint})\n`);
+    say(`relay listening on ${config.relay.listen}:${relayPort} (host key ${hostKey.fingerprint})`);
   }
-  process.stdout.write(`ready: ${roles.join(', ')} (TETHER_HOME ${config.home}, signing key ${signingKey.kid})\n`);
+
+  if (roles.includes('workers')) {
+    let smtpUrl = config.smtpUrl;
+    if (!smtpUrl && values['smtp-capture']) {
+      const capture = createSmtpCapture({ outboxDir: outboxDir(config.home) });
+      const at = await capture.start();
+      // The console shows who got what; the key itself stays in the .eml file, never in output.
+      capture.onMail((mail) => say(`mail captured: "${parseMail(mail.raw).subject}" to ${mail.to.join(', ')} → ${mail.file}`));
+      open.push(capture);
+      smtpUrl = at.url;
+      say(`smtp capture listening on ${at.host}:${at.port} (mail stored in ${outboxDir(config.home)})`);
+    }
+    if (!smtpUrl) throw new Error('invalid configuration: SMTP_URL: required for the workers role (or run scripts/up, which starts a capture)');
+    const mailer = createMailer({ smtpUrl, from: config.mailFrom });
+    const workers = await startWorkers({
+      config,
+      redisUrl,
+      prefix: config.redisPrefix,
+      signingKey,
+      relay: relayEndpoint(config, relayPort),
+      mailer,
+      logger: logger.child({ role: 'workers' }),
+      tuning: { ticketKeyTtlMs, ...(config.operatorEmail ? { operatorEmail: config.operatorEmail } : {}) },
+    });
+    open.push({ close: async () => mailer.close() }, workers);
+    say('workers running: ticket-events, key-issue, key-delivery, notifications, ticket-sync, expiry, tunnel-monitor');
+  }
+
+  if (roles.includes('api')) {
+    const app = await buildApiServer({ config, redis, prefix: config.redisPrefix, logger: logger.child({ role: 'api' }) });
+    await app.listen({ host: config.api.host, port: config.api.port });
+    open.push({ close: () => app.close() });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.api.port;
+    say(`api listening on http://${config.api.host}:${port}`);
+  }
+  say(`ready: ${roles.join(', ')} (TETHER_HOME ${config.home}, signing key ${signingKey.kid})`);
 }
 
 main().catch((err: unknown) => {

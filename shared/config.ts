@@ -29,6 +29,8 @@ const serverEnvSchema = z.object({
     .string()
     .regex(/^\s*\d+[smhdw](\s*,\s*\d+[smhdw])*\s*$/, 'must be a comma-separated list of durations such as 24h,1h')
     .default('24h,1h'),
+  TETHER_OPERATOR_EMAIL: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'must be a mail address').optional(),
+  TETHER_TICKET_KEY_TTL: z.string().regex(/^\d+[smhdw]$/, 'must be a duration such as 7d').default('7d'),
   TETHER_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -44,6 +46,10 @@ export interface ServerConfig {
   relay: { listen: string; port: number; publicHost: string; publicPort: number | undefined; keepaliveMs: number; heartbeatFlushMs: number };
   lostGraceMs: number;
   warnOffsets: string;
+  /** Support mailbox for key-sent and failed-job notices (default: the TETHER_MAIL_FROM address). */
+  operatorEmail: string | undefined;
+  /** Life of keys provisioned for tickets, as a duration (`7d`). */
+  ticketKeyTtl: string;
   ticketCommentUrl: string | undefined;
   logLevel: ServerEnv['TETHER_LOG_LEVEL'];
 }
@@ -74,6 +80,8 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): Readonly
     },
     lostGraceMs: e.TETHER_LOST_GRACE_MS,
     warnOffsets: e.TETHER_WARN_OFFSETS,
+    operatorEmail: e.TETHER_OPERATOR_EMAIL,
+    ticketKeyTtl: e.TETHER_TICKET_KEY_TTL,
     ticketCommentUrl: e.TETHER_TICKET_COMMENT_URL,
     logLevel: e.TETHER_LOG_LEVEL,
   });

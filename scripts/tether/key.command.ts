@@ -5,6 +5,9 @@ import { AppError } from '../../shared/errors.js';
 import { productSchema } from '../../shared/key/tether-key.schema.js';
 import { issueKey } from '../../shared/session/issue-key.js';
 import { sessionView, ticketRefSchema } from '../../shared/session/session.schema.js';
+import { handOverKeyForDelivery } from '../../queues/key-handover.js';
+import { KeyTextStore, keyTextSecretFrom } from '../../queues/key-text.store.js';
+import { Producers } from '../../queues/producers.js';
 import { relayEndpoint } from '../runtime.js';
 import { printJson, type Run } from './output.js';
 
@@ -35,7 +38,7 @@ export function parseTicket(text: string | undefined) {
   return r.data;
 }
 
-export function registerKeyCommands(program: Command, run: Run, deliver?: (sessionId: string, email: string) => Promise<void>): void {
+export function registerKeyCommands(program: Command, run: Run): void {
   const key = program.command('key').description('tether keys');
   key
     .command('issue')
@@ -46,7 +49,7 @@ export function registerKeyCommands(program: Command, run: Run, deliver?: (sessi
     .option('--ttl <duration>', 'life of the key: 90s, 2h, 7d, 12w (at most 12w)', '7d')
     .option('--ports <list>', 'ports engineers may reach (default: SMA 22,80,443,3306; SDA 22,80,443)')
     .option('--ticket <system:id>', 'help-desk ticket this tether belongs to')
-    .option('--email <addr>', 'mail the key to this address')
+    .option('--email <addr>', 'mail the key to this address (through the key-delivery queue; workers must run)')
     .option('--customer-password', 'let the customer choose the support password on the appliance')
     .option('--json', 'print the session record with the key')
     .action((opts: IssueOptions) =>
@@ -68,7 +71,16 @@ export function registerKeyCommands(program: Command, run: Run, deliver?: (sessi
           },
           { sessions: ctx.sessions, signingKey: ctx.signingKey(), relay: relayEndpoint(ctx.config), now: () => ctx.now() },
         );
-        if (opts.email && deliver) await deliver(issued.session.id, opts.email);
+        if (opts.email) {
+          // The same path as ticket-provisioned keys: sealed key text in Redis, a key-delivery job.
+          const producers = new Producers({ connection: ctx.redis, prefix: ctx.config.redisPrefix });
+          try {
+            const keyTexts = new KeyTextStore(ctx.redis, ctx.config.redisPrefix, keyTextSecretFrom(ctx.signingKey().privateKey));
+            await handOverKeyForDelivery({ keyTexts, producers, now: () => ctx.now() }, issued);
+          } finally {
+            await producers.close();
+          }
+        }
         if (opts.json) return printJson({ ...sessionView(issued.session), key: issued.key });
         process.stdout.write(`${issued.key}\n`);
       }),

@@ -2,7 +2,7 @@
 // clock. Opened lazily by the command that needs it and closed once when the command ends.
 import type { Redis } from 'ioredis';
 import { loadServerConfig } from '../../shared/config.js';
-import { loadOrCreateSigningKey } from '../../shared/key/key-files.js';
+import { loadOrCreateSigningKey, type SigningKey } from '../../shared/key/key-files.js';
 import { openRedis } from '../../shared/redis.js';
 import { AuditStore } from '../../shared/store/audit.store.js';
 import { EngineerStore } from '../../shared/store/engineer.store.js';
@@ -26,8 +26,10 @@ export class OperatorContext {
   get audit() {
     return new AuditStore(this.redis, this.config.redisPrefix);
   }
-  signingKey() {
-    return loadOrCreateSigningKey(this.config.home);
+  private signing: SigningKey | undefined;
+  signingKey(): SigningKey {
+    this.signing ??= loadOrCreateSigningKey(this.config.home);
+    return this.signing;
   }
   now(): number {
     return Date.now();
