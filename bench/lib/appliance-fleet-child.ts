@@ -1,0 +1,108 @@
+// Child process holding simulated appliances: ssh2 Clients dialling the relay as the agent does
+// (pinned host key, the agent's cipher order, keepalives), each with its own session credential
+// and one `tcpip-forward`. Forwarded channels are piped to a local target port when one is given.
+import { connect as tcpConnect } from 'node:net';
+import ssh2 from 'ssh2';
+import type { ClientErrorExtensions, NegotiatedAlgorithms } from 'ssh2';
+import { CIPHERS } from '../../appliance/tunnel/relay-dial.js';
+import { fingerprintOfBlob } from '../../shared/ssh-keys.js';
+
+export interface FleetAppliance {
+  serial: string;
+  /** OpenSSH private key text of the session's tunnel credential. */
+  privateKey: string;
+  /** The port forwarded (`tcpip-forward localhost:<port>`). */
+  port: number;
+  /** Forwarded channels are piped to 127.0.0.1:<target>; refused when absent. */
+  target?: number;
+}
+
+export type FleetRequest =
+  | { type: 'connect'; relay: { host: string; port: number; fp: string }; appliances: FleetAppliance[]; concurrency: number; keepaliveMs: number }
+  | { type: 'close' };
+
+export interface FleetConnected {
+  type: 'connected';
+  ok: number;
+  failed: number;
+  errors: string[];
+  /** Epoch ms: first connect started, last forward accepted. */
+  startedAt: number;
+  finishedAt: number;
+  /** Per appliance: connect → forward accepted, ms. */
+  setupMs: number[];
+  /** Cipher negotiated by the first appliance (client→server / server→client). */
+  cipher?: { cs: string; sc: string };
+}
+
+export type FleetMessage = FleetConnected | { type: 'closed' };
+
+const { Client } = ssh2;
+const clients: ssh2.Client[] = [];
+
+function dial(a: FleetAppliance, relay: { host: string; port: number; fp: string }, keepaliveMs: number): Promise<NegotiatedAlgorithms | undefined> {
+  return new Promise((resolve, reject) => {
+    const client = new Client();
+    let negotiated: NegotiatedAlgorithms | undefined;
+    client.on('handshake', (n) => (negotiated = n));
+    client.on('error', (err: Error & ClientErrorExtensions) => reject(new Error(`${a.serial}: ${err.level ?? ''} ${err.message}`)));
+    client.on('tcp connection', (_info, accept, refuse) => {
+      if (!a.target) return refuse();
+      const ch = accept();
+      const sock = tcpConnect(a.target, '127.0.0.1');
+      sock.on('error', () => ch.destroy());
+      ch.on('error', () => sock.destroy());
+      ch.pipe(sock).pipe(ch);
+    });
+    client.once('ready', () => {
+      client.forwardIn('localhost', a.port, (err) => (err ? reject(new Error(`${a.serial}: forward refused: ${err.message}`)) : resolve(negotiated)));
+    });
+    clients.push(client);
+    client.connect({
+      host: relay.host,
+      port: relay.port,
+      username: a.serial,
+      privateKey: a.privateKey,
+      hostVerifier: (blob: Buffer) => fingerprintOfBlob(blob) === relay.fp,
+      algorithms: { cipher: CIPHERS },
+      keepaliveInterval: keepaliveMs,
+      keepaliveCountMax: 3,
+      readyTimeout: 120_000,
+      tryKeyboard: false,
+    });
+  });
+}
+
+async function connectAll(req: Extract<FleetRequest, { type: 'connect' }>): Promise<FleetConnected> {
+  const result: FleetConnected = { type: 'connected', ok: 0, failed: 0, errors: [], startedAt: Date.now(), finishedAt: 0, setupMs: [] };
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const a = req.appliances[next++];
+      if (!a) return;
+      const t0 = performance.now();
+      try {
+        const n = await dial(a, req.relay, req.keepaliveMs);
+        result.setupMs.push(performance.now() - t0);
+        result.ok++;
+        if (!result.cipher && n) result.cipher = { cs: n.cs.cipher, sc: n.sc.cipher };
+      } catch (err) {
+        result.failed++;
+        if (result.errors.length < 5) result.errors.push((err as Error).message);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, req.concurrency) }, worker));
+  result.finishedAt = Date.now();
+  return result;
+}
+
+process.on('message', (msg: FleetRequest) => {
+  if (msg.type === 'connect') {
+    void connectAll(msg).then((r) => process.send?.(r satisfies FleetMessage));
+  } else if (msg.type === 'close') {
+    for (const c of clients) c.end();
+    process.send?.({ type: 'closed' } satisfies FleetMessage, () => process.exit(0));
+  }
+});
+process.on('disconnect', () => process.exit(0));

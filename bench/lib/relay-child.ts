@@ -1,0 +1,78 @@
+// A relay alone in a child process, composed exactly as scripts/serve.ts composes it (same config
+// variables), plus an IPC channel through which the benchmark asks for a GC and memory figures.
+// Run with --expose-gc. Sends {type:'ready', port} once listening.
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { loadServerConfig } from '../../shared/config.js';
+import { describeError } from '../../shared/errors.js';
+import { loadOrCreateRelayHostKey } from '../../shared/key/key-files.js';
+import { createLogger } from '../../shared/logger.js';
+import { openRedis } from '../../shared/redis.js';
+import { AuditStore } from '../../shared/store/audit.store.js';
+import { EngineerStore } from '../../shared/store/engineer.store.js';
+import { SessionStore } from '../../shared/store/session.store.js';
+import { RelayServer } from '../../relay/relay-server.js';
+
+export interface RelayStats {
+  type: 'stats';
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  tunnels: number;
+}
+
+export type RelayChildMessage = { type: 'ready'; port: number } | RelayStats;
+export type RelayChildRequest = { type: 'stats'; gc: boolean };
+
+async function main(): Promise<void> {
+  const config = loadServerConfig();
+  const logger = createLogger('bench-relay', config.logLevel);
+  const redisUrl = config.redisUrl;
+  if (!redisUrl) throw new Error('REDIS_URL is required');
+  const connections: Redis[] = [];
+  const connect = (name: string) => {
+    const c = openRedis(redisUrl, { name });
+    c.on('error', (err) => logger.warn({ err: describeError(err), name }, 'redis connection error'));
+    connections.push(c);
+    return c;
+  };
+  const redis = connect('bench-relay');
+  const relay = new RelayServer({
+    sessions: new SessionStore(redis, config.redisPrefix),
+    engineers: new EngineerStore(redis, config.redisPrefix),
+    audit: new AuditStore(redis, config.redisPrefix),
+    subscriber: connect('bench-relay-sub'),
+    hostKey: loadOrCreateRelayHostKey(config.home),
+    listen: { host: config.relay.listen, port: config.relay.port },
+    keepaliveMs: config.relay.keepaliveMs,
+    heartbeatFlushMs: config.relay.heartbeatFlushMs,
+    relayId: `bench-${process.pid}-${randomBytes(2).toString('hex')}`,
+    now: () => Date.now(),
+    logger,
+  });
+  const port = await relay.start();
+  // 'last-resort': V8's full GC with memory reduction, as under memory pressure.
+  const gc = (globalThis as { gc?: (o?: { type: string; execution: string; flavor?: string }) => void }).gc;
+  process.on('message', (msg: RelayChildRequest) => {
+    if (msg.type !== 'stats') return;
+    if (msg.gc && gc) gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+    const m = process.memoryUsage();
+    const reply: RelayStats = { type: 'stats', rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, tunnels: relay.tunnelCount };
+    process.send?.(reply);
+  });
+  const stop = async () => {
+    await relay.close().catch(() => undefined);
+    for (const c of connections) c.disconnect();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.on('disconnect', () => void stop());
+  process.send?.({ type: 'ready', port } satisfies RelayChildMessage);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench relay: ${describeError(err)}\n`);
+  process.exit(1);
+});

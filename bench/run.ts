@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// `npm run bench`: runs every benchmark (or those named by --only) in one run, prints a Markdown
+// table against the baselines and goals, and writes all figures to bench/results/latest.json.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { benchEnableLatency } from './enable-latency.bench.js';
+import { benchIdleScale } from './idle-scale.bench.js';
+import { parseBenchOptions, type BenchName, type BenchOptions } from './lib/options.js';
+import { formatContext, formatTable, type BenchResults } from './lib/report.js';
+import { benchThroughput } from './throughput.bench.js';
+
+/** Repository root: this file runs as dist/bench/run.js. */
+const ROOT = resolve(import.meta.dirname, '..', '..');
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+function ssh2Version(): string {
+  try {
+    return (JSON.parse(readFileSync(resolve(ROOT, 'node_modules', 'ssh2', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function openFileLimit(): number {
+  const m = readFileSync('/proc/self/limits', 'utf8').match(/^Max open files\s+(\d+|unlimited)/m);
+  return !m || m[1] === 'unlimited' ? Infinity : Number(m[1]);
+}
+
+async function runOne(name: BenchName, o: BenchOptions, results: BenchResults): Promise<void> {
+  const started = Date.now();
+  log(`${name}: starting`);
+  try {
+    switch (name) {
+      case 'throughput':
+        results.throughput = await benchThroughput({ sizeMiB: o.sizeMiB, runs: o.runs, log });
+        break;
+      case 'idle-scale': {
+        const limit = openFileLimit();
+        // One fd per tunnel in the relay, plus Redis, listener and stdio.
+        if (o.tunnels + 100 > limit) throw new Error(`open-file limit ${limit} is too low for ${o.tunnels} tunnels: raise it (ulimit -n ${o.tunnels + 1000})`);
+        results.idleScale = await benchIdleScale({
+          tunnels: o.tunnels,
+          concurrency: o.concurrency,
+          clientProcesses: 2,
+          idleWindowMs: o.quick ? 0 : 15_000,
+          settleMs: 12_000,
+          log,
+        });
+        break;
+      }
+      case 'enable-latency':
+        results.enableLatency = await benchEnableLatency({ runs: o.enableRuns, probeEveryMs: 5, log });
+        break;
+    }
+    log(`${name}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    results.errors.push({ bench: name, message });
+    log(`${name}: FAILED: ${message}`);
+  }
+}
+
+async function main(): Promise<void> {
+  let o: BenchOptions;
+  try {
+    o = parseBenchOptions(process.argv.slice(2), process.env, resolve(ROOT, 'bench', 'results', 'latest.json'));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+  const loadBefore = load();
+  const startedAt = new Date().toISOString();
+  const results: BenchResults = { errors: [] };
+  for (const name of o.only) await runOne(name, o, results);
+  const context = {
+    command: `node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
+    sizes: `${o.sizeMiB} MiB × ${o.runs} runs, ${o.tunnels} tunnels at ${o.concurrency} in flight, ${o.enableRuns} enable runs`,
+    machine: `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.versions.node}, ssh2 ${ssh2Version()}`,
+    loadBefore,
+    loadAfter: load(),
+  };
+  process.stdout.write(`\n${formatTable(results)}\n${formatContext(results, context)}`);
+  mkdirSync(dirname(o.out), { recursive: true });
+  writeFileSync(o.out, `${JSON.stringify({ startedAt, finishedAt: new Date().toISOString(), options: o, context, ...results }, null, 2)}\n`);
+  log(`results written to ${o.out}`);
+  process.exit(results.errors.length ? 1 : 0);
+}
+
+void main();

@@ -1,0 +1,200 @@
+// Tunnel throughput: N MiB from a stock OpenSSH engineer (`ssh -W`) through a middle box to the
+// appliance's service, for our relay and for OpenSSH's own sshd in the same shape, runs
+// alternating. Reports MB/s (first to last byte at the service) and the middle box's CPU-s/GiB.
+import { ByteSink } from './lib/byte-sink.js';
+import { startFleet, type Fleet } from './lib/appliance-fleet.js';
+import { ensureSshd, sshdVersion, startPrivateSshd, SSHD_ALIAS, type PrivateSshd } from './lib/openssh.js';
+import { cpuSeconds, treeCpuSeconds } from './lib/proc.js';
+import { freePort } from './lib/redis-server.js';
+import { feed, negotiatedCipher, startSsh, type SshChild } from './lib/ssh-client.js';
+import { median } from './lib/stats.js';
+import { RELAY_ALIAS, startBenchTether, type BenchTether } from './lib/tether-fixture.js';
+
+export interface ThroughputOptions {
+  sizeMiB: number;
+  runs: number;
+  log: (line: string) => void;
+}
+
+export interface Ciphers {
+  cs: string;
+  sc: string;
+}
+
+export interface PathResult {
+  /** MB/s (10^6 bytes per second) per run, and their median. */
+  mbps: number[];
+  cpuPerGiB: number[];
+  medianMbps: number;
+  medianCpuPerGiB: number;
+  engineerCipher?: Ciphers;
+  applianceCipher?: Ciphers;
+}
+
+export interface ThroughputResult {
+  sizeMiB: number;
+  runs: number;
+  tether: PathResult;
+  openssh: PathResult & { version: string };
+  /** tether MB/s ÷ OpenSSH MB/s (medians). */
+  ratio: number;
+  /** Informational: the same two paths with aes128-gcm forced on every leg (`ssh -c`), i.e. what
+   * each side reaches when GCM is negotiated instead of OpenSSH's default chacha20. */
+  gcm: { tether: PathResult; openssh: PathResult; ratio: number };
+}
+
+export const GCM = 'aes128-gcm@openssh.com';
+
+const SERIAL = 'BENCHTP0001';
+const SERVICE_PORT = 22;
+const WARMUP_BYTES = 16 * 2 ** 20;
+
+/** One middle box set up for repeated transfers. */
+interface Path {
+  sink: ByteSink;
+  /** The engineer's ssh arguments after `-v -F <config>`. */
+  engineer: { config: string; args: string[] };
+  cpu(): number;
+  result: PathResult;
+  close(): Promise<void>;
+}
+
+/** One transfer; its figures are kept unless it is a warm-up. */
+async function transferOnce(path: Path, bytes: number, record = true): Promise<void> {
+  const got = path.sink.expect(bytes);
+  const cpu0 = path.cpu();
+  const ssh: SshChild = startSsh(path.engineer.config, path.engineer.args, { stdin: true });
+  void ssh.exited.then((code) => path.sink.fail(new Error(`engineer ssh exited (${code}) early:\n${ssh.stderr().slice(-1_500)}`)));
+  void feed(ssh.child.stdin!, bytes);
+  const timer = setTimeout(() => path.sink.fail(new Error('transfer took longer than 10 minutes')), 600_000);
+  try {
+    const { transfer, release } = await got;
+    const cpu = path.cpu() - cpu0;
+    release();
+    if (!record) return;
+    const secs = (transfer.lastAt - transfer.firstAt) / 1000;
+    path.result.mbps.push((transfer.bytes - transfer.firstChunk) / secs / 1e6);
+    path.result.cpuPerGiB.push(cpu / (bytes / 2 ** 30));
+    path.result.engineerCipher ??= negotiatedCipher(ssh.stderr());
+  } finally {
+    clearTimeout(timer);
+    const killer = setTimeout(() => ssh.child.kill('SIGKILL'), 10_000);
+    await ssh.exited;
+    clearTimeout(killer);
+  }
+}
+
+function emptyResult(): PathResult {
+  return { mbps: [], cpuPerGiB: [], medianMbps: 0, medianCpuPerGiB: 0 };
+}
+
+async function tetherPath(): Promise<Path> {
+  const tether: BenchTether = await startBenchTether();
+  const sink = new ByteSink();
+  let fleet: Fleet | undefined;
+  try {
+    await sink.start();
+    const session = await tether.issue(SERIAL);
+    fleet = startFleet(1, { host: '127.0.0.1', port: tether.relayPort, fp: tether.hostKey.fingerprint });
+    const up = await fleet.connect([{ serial: SERIAL, privateKey: session.privateKey, port: SERVICE_PORT, target: sink.port }], 1);
+    if (up.ok !== 1) throw new Error(`simulated appliance could not connect: ${up.errors.join('; ')}\n${tether.relayOutput()}`);
+    const f = fleet;
+    return {
+      sink,
+      engineer: { config: tether.engineer.sshConfig, args: ['-W', `${SERIAL}:${SERVICE_PORT}`, RELAY_ALIAS] },
+      cpu: () => cpuSeconds(tether.relayPid),
+      result: { ...emptyResult(), applianceCipher: up.cipher },
+      async close() {
+        await f.close();
+        await sink.close();
+        await tether.close();
+      },
+    };
+  } catch (err) {
+    await fleet?.close();
+    await sink.close();
+    await tether.close();
+    throw err;
+  }
+}
+
+/** The same relay, appliance and sink, with the engineer's ssh forcing `cipher`. */
+function withEngineerCipher(base: Path, cipher: string): Path {
+  return {
+    sink: base.sink,
+    engineer: { config: base.engineer.config, args: ['-c', cipher, ...base.engineer.args] },
+    cpu: base.cpu,
+    result: { ...emptyResult(), applianceCipher: base.result.applianceCipher },
+    close: async () => undefined,
+  };
+}
+
+async function opensshPath(cipher?: string): Promise<Path> {
+  const force = cipher ? ['-c', cipher] : [];
+  const sshd: PrivateSshd = await startPrivateSshd();
+  const sink = new ByteSink();
+  let appliance: SshChild | undefined;
+  try {
+    await sink.start();
+    // The appliance as with OpenSSH: `ssh -N -R`, the forward listening on the middle box's
+    // loopback. The engineer's `-W` to it is the jump hop that `ssh -J` runs.
+    const rport = await freePort();
+    appliance = startSsh(sshd.sshConfig, [...force, '-N', '-o', 'ExitOnForwardFailure=yes', '-R', `127.0.0.1:${rport}:127.0.0.1:${sink.port}`, SSHD_ALIAS]);
+    await appliance.waitFor(/remote forward success/);
+    const a = appliance;
+    return {
+      sink,
+      engineer: { config: sshd.sshConfig, args: [...force, '-W', `127.0.0.1:${rport}`, SSHD_ALIAS] },
+      cpu: () => treeCpuSeconds(sshd.pid),
+      result: { ...emptyResult(), applianceCipher: negotiatedCipher(appliance.stderr()) },
+      async close() {
+        await a.stop();
+        await sink.close();
+        await sshd.stop();
+      },
+    };
+  } catch (err) {
+    await appliance?.stop();
+    await sink.close();
+    await sshd.stop();
+    throw new Error(`${(err as Error).message}\nsshd output:\n${sshd.output()}`);
+  }
+}
+
+export async function benchThroughput(opts: ThroughputOptions): Promise<ThroughputResult> {
+  ensureSshd(opts.log);
+  const bytes = opts.sizeMiB * 2 ** 20;
+  const paths: { name: string; path: Path }[] = [];
+  try {
+    const tether = await tetherPath();
+    paths.push({ name: 'tether relay', path: tether });
+    paths.push({ name: 'OpenSSH sshd', path: await opensshPath() });
+    paths.push({ name: 'tether relay, aes128-gcm', path: withEngineerCipher(tether, GCM) });
+    paths.push({ name: 'OpenSSH sshd, aes128-gcm', path: await opensshPath(GCM) });
+    // One unrecorded warm-up per path (JIT, first engineer login, windows), then alternating runs,
+    // so that a noisy moment on the machine does not favour one side.
+    for (const { path } of paths) await transferOnce(path, Math.min(bytes, WARMUP_BYTES), false);
+    for (let run = 1; run <= opts.runs; run++) {
+      for (const { name, path } of paths) {
+        await transferOnce(path, bytes);
+        const r = path.result;
+        opts.log(`throughput run ${run}/${opts.runs} ${name}: ${r.mbps.at(-1)?.toFixed(1)} MB/s, ${r.cpuPerGiB.at(-1)?.toFixed(2)} CPU-s/GiB`);
+      }
+    }
+  } finally {
+    for (const { path } of [...paths].reverse()) await path.close().catch(() => undefined);
+  }
+  const [tether, openssh, tetherGcm, opensshGcm] = paths.map(({ path }) => ({
+    ...path.result,
+    medianMbps: median(path.result.mbps),
+    medianCpuPerGiB: median(path.result.cpuPerGiB),
+  })) as [PathResult, PathResult, PathResult, PathResult];
+  return {
+    sizeMiB: opts.sizeMiB,
+    runs: opts.runs,
+    tether,
+    openssh: { ...openssh, version: sshdVersion() },
+    ratio: tether.medianMbps / openssh.medianMbps,
+    gcm: { tether: tetherGcm, openssh: opensshGcm, ratio: tetherGcm.medianMbps / opensshGcm.medianMbps },
+  };
+}
