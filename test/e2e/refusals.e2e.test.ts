@@ -9,6 +9,7 @@ import { loadOrCreateRelayHostKey, loadOrCreateSigningKey, type SigningKey } fro
 import { issueKey } from '../../shared/session/issue-key.js';
 import { startEchoService, type TcpService } from '../helpers/appliance-services.js';
 import { makeEngineerIdentity, runSsh, writeSshConfig } from '../helpers/engineer-ssh.js';
+import { eventually } from '../helpers/processes.js';
 import { simulatedAppliance, startTetherSystem, type SimulatedAppliance, type TetherSystem } from '../helpers/tether-system.js';
 
 let system: TetherSystem;
@@ -123,7 +124,11 @@ describe('the relay refuses engineers by default', () => {
     expect(r.code).not.toBe(0);
     expect(r.stdout.length).toBe(0);
     expect(r.stderr).toMatch(reason);
-    const added = (await system.audit.list()).slice(before);
+    // The relay answers the refusal first and writes the audit entry right after.
+    const added = await eventually(async () => {
+      const entries = (await system.audit.list()).slice(before);
+      return entries.length > 0 ? entries : undefined;
+    });
     expect(added.map((e) => e.type)).toEqual(['engineer.channel.refused']);
     expect(added[0]?.fields.engineer).toBe('alice');
     expect((await system.sessions.get(sid))?.state).toBe('CONNECTED');
