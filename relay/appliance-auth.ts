@@ -3,6 +3,7 @@
 import type { PublicKeyAuthContext } from 'ssh2';
 import { isAppError } from '../shared/errors.js';
 import { publicKeyBlob } from '../shared/ssh-keys.js';
+import type { SessionRecord } from '../shared/session/session.schema.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import { refuse, sameBytes, signatureAcceptable, type AuthOutcome } from './public-key-check.js';
 
@@ -16,6 +17,8 @@ export interface ApplianceIdentity {
 
 export interface ApplianceAuthDeps {
   sessions: SessionStore;
+  /** Session look-up by raw tunnel key; the relay memoises it per connection (query, then signed attempt). */
+  findSession?: (raw: Buffer) => Promise<SessionRecord | null>;
   now: () => number;
   /** Audit actor used when an expired session is found still live and closed here. */
   actor: string;
@@ -38,7 +41,7 @@ export async function authenticateAppliance(
   if (ctx.key.algo !== 'ssh-ed25519') return refuse(`appliance ${serial}: tunnel key must be ssh-ed25519, got ${ctx.key.algo}`);
   const raw = rawEd25519(ctx.key.data);
   if (!raw) return refuse(`appliance ${serial}: malformed ssh-ed25519 key blob`);
-  const session = await deps.sessions.findByCredential(raw);
+  const session = await (deps.findSession ?? ((r: Buffer) => deps.sessions.findByCredential(r)))(raw);
   if (!session) return refuse(`appliance ${serial}: no session for this tunnel key`);
   if (session.serial.toUpperCase() !== serial.toUpperCase()) {
     return refuse(`appliance ${serial}: tunnel key of session ${session.id} belongs to another serial`);

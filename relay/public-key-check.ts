@@ -1,8 +1,11 @@
 // Checks shared by engineer and appliance authentication: the outcome type, constant-time key
 // comparison and the proof-of-possession signature check. No key material is ever logged.
-import { timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual, verify } from 'node:crypto';
 import ssh2 from 'ssh2';
 import type { PublicKeyAuthContext } from 'ssh2';
+import { publicKeyObjectFromRaw } from '../shared/ssh-keys.js';
+
+const ED25519_BLOB_LENGTH = 4 + 'ssh-ed25519'.length + 4 + 32;
 
 /**
  * `accept`: the offered key belongs to `identity`. Without a signature (OpenSSH first asks "would
@@ -24,6 +27,15 @@ export function sameBytes(a: Buffer, b: Buffer): boolean {
 export function signatureAcceptable(ctx: PublicKeyAuthContext): boolean {
   if (!ctx.signature) return true;
   if (!ctx.blob) return false;
+  if (ctx.key.algo === 'ssh-ed25519' && ctx.key.data.length === ED25519_BLOB_LENGTH) {
+    // Every appliance and most engineers: verify straight from the raw key, without ssh2 re-parsing
+    // the blob into PEM on each attempt (ssh2 passes Ed25519 signatures through unchanged).
+    try {
+      return verify(null, ctx.blob, publicKeyObjectFromRaw(ctx.key.data.subarray(ED25519_BLOB_LENGTH - 32)), ctx.signature);
+    } catch {
+      return false;
+    }
+  }
   const parsed = ssh2.utils.parseKey(ctx.key.data);
   if (parsed instanceof Error || Array.isArray(parsed)) return false;
   try {
