@@ -8,11 +8,14 @@ import type { ServerConfig } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import { SessionStore } from '../shared/store/session.store.js';
 import { createGenericAdapter } from '../ticketing/generic.adapter.js';
-import type { TicketAdapter } from '../ticketing/ticket-adapter.js';
+import { buildTicketAdapters } from '../ticketing/help-desks.js';
+import type { TicketAdapter, TicketAdapters } from '../ticketing/ticket-adapter.js';
+import { applianceApiRoute, type ApplianceApiDeps } from './appliance-api.route.js';
 import { registerErrorHandling } from './error-handler.js';
 import { genericWebhookRoute } from './generic-webhook.route.js';
 import { healthRoute } from './health.route.js';
 import { sessionsRoute } from './sessions.route.js';
+import { vendorWebhookRoute } from './vendor-webhook.route.js';
 
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 const DEDUPE_TTL_S = 7 * 86_400;
@@ -25,9 +28,13 @@ export interface ApiDeps {
   prefix: string;
   logger: Logger;
   now?: () => number;
-  /** The generic help desk's adapter; default: built from config. */
+  /** The generic help desk's adapter; default: the registry's, else built from config. */
   genericAdapter?: TicketAdapter;
+  /** Help-desk adapters by system (POST /v1/webhooks/:vendor); default: built from config. */
+  adapters?: TicketAdapters;
   bodyLimit?: number;
+  /** Signing key and relay endpoint for one-click minting; without them one-click answers 503. */
+  oneClick?: ApplianceApiDeps['oneClick'];
 }
 
 export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
@@ -41,14 +48,19 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   });
   const producers = new Producers({ connection: deps.redis, prefix: deps.prefix });
   const sessions = new SessionStore(deps.redis, deps.prefix);
+  const adapters = deps.adapters ?? buildTicketAdapters(deps.config, { now });
   const adapter =
-    deps.genericAdapter ?? createGenericAdapter({ secret: deps.config.api.webhookSecret, commentUrl: deps.config.ticketCommentUrl, now });
+    deps.genericAdapter ?? adapters.get('generic') ?? createGenericAdapter({ secret: deps.config.api.webhookSecret, commentUrl: deps.config.ticketCommentUrl, now });
 
   registerErrorHandling(app);
   app.addHook('onClose', async () => producers.close());
   await app.register(healthRoute, { redis: deps.redis });
   // Plugin options named `prefix` would become a route prefix in Fastify: the Redis one is `redisPrefix`.
   await app.register(genericWebhookRoute, { adapter, redis: deps.redis, redisPrefix: deps.prefix, producers, now, bodyLimit, dedupeTtlS: DEDUPE_TTL_S });
+  await app.register(vendorWebhookRoute, { adapters, redis: deps.redis, redisPrefix: deps.prefix, producers, now, bodyLimit, dedupeTtlS: DEDUPE_TTL_S });
   await app.register(sessionsRoute, { sessions, adminToken: deps.config.api.adminToken, now });
+  // One-click opens its tickets in TETHER_ONE_CLICK_HELP_DESK (default: the generic help desk).
+  const oneClickAdapter = adapters.get(deps.config.ticketing.oneClickHelpDesk) ?? adapter;
+  await app.register(applianceApiRoute, { config: deps.config, redis: deps.redis, redisPrefix: deps.prefix, sessions, producers, adapter: oneClickAdapter, now, oneClick: deps.oneClick });
   return app;
 }

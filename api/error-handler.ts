@@ -22,6 +22,12 @@ const STATUS_OF_CODE: Partial<Record<ErrorCode, number>> = {
   session_closed: 409,
   illegal_transition: 409,
   config_invalid: 503,
+  enrolment_token_invalid: 401,
+  engineer_not_authorised: 403,
+  appliance_not_enrolled: 404,
+  credentials_unavailable: 404,
+  inbox_empty: 404,
+  version_unsupported: 422,
 };
 
 export function statusOfAppError(err: AppError): number {

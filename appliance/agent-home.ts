@@ -20,6 +20,8 @@ export interface AgentPaths {
   accounts: string;
   /** Key ids (jti) this appliance must never accept again. */
   usedKeys: string;
+  /** Enrolled identity (0600): Ed25519 signing and X25519 sealing private keys, the API URL. */
+  identity: string;
 }
 
 export function agentPaths(home: string): AgentPaths {
@@ -33,6 +35,7 @@ export function agentPaths(home: string): AgentPaths {
     logFile: join(home, 'ktether.log'),
     accounts: join(home, 'accounts.json'),
     usedKeys: join(home, 'used_keys.json'),
+    identity: join(home, 'identity.json'),
   };
 }
 

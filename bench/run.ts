@@ -6,8 +6,12 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { benchEnableLatency } from './enable-latency.bench.js';
 import { benchIdleScale } from './idle-scale.bench.js';
-import { parseBenchOptions, type BenchName, type BenchOptions } from './lib/options.js';
+import { parseBenchOptions, PIPELINE_BENCHMARKS, type BenchName, type BenchOptions } from './lib/options.js';
 import { formatContext, formatTable, type BenchResults } from './lib/report.js';
+import { benchPipelineExpiry } from './pipeline-expiry.bench.js';
+import { benchPipelineMonitor } from './pipeline-monitor.bench.js';
+import { benchPipelineTeardown } from './pipeline-teardown.bench.js';
+import { benchPipelineWebhook } from './pipeline-webhook.bench.js';
 import { benchThroughput } from './throughput.bench.js';
 
 /** Repository root: this file runs as dist/bench/run.js. */
@@ -53,6 +57,30 @@ async function runOne(name: BenchName, o: BenchOptions, results: BenchResults): 
       case 'enable-latency':
         results.enableLatency = await benchEnableLatency({ runs: o.enableRuns, probeEveryMs: 5, log });
         break;
+      case 'pipeline-webhook':
+        results.pipelineWebhook = await benchPipelineWebhook({
+          rate: o.ticketRate,
+          seconds: o.ticketSeconds,
+          floodTickets: o.floodTickets,
+          floodInFlight: 64,
+          processes: o.pipelineSplit ? ['api', 'workers'] : ['api,workers'],
+          log,
+        });
+        break;
+      case 'pipeline-expiry':
+        results.pipelineExpiry = await benchPipelineExpiry({ sessions: o.expirySessions, spreadMs: o.expirySpreadS * 1000, leadMs: o.quick ? 8_000 : 15_000, log });
+        break;
+      case 'pipeline-teardown':
+        results.pipelineTeardown = await benchPipelineTeardown({ teardowns: o.teardowns, gapMs: 20, log });
+        break;
+      case 'pipeline-monitor':
+        results.pipelineMonitor = await benchPipelineMonitor({
+          sessions: o.monitorSessions,
+          staleCounts: [0, Math.round(o.monitorSessions / 100), Math.round(o.monitorSessions / 10)],
+          runs: 3,
+          log,
+        });
+        break;
     }
     log(`${name}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (err) {
@@ -77,7 +105,15 @@ async function main(): Promise<void> {
   for (const name of o.only) await runOne(name, o, results);
   const context = {
     command: `node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
-    sizes: `${o.sizeMiB} MiB × ${o.runs} runs, ${o.tunnels} tunnels at ${o.concurrency} in flight, ${o.enableRuns} enable runs`,
+    sizes: [
+      ...(o.only.some((b) => !PIPELINE_BENCHMARKS.includes(b)) ? [`${o.sizeMiB} MiB × ${o.runs} runs, ${o.tunnels} tunnels at ${o.concurrency} in flight, ${o.enableRuns} enable runs`] : []),
+      ...(o.only.some((b) => PIPELINE_BENCHMARKS.includes(b))
+        ? [
+            `pipeline: ${o.ticketRate} tickets/s × ${o.ticketSeconds} s then a flood of ${o.floodTickets}${o.pipelineSplit ? ' (API and workers split)' : ''}, ` +
+              `${o.expirySessions} expiries over ${o.expirySpreadS} s and at once, ${o.teardowns} teardowns, monitor over ${o.monitorSessions} sessions`,
+          ]
+        : []),
+    ].join('; '),
     machine: `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.versions.node}, ssh2 ${ssh2Version()}`,
     loadBefore,
     loadAfter: load(),

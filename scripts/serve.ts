@@ -20,6 +20,7 @@ import { openRedis } from '../shared/redis.js';
 import { AuditStore } from '../shared/store/audit.store.js';
 import { EngineerStore } from '../shared/store/engineer.store.js';
 import { SessionStore } from '../shared/store/session.store.js';
+import { buildTicketAdapters } from '../ticketing/help-desks.js';
 import { startWorkers } from '../workers/start-workers.js';
 import { relayEndpoint, resolveRedisUrl } from './runtime.js';
 
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
   const config = loadServerConfig();
   const ticketKeyTtlMs = checkTtl(parseDuration(config.ticketKeyTtl));
   const logger = createLogger('tether', config.logLevel);
+  // One registry for the API (webhooks) and the workers (comments): the generic help desk and every configured vendor.
+  const adapters = buildTicketAdapters(config, { now: () => Date.now() });
   const redisUrl = resolveRedisUrl(config);
   // Dev keys are generated on first start and only read afterwards.
   const signingKey = loadOrCreateSigningKey(config.home);
@@ -116,21 +119,31 @@ async function main(): Promise<void> {
       signingKey,
       relay: relayEndpoint(config, relayPort),
       mailer,
+      adapters,
       logger: logger.child({ role: 'workers' }),
-      tuning: { ticketKeyTtlMs, ...(config.operatorEmail ? { operatorEmail: config.operatorEmail } : {}) },
+      tuning: { ticketKeyTtlMs, operatorEmail: config.operatorEmail },
     });
     open.push({ close: async () => mailer.close() }, workers);
     say('workers running: ticket-events, key-issue, key-delivery, notifications, ticket-sync, expiry, tunnel-monitor');
   }
 
   if (roles.includes('api')) {
-    const app = await buildApiServer({ config, redis, prefix: config.redisPrefix, logger: logger.child({ role: 'api' }) });
+    const app = await buildApiServer({
+      config,
+      redis,
+      prefix: config.redisPrefix,
+      logger: logger.child({ role: 'api' }),
+      adapters,
+      // One-click mints keys in the API, with the same signing key and relay endpoint as the workers.
+      oneClick: { signingKey, relay: relayEndpoint(config, relayPort) },
+    });
     await app.listen({ host: config.api.host, port: config.api.port });
     open.push({ close: () => app.close() });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.api.port;
     say(`api listening on http://${config.api.host}:${port}`);
   }
+  say(`help desks: ${[...adapters.keys()].join(', ')}`);
   say(`ready: ${roles.join(', ')} (TETHER_HOME ${config.home}, signing key ${signingKey.kid})`);
 }
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `tether`: the operator CLI. Reads the same environment as the server processes (see README).
 import { Command, CommanderError } from 'commander';
+import { registerApplianceCommands } from './tether/appliance.command.js';
+import { registerCredentialCommands } from './tether/credentials.command.js';
 import { registerEngineerCommands } from './tether/engineer.command.js';
 import { registerKeyCommands } from './tether/key.command.js';
 import { runCommand } from './tether/output.js';
@@ -16,6 +18,8 @@ registerEngineerCommands(program, runCommand);
 registerKeyCommands(program, runCommand);
 registerSessionCommands(program, runCommand);
 registerSshConfigCommand(program, runCommand);
+registerApplianceCommands(program, runCommand);
+registerCredentialCommands(program, runCommand);
 
 try {
   await program.parseAsync(process.argv);

@@ -31,6 +31,15 @@ export const ERROR_CODES = [
   'agent_not_running',
   'account_failed',
   'doctor_failed',
+  // appliance enrolment, one-click, push and password custody
+  'appliance_not_enrolled',
+  'enrolment_token_invalid',
+  'version_unsupported',
+  'inbox_empty',
+  'api_unreachable',
+  'api_refused',
+  'engineer_not_authorised',
+  'credentials_unavailable',
   // infrastructure
   'internal',
 ] as const;
@@ -55,6 +64,13 @@ export function isAppError(err: unknown, code?: ErrorCode): err is AppError {
 
 /** A one-line, secret-free description of any thrown value, for logs and stderr. */
 export function describeError(err: unknown): string {
+  // zod errors carry their issues as a JSON message; name each field and problem on one line.
+  const issues = (err as { issues?: unknown } | null)?.issues;
+  if (Array.isArray(issues) && issues.length > 0) {
+    return `invalid data: ${issues
+      .map((i: { path?: unknown[]; message?: string }) => `${(i.path ?? []).join('.') || '(value)'}: ${i.message ?? 'invalid'}`)
+      .join('; ')}`;
+  }
   if (err instanceof Error) return err.message.split('\n')[0] ?? err.name;
   return String(err).split('\n')[0] ?? 'unknown error';
 }

@@ -10,8 +10,11 @@ import { pipelineKeys } from '../queues/pipeline-keys.js';
 import type { Producers } from '../queues/producers.js';
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import type { ApplianceStore } from '../shared/store/appliance.store.js';
 import type { AuditEntry } from '../shared/store/audit.store.js';
+import type { CredentialStore } from '../shared/store/credential.store.js';
 import type { SessionStore } from '../shared/store/session.store.js';
+import { applianceReactionsTo, type ApplianceReaction } from './appliance-reactions.js';
 import { planExpiry, reactionsTo, type Reaction } from './session-reactions.js';
 
 export interface AuditBridgeDeps {
@@ -23,6 +26,10 @@ export interface AuditBridgeDeps {
   producers: Producers;
   now: () => number;
   logger: Logger;
+  /** Inboxes of enrolled appliances and their open one-click tickets (skipped when absent). */
+  appliances?: ApplianceStore;
+  /** Support password custody: destroyed when the session closes (skipped when absent). */
+  credentials?: CredentialStore;
   warnOffsetsMs: readonly number[];
   blockMs?: number;
   /** Entries pending this long with some consumer are taken over. */
@@ -151,6 +158,21 @@ export class AuditBridge {
     const session = await this.deps.sessions.get(sid);
     const delivered = session ? await this.deps.keyTexts.isDelivered(sid) : false;
     for (const r of reactionsTo(entry, session, { delivered })) await this.apply(r, sid, session);
+    for (const r of applianceReactionsTo(entry, session)) await this.applyAppliance(r, sid);
+  }
+
+  private async applyAppliance(r: ApplianceReaction, sid: string): Promise<void> {
+    switch (r.kind) {
+      case 'remove-from-inbox':
+        await this.deps.appliances?.removeFromInbox(r.serial, sid);
+        return;
+      case 'destroy-password':
+        await this.deps.credentials?.destroy(sid);
+        return;
+      case 'forget-open-ticket':
+        await this.deps.appliances?.forgetTicket(r.serial, r.ticket);
+        return;
+    }
   }
 
   private async apply(r: Reaction, sid: string, session: Awaited<ReturnType<SessionStore['get']>>): Promise<void> {

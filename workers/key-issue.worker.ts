@@ -11,6 +11,8 @@ import { isAppError } from '../shared/errors.js';
 import type { SigningKey } from '../shared/key/key-files.js';
 import type { Logger } from '../shared/logger.js';
 import { issueKey, type RelayEndpoint } from '../shared/session/issue-key.js';
+import type { ApplianceStore } from '../shared/store/appliance.store.js';
+import type { CredentialStore } from '../shared/store/credential.store.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import { liveSessionOfTicket } from './ticket-sessions.js';
 import { buildWorker, type WorkerRuntime } from './worker-kit.js';
@@ -23,6 +25,10 @@ export interface KeyIssueDeps {
   relay: RelayEndpoint;
   now: () => number;
   logger: Logger;
+  /** Enrolled appliances get sealed keys, also placed in their inbox (push). */
+  appliances?: ApplianceStore;
+  /** Custody of generated support passwords. */
+  credentials?: CredentialStore;
 }
 
 export type KeyIssueResult = { sid: string; adopted: boolean };
@@ -52,7 +58,7 @@ export async function processKeyIssue(data: JobData<typeof JOB.keyIssue>, deps: 
       passwordMode: data.passwordMode,
       actor: data.actor,
     },
-    { sessions: deps.sessions, signingKey: deps.signingKey, relay: deps.relay, now: deps.now },
+    { sessions: deps.sessions, signingKey: deps.signingKey, relay: deps.relay, now: deps.now, appliances: deps.appliances, credentials: deps.credentials },
   );
   if (issued.superseded) {
     try {
@@ -62,7 +68,7 @@ export async function processKeyIssue(data: JobData<typeof JOB.keyIssue>, deps: 
     }
   }
   await handOverKeyForDelivery({ keyTexts: deps.keyTexts, producers: deps.producers, now: deps.now }, issued);
-  deps.logger.info({ sid: issued.session.id, serial: issued.session.serial, ticket: data.ticket }, 'key issued');
+  deps.logger.info({ sid: issued.session.id, serial: issued.session.serial, ticket: data.ticket, sealed: issued.sealed, pushed: issued.pushed }, 'key issued');
   return { sid: issued.session.id, adopted: false };
 }
 

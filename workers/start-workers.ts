@@ -15,10 +15,13 @@ import type { Logger } from '../shared/logger.js';
 import { addressOf, type Mailer } from '../shared/mail/mailer.js';
 import { openRedis } from '../shared/redis.js';
 import type { RelayEndpoint } from '../shared/session/issue-key.js';
+import { ApplianceStore } from '../shared/store/appliance.store.js';
 import { AuditStore } from '../shared/store/audit.store.js';
+import { CredentialStore, credentialSecretFrom } from '../shared/store/credential.store.js';
 import { SessionStore } from '../shared/store/session.store.js';
-import { createGenericAdapter } from '../ticketing/generic.adapter.js';
-import { adapterRegistry, type TicketAdapters } from '../ticketing/ticket-adapter.js';
+import { CommentBurst } from '../ticketing/comment-burst.js';
+import { buildTicketAdapters } from '../ticketing/help-desks.js';
+import type { TicketAdapters } from '../ticketing/ticket-adapter.js';
 import { AuditBridge } from './audit-bridge.js';
 import { createExpiryWorker } from './expiry.worker.js';
 import { createKeyDeliveryWorker } from './key-delivery.worker.js';
@@ -58,7 +61,7 @@ export interface StartWorkersDeps {
   mailer: Mailer;
   logger: Logger;
   now?: () => number;
-  /** Help-desk adapters by system; default: the generic one from config. */
+  /** Help-desk adapters by system; default: the generic one and the vendors configured in config. */
   adapters?: TicketAdapters;
   tuning?: PipelineTuning;
 }
@@ -85,9 +88,10 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
   const sessions = new SessionStore(plain, deps.prefix);
   const audit = new AuditStore(plain, deps.prefix);
   const keyTexts = new KeyTextStore(plain, deps.prefix, keyTextSecretFrom(deps.signingKey.privateKey));
+  const appliances = new ApplianceStore(plain, deps.prefix);
+  const credentials = new CredentialStore(plain, deps.prefix, credentialSecretFrom(deps.signingKey.privateKey));
   const producers = new Producers({ connection: plain, prefix: deps.prefix, retry: t.retry });
-  const adapters =
-    deps.adapters ?? adapterRegistry(createGenericAdapter({ secret: deps.config.api.webhookSecret, commentUrl: deps.config.ticketCommentUrl, now }));
+  const adapters = deps.adapters ?? buildTicketAdapters(deps.config, { now });
   const mailDomain = addressOf(deps.config.mailFrom).split('@')[1] ?? 'localhost';
   const operatorEmail = t.operatorEmail === null ? undefined : (t.operatorEmail ?? addressOf(deps.config.mailFrom));
 
@@ -109,10 +113,10 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
   const common = { sessions, producers, now, logger: deps.logger };
   const factories: Record<QueueName, () => Worker> = {
     [QUEUE.ticketEvents]: () => createTicketEventsWorker({ ...common, ticketKeyTtlMs: t.ticketKeyTtlMs ?? DEFAULT_TICKET_KEY_TTL_MS }, rt),
-    [QUEUE.keyIssue]: () => createKeyIssueWorker({ ...common, keyTexts, signingKey: deps.signingKey, relay: deps.relay }, rt),
+    [QUEUE.keyIssue]: () => createKeyIssueWorker({ ...common, keyTexts, signingKey: deps.signingKey, relay: deps.relay, appliances, credentials }, rt),
     [QUEUE.keyDelivery]: () => createKeyDeliveryWorker({ ...common, keyTexts, mailer: deps.mailer, mailDomain, operatorEmail }, rt),
     [QUEUE.notifications]: () => createNotificationsWorker({ sessions, mailer: deps.mailer, now, logger: deps.logger, mailDomain }, rt),
-    [QUEUE.ticketSync]: () => createTicketSyncWorker({ adapters, logger: deps.logger }, rt),
+    [QUEUE.ticketSync]: () => createTicketSyncWorker({ adapters, logger: deps.logger, burst: new CommentBurst({ redis: plain, prefix: deps.prefix, now }) }, rt),
     [QUEUE.expiry]: () => createExpiryWorker(common, rt),
     [QUEUE.tunnelMonitor]: () => createTunnelMonitorWorker({ sessions, now, logger: deps.logger, graceMs: deps.config.lostGraceMs }, rt),
   };
@@ -132,6 +136,8 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
           producers,
           now,
           logger: deps.logger,
+          appliances,
+          credentials,
           warnOffsetsMs,
           blockMs: t.bridgeBlockMs,
           claimIdleMs: t.bridgeClaimIdleMs,

@@ -1,25 +1,21 @@
-// `ktether enable --key KEY | --key-file FILE [--password PW]`: accepts the key (or refuses it and
-// changes nothing), creates the support account, stores the tunnel credential, starts the daemon
-// and waits until the tunnel is up or refused. Undoes everything when it does not come up.
+// `ktether enable --key KEY | --key-file FILE | --description TEXT | --pending [--password PW]`:
+// finds the key (pasted; from a file; one-click: asked of the API with the customer's description;
+// pushed: taken from the inbox), then enables it the one way (enable-with-key.ts).
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseDuration } from '../../shared/duration.js';
-import { AppError, describeError } from '../../shared/errors.js';
-import { trustedSignersFromPem } from '../../shared/key/trusted-signers.js';
-import { openSshPrivateKeyFromSeed } from '../../shared/ssh-keys.js';
-import { forwardTarget, loadAgentConfig } from '../agent-config.js';
-import { removeIfExists, writeFileAtomic } from '../agent-home.js';
-import { SUPPORT_USER } from '../accounts/account-provider.js';
-import { accountProviderFor } from '../accounts/select-provider.js';
-import { acceptKey, supportPassword } from '../key-acceptance.js';
-import { UNCLEAN_SHUTDOWN_LINE } from '../log-line.js';
-import { daemonStatus, isTetherLive, readTetherState, writeTetherState } from '../tether-state.js';
-import { isKeyUsed, markKeyUsed } from '../used-keys.js';
-import { homePaths, parseOptions, say, type CliContext } from './cli-context.js';
-import { awaitDaemonStart } from './daemon-start.js';
-import { daemonEntryPath } from '../daemon/spawn-daemon.js';
+import { AppError } from '../../shared/errors.js';
+import { oneClickRefusal, supportsOneClick } from '../../shared/protocol.js';
+import { loadAgentConfig, type AgentConfig } from '../agent-config.js';
+import type { AgentPaths } from '../agent-home.js';
+import { fetchInbox, reportVersionIfChanged, requestTether } from '../api-client.js';
+import { requireIdentity, type ApplianceIdentity } from '../identity.js';
+import { supportPassword } from '../key-acceptance.js';
+import { daemonStatus } from '../tether-state.js';
+import { homePaths, parseOptions, type CliContext } from './cli-context.js';
+import { enableWithKey } from './enable-with-key.js';
 
 export const DEFAULT_WAIT = '30s';
+const MAX_DESCRIPTION = 4_000;
 
 export async function enableCommand(args: string[], ctx: CliContext): Promise<number> {
   const o = parseOptions(args, {
@@ -30,11 +26,37 @@ export async function enableCommand(args: string[], ctx: CliContext): Promise<nu
     pending: { type: 'boolean' },
     timeout: { type: 'string' },
   });
-  if (o.description !== undefined || o.pending) {
-    throw new AppError('usage', '--description and --pending need an enrolled appliance (one-click), which this agent does not support yet: use --key');
-  }
-  if ((o.key === undefined) === (o['key-file'] === undefined)) throw new AppError('usage', 'give exactly one of --key KEY or --key-file FILE');
+  const sources = [o.key !== undefined, o['key-file'] !== undefined, o.description !== undefined, o.pending === true];
+  if (sources.filter(Boolean).length !== 1) throw new AppError('usage', 'give exactly one of --key KEY, --key-file FILE, --description TEXT or --pending');
   const waitMs = parseDuration(o.timeout ?? DEFAULT_WAIT);
+  // A bad customer password is refused before anything is asked of the API.
+  if (o.password !== undefined) supportPassword(undefined, o.password);
+  const paths = homePaths(ctx);
+  const config = loadAgentConfig(paths);
+  const common = { paths, config, password: o.password, waitMs };
+
+  if (o.description !== undefined) {
+    const description = o.description.trim();
+    if (!description) throw new AppError('usage', '--description must say what is wrong (e.g. --description "inventory page is blank")');
+    if (description.length > MAX_DESCRIPTION) throw new AppError('usage', `--description is longer than ${MAX_DESCRIPTION} characters`);
+    // Refused here first, so an old appliance never opens a ticket; the API refuses it too.
+    if (!supportsOneClick(config.product, config.version)) throw new AppError('version_unsupported', oneClickRefusal(config.product, config.version));
+    ensureIdle(paths);
+    const identity = await enrolledIdentity(paths, config);
+    const answer = await requestTether(identity, { description, passwordMode: o.password === undefined ? 'generated' : 'customer' });
+    const ticket = `${answer.ticket.system}:${answer.ticket.id}`;
+    return enableWithKey({ ...common, keyText: answer.key, notes: [`Support ticket ${ticket} ${answer.ticketCreated ? 'opened' : 'updated'}.`] }, ctx);
+  }
+
+  if (o.pending) {
+    ensureIdle(paths);
+    const identity = await enrolledIdentity(paths, config);
+    const [waiting] = await fetchInbox(identity);
+    if (!waiting) throw new AppError('inbox_empty', 'no key is waiting for this appliance: ask support to issue one, or enable a key with --key KEY');
+    const ticket = waiting.ticket ? ` for ticket ${waiting.ticket.system}:${waiting.ticket.id}` : '';
+    return enableWithKey({ ...common, keyText: waiting.key, notes: [`Accepting the key pushed at ${waiting.issuedAt}${ticket}.`] }, ctx);
+  }
+
   let keyText = o.key ?? '';
   if (o['key-file'] !== undefined) {
     try {
@@ -43,55 +65,19 @@ export async function enableCommand(args: string[], ctx: CliContext): Promise<nu
       throw new AppError('usage', `cannot read --key-file ${o['key-file']}`);
     }
   }
+  return enableWithKey({ ...common, keyText }, ctx);
+}
 
-  const paths = homePaths(ctx);
-  const config = loadAgentConfig(paths);
-  const signers = trustedSignersFromPem(readFileSync(join(paths.home, config.vendorKeyFile), 'utf8'));
-  const { payload, seed } = acceptKey(keyText, { signers, serial: config.serial, isUsed: (jti) => isKeyUsed(paths, jti), now: ctx.now() });
-  const password = supportPassword(payload, o.password);
-  const ports = payload.ports.filter((p) => forwardTarget(config, p) !== undefined);
-  if (ports.length === 0) {
-    throw new AppError('agent_not_initialised', `none of the key's ports (${payload.ports.join(', ')}) has a forward target: run ktether init with --forward`);
-  }
-  daemonEntryPath(); // fails now, before anything changes, when run outside a build
+/** One-click and the inbox would otherwise mint or take a key the running tether cannot use. */
+function ensureIdle(paths: AgentPaths): void {
   const daemon = daemonStatus(paths);
   if (daemon.running) throw new AppError('agent_busy', `a tether is already enabled (pid ${daemon.pid}): run ktether disable or ktether reset first`);
+}
 
-  // Accepted: from here on the appliance changes, and every failure below undoes it.
-  say(ctx, 'Starting.');
-  if (daemon.stale) {
-    ctx.out(UNCLEAN_SHUTDOWN_LINE);
-    removeIfExists(paths.pidFile);
-    const previous = readTetherState(paths);
-    // The crashed tether's key was consumed by the relay; it must not come back (unless it is this
-    // very key, which then simply resumes its session).
-    if (isTetherLive(paths, previous) && previous.connectedAt !== null && previous.jti !== payload.jti) markKeyUsed(paths, previous.jti, ctx.now());
+async function enrolledIdentity(paths: AgentPaths, config: AgentConfig): Promise<ApplianceIdentity> {
+  const identity = requireIdentity(paths);
+  if (identity.serial.toUpperCase() !== config.serial.toUpperCase()) {
+    throw new AppError('appliance_not_enrolled', `enrolled as ${identity.serial}, but configured as ${config.serial}: run ktether enroll again with a token for ${config.serial}`);
   }
-  const now = ctx.now().toISOString();
-  writeFileAtomic(paths.tunnelKey, openSshPrivateKeyFromSeed(seed, `ktether@${config.serial}`), 0o600);
-  writeTetherState(paths, {
-    state: 'initial',
-    sessionId: payload.sid,
-    jti: payload.jti,
-    serial: config.serial,
-    product: payload.product,
-    relay: payload.relay,
-    ports,
-    expiresAt: new Date(payload.exp * 1000).toISOString(),
-    connectedAt: null,
-    connections: 0,
-    pid: null,
-    lastError: null,
-    updatedAt: now,
-  });
-  const accounts = accountProviderFor(config.accounts, paths, ctx.runner);
-  try {
-    await accounts.create(SUPPORT_USER, password);
-  } catch (err) {
-    removeIfExists(paths.tunnelKey);
-    writeTetherState(paths, { ...readTetherState(paths)!, state: 'closed', lastError: describeError(err) });
-    throw err;
-  }
-  say(ctx, 'Starting ssh.');
-  return awaitDaemonStart(paths, ctx, { waitMs, accounts, undoOnFailure: true });
+  return reportVersionIfChanged(paths, identity, config.version);
 }

@@ -7,7 +7,8 @@ import type { CliContext } from './cli-context.js';
 
 export const USAGE = `usage: ktether <command> [options]   (state in $KTETHER_HOME, default ./.ktether)
   init --serial SN --product sma|sda --version V --vendor-key FILE [--forward PORT=HOST:PORT ...] [--accounts file|linux]
-  enable --key KEY | --key-file FILE [--password PW] [--timeout 30s]
+  enroll --api URL --token T
+  enable --key KEY | --key-file FILE | --description TEXT | --pending [--password PW] [--timeout 30s]
   disable
   reset [--timeout 30s]
   status [--json]
@@ -19,6 +20,7 @@ type Command = (args: string[], ctx: CliContext) => Promise<number>;
 // towards enable-to-ready on slow appliances).
 const COMMANDS: Record<string, () => Promise<Command>> = {
   init: async () => (await import('./init.command.js')).initCommand,
+  enroll: async () => (await import('./enroll.command.js')).enrollCommand,
   enable: async () => (await import('./enable.command.js')).enableCommand,
   disable: async () => (await import('./disable.command.js')).disableCommand,
   reset: async () => (await import('./reset.command.js')).resetCommand,
@@ -44,12 +46,12 @@ export async function runKtether(argv: string[], over: Partial<CliContext> = {})
     return 0;
   }
   if (name === undefined) {
-    ctx.err('missing command: use init, enable, disable, reset, status or doctor (ktether help lists the options)');
+    ctx.err('missing command: use init, enroll, enable, disable, reset, status or doctor (ktether help lists the options)');
     return 2;
   }
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!load) {
-    ctx.err(`unknown command "${name}": use init, enable, disable, reset, status or doctor`);
+    ctx.err(`unknown command "${name}": use init, enroll, enable, disable, reset, status or doctor`);
     return 2;
   }
   try {

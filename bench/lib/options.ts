@@ -2,8 +2,10 @@
 // which benchmarks to run. `--quick` picks small sizes for a smoke run.
 import { parseArgs } from 'node:util';
 
-export const BENCHMARKS = ['throughput', 'idle-scale', 'enable-latency'] as const;
+export const BENCHMARKS = ['throughput', 'idle-scale', 'enable-latency', 'pipeline-webhook', 'pipeline-expiry', 'pipeline-teardown', 'pipeline-monitor'] as const;
 export type BenchName = (typeof BENCHMARKS)[number];
+/** `--only pipeline` names the four benchmarks of the ticket pipeline (issue 3). */
+export const PIPELINE_BENCHMARKS: readonly BenchName[] = ['pipeline-webhook', 'pipeline-expiry', 'pipeline-teardown', 'pipeline-monitor'];
 
 export interface BenchOptions {
   quick: boolean;
@@ -18,13 +20,31 @@ export interface BenchOptions {
   concurrency: number;
   /** `ktether enable` runs for the latency percentiles. */
   enableRuns: number;
+  /** pipeline-webhook: steady webhook rate (tickets/s) and its duration (s). */
+  ticketRate: number;
+  ticketSeconds: number;
+  /** pipeline-webhook: tickets sent at once to find the sustained end-to-end rate. */
+  floodTickets: number;
+  /** pipeline-webhook: API and workers in separate serve.js processes (default: one, as embedded). */
+  pipelineSplit: boolean;
+  /** pipeline-expiry: sessions per case (deadlines spread over `expirySpreadS`, then all at once). */
+  expirySessions: number;
+  expirySpreadS: number;
+  /** pipeline-teardown: sequential revokes, each of a tunnel with an open engineer channel. */
+  teardowns: number;
+  /** pipeline-monitor: CONNECTED sessions the sweep runs over (0, 1% and 10% of them stale). */
+  monitorSessions: number;
   /** Where the JSON results go. */
   out: string;
 }
 
-const USAGE = `usage: node dist/bench/run.js [--quick] [--only ${BENCHMARKS.join(',')}]
+const USAGE = `usage: node dist/bench/run.js [--quick] [--only ${BENCHMARKS.join(',')}|pipeline]
   [--size-mib N] [--runs N] [--tunnels N] [--concurrency N] [--enable-runs N] [--out FILE]
-  env: BENCH_SIZE_MIB, BENCH_RUNS, BENCH_TUNNELS, BENCH_CONCURRENCY, BENCH_ENABLE_RUNS`;
+  [--ticket-rate N] [--ticket-seconds N] [--flood-tickets N] [--pipeline-split]
+  [--expiry-sessions N] [--expiry-spread-s N] [--teardowns N] [--monitor-sessions N]
+  env: BENCH_SIZE_MIB, BENCH_RUNS, BENCH_TUNNELS, BENCH_CONCURRENCY, BENCH_ENABLE_RUNS,
+       BENCH_TICKET_RATE, BENCH_TICKET_SECONDS, BENCH_FLOOD_TICKETS, BENCH_EXPIRY_SESSIONS,
+       BENCH_EXPIRY_SPREAD_S, BENCH_TEARDOWNS, BENCH_MONITOR_SESSIONS`;
 
 function positiveInt(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined || text === '') return fallback;
@@ -44,6 +64,14 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv, defaul
       tunnels: { type: 'string' },
       concurrency: { type: 'string' },
       'enable-runs': { type: 'string' },
+      'ticket-rate': { type: 'string' },
+      'ticket-seconds': { type: 'string' },
+      'flood-tickets': { type: 'string' },
+      'pipeline-split': { type: 'boolean', default: false },
+      'expiry-sessions': { type: 'string' },
+      'expiry-spread-s': { type: 'string' },
+      teardowns: { type: 'string' },
+      'monitor-sessions': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -53,7 +81,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv, defaul
     process.exit(0);
   }
   const quick = values.quick ?? false;
-  const only = (values.only ?? BENCHMARKS.join(',')).split(',').map((s) => s.trim()).filter(Boolean);
+  const only = [...new Set((values.only ?? BENCHMARKS.join(',')).split(',').map((s) => s.trim()).filter(Boolean).flatMap((s): string[] => (s === 'pipeline' ? [...PIPELINE_BENCHMARKS] : [s])))];
   const bad = only.filter((b) => !(BENCHMARKS as readonly string[]).includes(b));
   if (bad.length || only.length === 0) throw new Error(`--only: unknown benchmark ${bad.join(', ') || '(none)'}; choose from ${BENCHMARKS.join(', ')}`);
   return {
@@ -64,6 +92,14 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv, defaul
     tunnels: positiveInt('--tunnels', values.tunnels ?? env.BENCH_TUNNELS, quick ? 200 : 2000),
     concurrency: positiveInt('--concurrency', values.concurrency ?? env.BENCH_CONCURRENCY, 50),
     enableRuns: positiveInt('--enable-runs', values['enable-runs'] ?? env.BENCH_ENABLE_RUNS, quick ? 5 : 30),
+    ticketRate: positiveInt('--ticket-rate', values['ticket-rate'] ?? env.BENCH_TICKET_RATE, quick ? 50 : 100),
+    ticketSeconds: positiveInt('--ticket-seconds', values['ticket-seconds'] ?? env.BENCH_TICKET_SECONDS, quick ? 10 : 30),
+    floodTickets: positiveInt('--flood-tickets', values['flood-tickets'] ?? env.BENCH_FLOOD_TICKETS, quick ? 500 : 3000),
+    pipelineSplit: values['pipeline-split'] ?? false,
+    expirySessions: positiveInt('--expiry-sessions', values['expiry-sessions'] ?? env.BENCH_EXPIRY_SESSIONS, quick ? 200 : 1000),
+    expirySpreadS: positiveInt('--expiry-spread-s', values['expiry-spread-s'] ?? env.BENCH_EXPIRY_SPREAD_S, quick ? 20 : 60),
+    teardowns: positiveInt('--teardowns', values.teardowns ?? env.BENCH_TEARDOWNS, quick ? 20 : 200),
+    monitorSessions: positiveInt('--monitor-sessions', values['monitor-sessions'] ?? env.BENCH_MONITOR_SESSIONS, quick ? 2000 : 10000),
     out: values.out ?? defaultOut,
   };
 }

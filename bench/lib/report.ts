@@ -3,12 +3,20 @@
 // (ciphers, versions, sizes, load) a reader needs to judge the figures. Goals are not assertions.
 import type { EnableLatencyResult } from '../enable-latency.bench.js';
 import type { IdleScaleResult } from '../idle-scale.bench.js';
+import type { PipelineExpiryResult } from '../pipeline-expiry.bench.js';
+import type { PipelineMonitorResult } from '../pipeline-monitor.bench.js';
+import type { PipelineTeardownResult } from '../pipeline-teardown.bench.js';
+import type { PipelineWebhookResult } from '../pipeline-webhook.bench.js';
 import type { ThroughputResult } from '../throughput.bench.js';
 
 export interface BenchResults {
   throughput?: ThroughputResult;
   idleScale?: IdleScaleResult;
   enableLatency?: EnableLatencyResult;
+  pipelineWebhook?: PipelineWebhookResult;
+  pipelineExpiry?: PipelineExpiryResult;
+  pipelineTeardown?: PipelineTeardownResult;
+  pipelineMonitor?: PipelineMonitorResult;
   errors: { bench: string; message: string }[];
 }
 
@@ -28,6 +36,13 @@ export const BASELINES = {
   setupsPerCoreSecond: 250,
   /** "~9% of one core at 5,000 tunnels", scaled per tunnel. */
   idleCpuPercentPer1000: 9 / 5,
+  /** "Raw add+process of trivial jobs, one process, concurrency 50: ~4,800 jobs/s". */
+  bullmqJobsPerSecond: 4_800,
+  /** Delayed-job lateness with `hz 100`, 1,000 jobs spread over 10 s: p50 10 ms / p99 18 ms. */
+  delayedP50Ms: 10,
+  delayedP99Ms: 18,
+  /** "A burst of 1,000 due in the same instant: p99 ~360 ms". */
+  burstP99Ms: 360,
 } as const;
 
 export const GOALS = {
@@ -36,6 +51,12 @@ export const GOALS = {
   kibPerTunnel: 32,
   setupsPerCoreSecond: 250,
   enableToReadyMs: 300,
+  /** Issue 3: webhook → mail p99 under 250 ms at 100 tickets/s. */
+  webhookToMailP99Ms: 250,
+  ticketsPerSecond: 500,
+  expirySpreadP99Ms: 50,
+  expiryBurstP99Ms: 1_000,
+  teardownP99Ms: 1_000,
 } as const;
 
 type Row = [measure: string, result: string, baseline: string, vsBaseline: string, goal: string, met: string];
@@ -96,7 +117,69 @@ function rows(r: BenchResults): Row[] {
       ['`ktether enable` command returned, p50 / p99 ms', `${f(e.enableExitP50, 0)} / ${f(e.enableExitP99, 0)}`, '', '', '', ''],
     );
   }
+  out.push(...pipelineRows(r));
   return out;
+}
+
+/** Sweep cost follows the stale sessions: nothing but one range read with none stale, and the
+ * same round trips per stale session at 1% and at 10% stale (within 20%). */
+export function monitorScalesWithStale(m: PipelineMonitorResult): boolean {
+  const [none, few, many] = m.sweeps;
+  if (!none || !few || !many || few.stale === 0 || many.stale === 0) return false;
+  const per = (x: typeof few) => (x.roundTrips - none.roundTrips) / x.stale;
+  return none.roundTrips <= 2 && Math.abs(per(many) / per(few) - 1) < 0.2;
+}
+
+function pipelineRows(r: BenchResults): Row[] {
+  const out: Row[] = [];
+  const w = r.pipelineWebhook;
+  if (w) {
+    const s = w.steady;
+    out.push(
+      [`Webhook accepted → key mail at the SMTP server, p50 / p99 ms (${f(s.offeredRate, 0)} tickets/s, ${s.offered} tickets)`, `${f(s.acceptedToMailP50, 0)} / ${f(s.acceptedToMailP99, 0)}`, '', '', `p99 < ${GOALS.webhookToMailP99Ms} at 100/s`, atMost(s.acceptedToMailP99, GOALS.webhookToMailP99Ms - 1e-9)],
+      [
+        `Sustained tickets/s end to end (flood of ${w.flood.offered}: key mails/s, 10%–90% of arrivals)`,
+        f(w.flood.mailRateMid, 0),
+        `~${BASELINES.bullmqJobsPerSecond} raw BullMQ jobs/s (a ticket is ~${f(jobsPerTicket(w), 0)} jobs)`,
+        '',
+        `≥ ${GOALS.ticketsPerSecond}`,
+        atLeast(w.flood.mailRateMid, GOALS.ticketsPerSecond),
+      ],
+      ['Informational, CPU per ticket at the steady rate: server (API + workers) / Redis, ms', `${f((s.serverCpuSeconds / s.accepted) * 1000, 1)} / ${f((s.redisCpuSeconds / s.accepted) * 1000, 1)}`, '', '', '', ''],
+    );
+  }
+  const e = r.pipelineExpiry;
+  if (e) {
+    out.push(
+      [`Expiry lateness, ${e.spread.sessions} deadlines over ${f(e.spread.windowMs / 1000, 0)} s: p50 / p99 ms`, `${f(e.spread.p50, 0)} / ${f(e.spread.p99, 0)}`, `${BASELINES.delayedP50Ms} / ${BASELINES.delayedP99Ms} (raw BullMQ delayed jobs, hz 100)`, times(e.spread.p99 / BASELINES.delayedP99Ms), `p99 < ${GOALS.expirySpreadP99Ms}`, atMost(e.spread.p99, GOALS.expirySpreadP99Ms - 1e-9)],
+      [`Expiry lateness, ${e.burst.sessions} due at one instant: p50 / p99 ms`, `${f(e.burst.p50, 0)} / ${f(e.burst.p99, 0)}`, `p99 ~${BASELINES.burstP99Ms} (raw BullMQ)`, times(e.burst.p99 / BASELINES.burstP99Ms), `p99 < ${GOALS.expiryBurstP99Ms}`, atMost(e.burst.p99, GOALS.expiryBurstP99Ms - 1e-9)],
+    );
+  }
+  const t = r.pipelineTeardown;
+  if (t) {
+    out.push([`Teardown: revoke (API) → engineer channel closed, p50 / p99 ms (${t.measured} revokes)`, `${f(t.p50, 0)} / ${f(t.p99, 0)}`, '', '', `p99 < ${GOALS.teardownP99Ms}`, t.timeouts ? 'no' : atMost(t.p99, GOALS.teardownP99Ms - 1e-9)]);
+  }
+  const m = r.pipelineMonitor;
+  if (m) {
+    const scales = monitorScalesWithStale(m);
+    m.sweeps.forEach((x, i) =>
+      out.push([
+        `Monitor sweep over ${m.sessions} sessions, ${x.stale} stale: ms / round trips / Redis CPU ms`,
+        `${f(x.ms, 1)} / ${f(x.roundTrips, 0)} / ${f(x.redisCpuMs, 1)}`,
+        '',
+        '',
+        i === 0 ? 'cost ∝ stale sessions' : '',
+        i === 0 ? (scales ? 'yes' : 'no') : '',
+      ]),
+    );
+  }
+  return out;
+}
+
+/** BullMQ jobs per ticket over the run: every job added to every queue, per accepted ticket. */
+function jobsPerTicket(w: PipelineWebhookResult): number {
+  const tickets = w.steady.accepted + w.flood.accepted + w.warmupTickets;
+  return tickets ? w.jobsTotal / tickets : Number.NaN;
 }
 
 export function formatTable(r: BenchResults): string {
@@ -135,6 +218,51 @@ export function formatContext(r: BenchResults, ctx: { command: string; sizes: st
   if (e) {
     lines.push(`enable latency runs ms (first byte): ${e.firstByteMs.map((x) => f(x, 0)).join(', ')}; engineer probes every ${e.probeEveryMs} ms`);
   }
+  lines.push(...pipelineContext(r));
   for (const err of r.errors) lines.push(`FAILED ${err.bench}: ${err.message.split('\n')[0]}`);
   return lines.map((l) => `- ${l}`).join('\n') + '\n';
+}
+
+function pipelineContext(r: BenchResults): string[] {
+  const lines: string[] = [];
+  const w = r.pipelineWebhook;
+  if (w) {
+    const ph = (name: string, x: PipelineWebhookResult['steady']) =>
+      `${name}: ${x.accepted}/${x.offered} accepted (202), ${x.mailed} key mails; 202 p50/p99 ${f(x.httpP50, 1)}/${f(x.httpP99, 1)} ms; ` +
+      `request → mail p50/p99 ${f(x.sentToMailP50, 0)}/${f(x.sentToMailP99, 0)} ms; accepted → mail max ${f(x.acceptedToMailMax, 0)} ms; ` +
+      `API took ${f(x.acceptRate, 0)}/s; key mails ${f(x.mailRate, 0)}/s overall; CPU server ${f(x.serverCpuSeconds, 1)} s, Redis ${f(x.redisCpuSeconds, 1)} s` +
+      (x.errors.length ? `; errors: ${x.errors.join(' | ')}` : '');
+    lines.push(
+      `pipeline webhook: serve.js ${w.processes.map((p) => `--roles ${p}`).join(' + ')}; SMTP capture and comment sink in the bench process; ` +
+        `${w.mailsTotal} mails and ${w.commentsTotal} ticket comments in all; ${f(w.jobsTotal, 0)} BullMQ jobs (${Object.entries(w.jobsByQueue).map(([q, n]) => `${q} ${n}`).join(', ')}); failed jobs: ${JSON.stringify(w.failedJobs)}; ` +
+        `load average at the steady phase ${w.load.steady}, at the flood ${w.load.flood}`,
+      `pipeline webhook ${ph('steady', w.steady)}`,
+      `pipeline webhook ${ph('flood', w.flood)}`,
+    );
+    if (w.serverWarnings.length) lines.push(`pipeline webhook server warnings: ${w.serverWarnings.join(' | ')}`);
+  }
+  const e = r.pipelineExpiry;
+  if (e) {
+    for (const [name, x] of [['spread', e.spread], ['burst', e.burst]] as const) {
+      lines.push(
+        `pipeline expiry ${name}: ${x.closed}/${x.sessions} closed as expired (${x.wrong} not, ${x.early} early); max ${f(x.max, 0)} ms; ` +
+          `expire jobs planned ${f(x.planningMs, 0)} ms after creation (${x.unplannedAtDeadline} late); CPU workers ${f(x.serverCpuSeconds, 1)} s, Redis ${f(x.redisCpuSeconds, 1)} s; load ${x.load}`,
+      );
+    }
+  }
+  const t = r.pipelineTeardown;
+  if (t) {
+    lines.push(
+      `pipeline teardown: ${t.measured}/${t.teardowns} closes seen (${t.timeouts} timeouts after 10 s); max ${f(t.max, 0)} ms; revoke API answered p50/p99 ${f(t.apiP50, 1)}/${f(t.apiP99, 1)} ms; ` +
+        `CLOSED transition → engineer close p50/p99 ${f(t.transitionToCloseP50, 1)}/${f(t.transitionToCloseP99, 1)} ms (ms clocks); relay CPU ${f(t.relayCpuSeconds, 2)} s; load ${t.load}`,
+    );
+  }
+  const m = r.pipelineMonitor;
+  if (m) {
+    lines.push(
+      `pipeline monitor: ${m.sessions} CONNECTED sessions seeded in ${f(m.seedSeconds)} s; grace ${m.graceMs / 1000} s; medians of 3 sweeps: ` +
+        m.sweeps.map((x) => `${x.stale} stale → ${x.lost} LOST, ${x.redisCommands} Redis commands incl. in scripts (${Object.entries(x.commands).map(([k, v]) => `${k} ${v}`).join(', ')}), Redis exec ${f(x.redisExecMs, 1)} ms, sweeper CPU ${f(x.sweeperCpuMs, 1)} ms`).join('; '),
+    );
+  }
+  return lines;
 }

@@ -69,7 +69,8 @@ export function registerKeyCommands(program: Command, run: Run): void {
             passwordMode: opts.customerPassword ? 'customer' : 'generated',
             actor: 'operator',
           },
-          { sessions: ctx.sessions, signingKey: ctx.signingKey(), relay: relayEndpoint(ctx.config), now: () => ctx.now() },
+          // Enrolled appliances get a sealed key, also pushed to their inbox; the password goes into custody.
+          { sessions: ctx.sessions, signingKey: ctx.signingKey(), relay: relayEndpoint(ctx.config), now: () => ctx.now(), appliances: ctx.appliances, credentials: ctx.credentials },
         );
         if (opts.email) {
           // The same path as ticket-provisioned keys: sealed key text in Redis, a key-delivery job.
@@ -81,7 +82,7 @@ export function registerKeyCommands(program: Command, run: Run): void {
             await producers.close();
           }
         }
-        if (opts.json) return printJson({ ...sessionView(issued.session), key: issued.key });
+        if (opts.json) return printJson({ ...sessionView(issued.session), key: issued.key, sealed: issued.sealed, pushed: issued.pushed });
         process.stdout.write(`${issued.key}\n`);
       }),
     );

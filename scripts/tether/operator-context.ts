@@ -4,7 +4,9 @@ import type { Redis } from 'ioredis';
 import { loadServerConfig } from '../../shared/config.js';
 import { loadOrCreateSigningKey, type SigningKey } from '../../shared/key/key-files.js';
 import { openRedis } from '../../shared/redis.js';
+import { ApplianceStore } from '../../shared/store/appliance.store.js';
 import { AuditStore } from '../../shared/store/audit.store.js';
+import { CredentialStore, credentialSecretFrom } from '../../shared/store/credential.store.js';
 import { EngineerStore } from '../../shared/store/engineer.store.js';
 import { SessionStore } from '../../shared/store/session.store.js';
 import { resolveRedisUrl } from '../runtime.js';
@@ -25,6 +27,12 @@ export class OperatorContext {
   }
   get audit() {
     return new AuditStore(this.redis, this.config.redisPrefix);
+  }
+  get appliances() {
+    return new ApplianceStore(this.redis, this.config.redisPrefix);
+  }
+  get credentials() {
+    return new CredentialStore(this.redis, this.config.redisPrefix, credentialSecretFrom(this.signingKey().privateKey));
   }
   private signing: SigningKey | undefined;
   signingKey(): SigningKey {

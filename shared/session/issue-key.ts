@@ -1,12 +1,17 @@
 // Mints a tether key and its ISSUED session in one step: the single path used by the operator
-// CLI, the key-issue worker and one-click. Enforces the 12-week cap and the product's ports.
+// CLI, the key-issue worker and one-click. Enforces the 12-week cap and the product's ports; seals
+// credential and password to an enrolled appliance, keeps the generated password in custody, and
+// places keys for enrolled appliances in their inbox (push).
 import { randomBytes } from 'node:crypto';
 import { checkTtl } from '../duration.js';
 import { AppError, isAppError } from '../errors.js';
 import { encodeKey } from '../key/key-codec.js';
 import type { SigningKey } from '../key/key-files.js';
-import { DEFAULT_PORTS, serialSchema, type PasswordSpec, type Product } from '../key/tether-key.schema.js';
+import { sealContext, sealSecrets } from '../key/sealing.js';
+import { DEFAULT_PORTS, serialSchema, type PasswordSpec, type Product, type TetherKeyPayload } from '../key/tether-key.schema.js';
 import { generateSeed, rawPublicFromSeed } from '../ssh-keys.js';
+import type { ApplianceStore } from '../store/appliance.store.js';
+import type { CredentialStore } from '../store/credential.store.js';
 import type { SessionStore } from '../store/session.store.js';
 import type { SessionRecord, TicketRef } from './session.schema.js';
 
@@ -27,6 +32,11 @@ export interface IssueRequest {
   /** 'customer' lets the customer choose the support password on the appliance. */
   passwordMode?: 'generated' | 'customer';
   actor: string;
+  /**
+   * Place the key in an enrolled appliance's inbox (default true). One-click sets false: it hands
+   * the key over in its answer. Unenrolled appliances have no inbox.
+   */
+  push?: boolean;
 }
 
 export interface IssueDeps {
@@ -34,6 +44,13 @@ export interface IssueDeps {
   signingKey: SigningKey;
   relay: RelayEndpoint;
   now: () => number;
+  /**
+   * Enrolled appliances. Every server-side caller passes it, so keys for an enrolled appliance are
+   * sealed whatever the flow; without it every key is a bearer key.
+   */
+  appliances?: ApplianceStore;
+  /** Custody of generated support passwords (encrypted at rest, destroyed on close). */
+  credentials?: CredentialStore;
 }
 
 export interface IssuedKey {
@@ -41,6 +58,10 @@ export interface IssuedKey {
   key: string;
   /** Id of the live session this one superseded, if any (closed with reason `superseded`). */
   superseded?: string | undefined;
+  /** Credential and password are sealed to the appliance's enrolled identity. */
+  sealed: boolean;
+  /** The key waits in the appliance's inbox. */
+  pushed: boolean;
 }
 
 const ID_BYTES = 12;
@@ -82,23 +103,25 @@ export async function issueKey(req: IssueRequest, deps: IssueDeps): Promise<Issu
   const id = newId();
   const jti = newId();
   const pw: PasswordSpec = req.passwordMode === 'customer' ? { mode: 'customer' } : { mode: 'generated', value: generatePassword() };
-  const key = encodeKey(
-    {
-      v: 1,
-      kid: deps.signingKey.kid,
-      jti,
-      sid: id,
-      serial: serial.data,
-      product: req.product,
-      iat: issuedAt / 1000,
-      exp: Math.floor(expiresAt / 1000),
-      relay: { host: deps.relay.host, port: deps.relay.port, fp: deps.relay.fingerprint },
-      ports,
-      cred: seed.toString('base64url'),
-      pw,
-    },
-    deps.signingKey.privateKey,
-  );
+  const secrets = { cred: seed.toString('base64url'), pw };
+  const enrolled = deps.appliances ? await deps.appliances.sealingKeyOf(serial.data) : null;
+  const payload: TetherKeyPayload = {
+    v: 1,
+    kid: deps.signingKey.kid,
+    jti,
+    sid: id,
+    serial: serial.data,
+    product: req.product,
+    iat: issuedAt / 1000,
+    exp: Math.floor(expiresAt / 1000),
+    relay: { host: deps.relay.host, port: deps.relay.port, fp: deps.relay.fingerprint },
+    ports,
+    // Sealed: only the enrolled identity opens them, so a key intercepted in mail is useless.
+    ...(enrolled ? { sealed: sealSecrets(enrolled.sealPub, secrets, sealContext(serial.data, jti)) } : secrets),
+  };
+  const key = encodeKey(payload, deps.signingKey.privateKey);
+  // Stored before the session exists: a crash in between leaves only a password that expires.
+  if (pw.mode === 'generated' && deps.credentials) await deps.credentials.put(id, pw.value, expiresAt, now);
   const superseded = await deps.sessions.create(
     {
       id,
@@ -121,5 +144,12 @@ export async function issueKey(req: IssueRequest, deps: IssueDeps): Promise<Issu
       if (!isAppError(err, 'session_closed') && !isAppError(err, 'session_not_found')) throw err;
     });
   }
-  return { session: await deps.sessions.require(id), key, superseded };
+  const session = await deps.sessions.require(id);
+  let pushed = false;
+  if (enrolled && deps.appliances && req.push !== false) {
+    // Push only offers the key: nothing connects until the customer accepts it on the appliance.
+    await deps.appliances.pushKey(serial.data, { sid: id, key, issuedAt, expiresAt, ...(req.ticket ? { ticket: req.ticket } : {}) }, deps.now());
+    pushed = true;
+  }
+  return { session, key, superseded, sealed: enrolled !== null, pushed };
 }

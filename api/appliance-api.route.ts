@@ -1,0 +1,57 @@
+// The appliance API (enrolment, one-click, inbox, version report) as one Fastify plugin: its own
+// content-type parser keeps the raw bytes, because signatures cover the exact body. Builds the
+// stores it needs on the caller's Redis client.
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Producers } from '../queues/producers.js';
+import type { ServerConfig } from '../shared/config.js';
+import { checkTtl, parseDuration } from '../shared/duration.js';
+import type { SigningKey } from '../shared/key/key-files.js';
+import type { RelayEndpoint } from '../shared/session/issue-key.js';
+import { ApplianceStore } from '../shared/store/appliance.store.js';
+import { AuditStore } from '../shared/store/audit.store.js';
+import { CredentialStore, credentialSecretFrom } from '../shared/store/credential.store.js';
+import type { SessionStore } from '../shared/store/session.store.js';
+import type { TicketAdapter } from '../ticketing/ticket-adapter.js';
+import { applianceEnrollRoute } from './appliance-enroll.route.js';
+import { applianceInboxRoute } from './appliance-inbox.route.js';
+import { applianceTetherRoute } from './appliance-tether.route.js';
+
+/** Appliance requests are small JSON documents. */
+export const APPLIANCE_BODY_LIMIT = 64 * 1024;
+
+export interface ApplianceApiDeps {
+  config: Readonly<ServerConfig>;
+  redis: Redis;
+  /** Not `prefix`: Fastify would take that as a route prefix. */
+  redisPrefix: string;
+  sessions: SessionStore;
+  producers: Producers;
+  /** The help desk one-click opens tickets in. */
+  adapter: TicketAdapter;
+  now: () => number;
+  /** What minting needs; without it one-click answers 503 (enrolment and inbox still work). */
+  oneClick?: { signingKey: SigningKey; relay: RelayEndpoint } | undefined;
+}
+
+export async function applianceApiRoute(app: FastifyInstance, deps: ApplianceApiDeps): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: APPLIANCE_BODY_LIMIT }, (_req, body, done) => done(null, body));
+  const appliances = new ApplianceStore(deps.redis, deps.redisPrefix);
+  const audit = new AuditStore(deps.redis, deps.redisPrefix);
+  const signingKey = deps.oneClick?.signingKey;
+  // Without a signing key nothing is minted here, so nothing needs custody either.
+  const credentials = new CredentialStore(deps.redis, deps.redisPrefix, signingKey ? credentialSecretFrom(signingKey.privateKey) : Buffer.alloc(32));
+  const common = { appliances, audit, sessions: deps.sessions, now: deps.now };
+  await app.register(applianceEnrollRoute, common);
+  await app.register(applianceInboxRoute, common);
+  await app.register(applianceTetherRoute, {
+    ...common,
+    credentials,
+    producers: deps.producers,
+    adapter: deps.adapter,
+    ttlMs: checkTtl(parseDuration(deps.config.ticketKeyTtl)),
+    signingKey,
+    relay: deps.oneClick?.relay,
+  });
+}

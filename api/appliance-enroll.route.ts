@@ -1,0 +1,40 @@
+// POST /v1/appliances/enroll: an appliance registers its identity with a single-use token the
+// operator issued for its serial. The request is signed by the identity it registers (proof of
+// possession); the token is taken only after the signature, window and nonce checks pass.
+import type { FastifyInstance } from 'fastify';
+import { AppError } from '../shared/errors.js';
+import { APPLIANCE_PATHS, enrolRequestSchema } from '../shared/protocol.js';
+import type { ApplianceStore } from '../shared/store/appliance.store.js';
+import type { AuditStore } from '../shared/store/audit.store.js';
+import { checkSignedRequest, parseJsonBody, rawBodyOf } from './appliance-signature.js';
+
+export interface EnrollRouteDeps {
+  appliances: ApplianceStore;
+  audit: AuditStore;
+  now: () => number;
+}
+
+export async function applianceEnrollRoute(app: FastifyInstance, deps: EnrollRouteDeps): Promise<void> {
+  app.post(APPLIANCE_PATHS.enroll, async (request, reply) => {
+    const body = parseJsonBody(enrolRequestSchema, rawBodyOf(request));
+    await checkSignedRequest(request, Buffer.from(body.signPub, 'base64url'), body.serial, deps);
+    const token = await deps.appliances.consumeToken(body.token, deps.now());
+    if (!token || token.serial.toUpperCase() !== body.serial.toUpperCase()) {
+      await deps.audit.append('appliance.enrol_refused', { serial: body.serial, actor: `appliance:${body.serial}`, why: 'token unknown, used, expired or for another serial' }, deps.now());
+      throw new AppError('enrolment_token_invalid', 'enrolment token is unknown, already used, expired or for another serial: ask support for a new one');
+    }
+    const now = deps.now();
+    const previous = await deps.appliances.get(body.serial);
+    const record = await deps.appliances.enrol(
+      { serial: body.serial, product: body.product, version: body.version, signPub: body.signPub, sealPub: body.sealPub, enrolledAt: now },
+      now,
+    );
+    await deps.audit.append(
+      'appliance.enrolled',
+      { serial: record.serial, product: record.product, version: record.version, actor: `appliance:${record.serial}`, replaced: previous ? 'yes' : 'no' },
+      now,
+    );
+    request.log.info({ serial: record.serial, product: record.product, version: record.version }, 'appliance enrolled');
+    return reply.code(201).send({ serial: record.serial, product: record.product, version: record.version, enrolledAt: new Date(now).toISOString() });
+  });
+}

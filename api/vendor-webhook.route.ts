@@ -1,0 +1,78 @@
+// POST /v1/webhooks/:vendor: ticket events from the configured vendor help desks (zendesk, jira,
+// servicenow, freshdesk, github), and the flow every webhook route shares. Order of checks: size
+// (Fastify, before reading), the vendor's signature over the raw bytes, body mapping, then
+// delivery-id dedupe (SET NX with a TTL) and queueing. 202 queued, 200 duplicate or ignored (a
+// ticket that is none of ours: the help desk must neither retry nor count a failure), 400, 401, 404.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import { pipelineKeys } from '../queues/pipeline-keys.js';
+import type { Producers } from '../queues/producers.js';
+import { GENERIC_SYSTEM } from '../ticketing/generic-webhook.schema.js';
+import type { TicketAdapter, TicketAdapters } from '../ticketing/ticket-adapter.js';
+import { HttpError } from './http-error.js';
+
+export interface WebhookFlowDeps {
+  redis: Redis;
+  redisPrefix: string;
+  producers: Producers;
+  now: () => number;
+  bodyLimit: number;
+  /** How long a delivery id is remembered (seconds), unless the adapter says otherwise. */
+  dedupeTtlS: number;
+}
+
+export interface VendorWebhookRouteDeps extends WebhookFlowDeps {
+  adapters: TicketAdapters;
+}
+
+/** The signature covers the exact bytes: no JSON parser may run before the check. */
+export function acceptRawBodies(app: FastifyInstance, bodyLimit: number): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => done(null, body));
+}
+
+export async function acceptWebhook(adapter: TicketAdapter, request: FastifyRequest, reply: FastifyReply, deps: WebhookFlowDeps): Promise<FastifyReply> {
+  const system = adapter.system;
+  const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+  const verdict = adapter.verify({ headers: request.headers, rawBody, receivedAt: deps.now() });
+  if (!verdict.ok) {
+    request.log.warn({ system, reason: verdict.reason }, 'webhook refused');
+    throw new HttpError(401, 'unauthorized', verdict.reason);
+  }
+  const parsed = adapter.parse(rawBody, request.headers);
+  if (!parsed.ok && parsed.ignore) {
+    request.log.info({ system, reason: parsed.reason }, 'webhook ignored');
+    return reply.code(200).send({ status: 'ignored', reason: parsed.reason });
+  }
+  if (!parsed.ok) {
+    request.log.warn({ system, reason: parsed.reason }, 'webhook refused');
+    throw new HttpError(400, 'invalid_body', parsed.reason);
+  }
+  const event = parsed.event;
+  const dedupeKey = pipelineKeys(deps.redisPrefix).webhookDelivery(system, event.deliveryId);
+  const first = await deps.redis.set(dedupeKey, String(deps.now()), 'EX', adapter.dedupeTtlS ?? deps.dedupeTtlS, 'NX');
+  if (first !== 'OK') {
+    request.log.info({ system, delivery: event.deliveryId }, 'webhook duplicate');
+    return reply.code(200).send({ status: 'duplicate', id: event.deliveryId });
+  }
+  try {
+    await deps.producers.ticketEvent(event);
+  } catch (err) {
+    // Not queued: forget the id so the help desk's retry is not taken for a duplicate.
+    await deps.redis.del(dedupeKey).catch(() => undefined);
+    throw err;
+  }
+  request.log.info({ ticket: event.ticket, kind: event.kind, delivery: event.deliveryId }, 'ticket event queued');
+  return reply.code(202).send({ status: 'queued', id: event.deliveryId });
+}
+
+export async function vendorWebhookRoute(app: FastifyInstance, deps: VendorWebhookRouteDeps): Promise<void> {
+  acceptRawBodies(app, deps.bodyLimit);
+  app.post<{ Params: { vendor: string } }>('/v1/webhooks/:vendor', { bodyLimit: deps.bodyLimit }, async (request, reply) => {
+    const vendor = request.params.vendor;
+    // The generic help desk has its own static route; this one serves the vendors only.
+    const adapter = vendor === GENERIC_SYSTEM ? undefined : deps.adapters.get(vendor);
+    if (!adapter) throw new HttpError(404, 'not_found', `no help desk "${vendor.slice(0, 32)}" is configured`);
+    return acceptWebhook(adapter, request, reply, deps);
+  });
+}

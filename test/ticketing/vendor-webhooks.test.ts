@@ -1,0 +1,85 @@
+// Each vendor help desk's webhook over real HTTP: a correctly signed delivery shaped as the vendor
+// sends it provisions a tether (key mail, internal note of the documented shape); a wrong or missing
+// signature, a replayed delivery id and a ticket without a serial are refused or ignored with a
+// logged reason and nothing queued.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { waitFor } from '../pipeline/helpers/wait.js';
+import { startTicketingHarness, type TicketingHarness } from './helpers/ticketing-harness.js';
+import { VENDOR_CASES, type TicketFacts } from './helpers/vendor-cases.js';
+
+let h: TicketingHarness;
+
+beforeAll(async () => {
+  h = await startTicketingHarness({ redisUrl: inject('redisUrl') });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+describe.each(VENDOR_CASES.map((c, i) => ({ c, base: 5_000 + i * 100 })))('$c.system webhook', ({ c, base }) => {
+  const ticket = (n: number): TicketFacts => ({ seed: base + n, serial: `SN-${c.system.toUpperCase()}-${n}`, email: `it-${c.system}-${n}@customer.example` });
+  const loggedReason = (msg: string, reason: string) => h.logs.some((l) => l.msg === msg && l.system === c.system && l.reason === reason);
+
+  it('a correctly signed delivery provisions a tether: 202, a key mail to the requester, an internal note on the ticket', async () => {
+    const t = ticket(1);
+    const r = await h.post(c.system, c.delivery('open', t));
+    expect(r).toMatchObject({ status: 202, json: { status: 'queued' } });
+    await waitFor(() => h.mails.find((m) => m.envelopeTo.includes(t.email) && /^Tether key for appliance/.test(m.subject)), { label: 'key mail' });
+    const session = (await h.sessions.list()).find((s) => s.serial === t.serial)!;
+    expect(session.ticket).toEqual({ system: c.system, id: c.ref(t.seed) });
+    expect(session.email).toBe(t.email);
+    const api = h.apis[c.system];
+    const note = await waitFor(() => api.accepted.find((q) => c.isComment(q) && c.commentOf(q).target === c.target(t.seed)), { label: 'comment on the ticket' });
+    expect(c.commentOf(note).text).toMatch(new RegExp(`^Tether key for appliance ${t.serial} \\(SMA 13\\.2\\) sent to ${t.email.replace(/\./g, '\\.')}`));
+    expect(api.violations).toEqual([]);
+  });
+
+  it('refuses a delivery signed with another secret with 401, logs the reason and queues nothing', async () => {
+    const before = await h.ticketEventJobs();
+    const r = await h.post(c.system, c.forge(c.delivery('open', ticket(2))));
+    expect(r.status).toBe(401);
+    expect(r.json.error.code).toBe('unauthorized');
+    expect(r.json.error.message).toMatch(/^bad (signature|token)$/);
+    expect(loggedReason('webhook refused', r.json.error.message)).toBe(true);
+    expect(await h.ticketEventJobs()).toBe(before);
+  });
+
+  it('refuses a delivery without its signature header with 401 naming the header', async () => {
+    const before = await h.ticketEventJobs();
+    const r = await h.post(c.system, c.unsign(c.delivery('open', ticket(3))));
+    expect(r.status).toBe(401);
+    expect(r.json.error.message).toMatch(/^missing X-[\w-]+ header$/);
+    expect(loggedReason('webhook refused', r.json.error.message)).toBe(true);
+    expect(await h.ticketEventJobs()).toBe(before);
+  });
+
+  it('answers a replayed delivery id with 200 duplicate and queues it once', async () => {
+    const before = await h.ticketEventJobs();
+    const open = c.delivery('open', ticket(4), `replay-${c.system}-4`);
+    expect((await h.post(c.system, open)).status).toBe(202);
+    const again = await h.post(c.system, open);
+    expect(again).toMatchObject({ status: 200, json: { status: 'duplicate' } });
+    expect(await h.ticketEventJobs()).toBe(before + 1);
+  });
+
+  it('ignores a ticket without an appliance serial with 200, a logged reason and nothing queued', async () => {
+    const before = await h.ticketEventJobs();
+    const r = await h.post(c.system, c.delivery('no-serial', ticket(5)));
+    expect(r.status).toBe(200);
+    expect(r.json.status).toBe('ignored');
+    expect(r.json.reason).toMatch(/has no appliance serial$/);
+    expect(loggedReason('webhook ignored', r.json.reason)).toBe(true);
+    expect(await h.ticketEventJobs()).toBe(before);
+  });
+});
+
+describe('vendor route', () => {
+  it('answers 404 for a help desk that is not configured, and leaves the generic route to itself', async () => {
+    const r = await fetch(`${h.apiUrl}/v1/webhooks/kace`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(r.status).toBe(404);
+    expect(await r.json()).toEqual({ error: { code: 'not_found', message: 'no help desk "kace" is configured' } });
+    const generic = await fetch(`${h.apiUrl}/v1/webhooks/generic`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    // The generic adapter, without TETHER_WEBHOOK_SECRET, refuses everything.
+    expect(generic.status).toBe(401);
+  });
+});

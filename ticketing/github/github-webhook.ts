@@ -1,0 +1,95 @@
+// GitHub Issues' inbound side: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`,
+// no timestamp (replays are caught by X-GitHub-Delivery), `issues` events only. Issues have no
+// custom fields: serial, product, version and the contact address come from our issue form's
+// sections (docs/help-desks.md) or from labels such as `serial:K1000-5F3A9C` and `sma`.
+import { z } from 'zod';
+import type { TicketEventKind } from '../../queues/ticket-event.schema.js';
+import { finishEvent, firstZodIssue, parseJson, textOf } from '../ticket-fields.js';
+import type { ParseResult, Verdict, WebhookHeaders } from '../ticket-adapter.js';
+import { equalBytes, headerValue, hmacSha256 } from '../webhook-crypto.js';
+
+export const GITHUB_SYSTEM = 'github';
+export const GITHUB_SIGNATURE_HEADER = 'x-hub-signature-256';
+export const GITHUB_EVENT_HEADER = 'x-github-event';
+export const GITHUB_DELIVERY_HEADER = 'x-github-delivery';
+
+/** The issue form's headings (.github/ISSUE_TEMPLATE/tether.yml in docs/help-desks.md). */
+export const FORM_HEADINGS = { serial: 'Serial number', product: 'Product', version: 'Version', email: 'Contact email' } as const;
+
+export function verifyGitHub(secret: string, headers: WebhookHeaders, rawBody: Buffer): Verdict {
+  const signature = headerValue(headers, GITHUB_SIGNATURE_HEADER);
+  if (!signature) return { ok: false, reason: 'missing X-Hub-Signature-256 header' };
+  const m = /^sha256=([0-9a-fA-F]{64})$/.exec(signature);
+  if (!m) return { ok: false, reason: 'X-Hub-Signature-256 must be sha256=<64 hex digits>' };
+  if (!equalBytes(Buffer.from(m[1]!, 'hex'), hmacSha256(secret, rawBody))) return { ok: false, reason: 'bad signature' };
+  return { ok: true };
+}
+
+export const githubIssuesSchema = z.object({
+  action: z.string().min(1).max(64),
+  issue: z.object({
+    number: z.number().int().positive(),
+    title: z.string().max(1_000).optional(),
+    body: z.string().max(100_000).nullish(),
+    state: z.enum(['open', 'closed']),
+    labels: z.array(z.object({ name: z.string() })).default([]),
+  }),
+  repository: z.object({ full_name: z.string().regex(/^[\w.-]+\/[\w.-]+$/), private: z.boolean().optional() }),
+});
+
+/** The answer under `### <heading>` in an issue-form body (the form renders each field that way). */
+export function formSection(body: string, heading: string): string | undefined {
+  const lines = body.replace(/\r\n/g, '\n').split('\n');
+  const start = lines.findIndex((l) => /^#{1,6}\s+/.test(l) && l.replace(/^#{1,6}\s+/, '').trim().toLowerCase() === heading.toLowerCase());
+  if (start < 0) return undefined;
+  const rest = lines.slice(start + 1);
+  const end = rest.findIndex((l) => /^#{1,6}\s+/.test(l));
+  return textOf((end < 0 ? rest : rest.slice(0, end)).join('\n'));
+}
+
+function labelValue(labels: readonly string[], key: string): string | undefined {
+  const hit = labels.find((l) => l.toLowerCase().startsWith(`${key}:`));
+  return hit ? textOf(hit.slice(key.length + 1)) : undefined;
+}
+
+function kindOf(action: string, state: 'open' | 'closed'): TicketEventKind {
+  if (action === 'closed' || action === 'deleted' || action === 'transferred' || state === 'closed') return 'closed';
+  return action === 'opened' ? 'created' : 'updated';
+}
+
+export function githubRef(repo: string, issue: number): { system: string; id: string } {
+  return { system: GITHUB_SYSTEM, id: `${repo}#${issue}` };
+}
+
+export function parseGitHub(rawBody: Buffer, headers: WebhookHeaders = {}): ParseResult {
+  const event = headerValue(headers, GITHUB_EVENT_HEADER);
+  if (!event) return { ok: false, reason: 'missing X-GitHub-Event header' };
+  if (event !== 'issues') return { ok: false, ignore: true, reason: `GitHub ${event} event: only issues events matter` };
+  const delivery = headerValue(headers, GITHUB_DELIVERY_HEADER);
+  if (!delivery) return { ok: false, reason: 'missing X-GitHub-Delivery header' };
+  if (rawBody.subarray(0, 8).toString('latin1') === 'payload=') return { ok: false, reason: 'form-encoded payload: set the webhook\'s content type to application/json' };
+  const json = parseJson(rawBody);
+  if (!json.ok) return json;
+  const parsed = githubIssuesSchema.safeParse(json.json);
+  if (!parsed.success) return { ok: false, reason: firstZodIssue(parsed.error) };
+  const b = parsed.data;
+  const ref = githubRef(b.repository.full_name, b.issue.number);
+  // Issue comments are never internal: on a public repository they would publish the requester's
+  // address and the appliance serial.
+  if (b.repository.private !== true) return { ok: false, ignore: true, reason: `${b.repository.full_name} is not a private repository; tether comments would be public` };
+  const body = b.issue.body ?? '';
+  const labels = b.issue.labels.map((l) => l.name);
+  return finishEvent({
+    kind: kindOf(b.action, b.issue.state),
+    deliveryId: delivery,
+    ticket: ref,
+    subject: b.issue.title,
+    description: body || undefined,
+    status: b.issue.state,
+    email: formSection(body, FORM_HEADINGS.email),
+    serial: formSection(body, FORM_HEADINGS.serial) ?? labelValue(labels, 'serial'),
+    product: formSection(body, FORM_HEADINGS.product) ?? labelValue(labels, 'product'),
+    version: formSection(body, FORM_HEADINGS.version) ?? labelValue(labels, 'version'),
+    tags: labels.filter((l) => l.length <= 64),
+  });
+}

@@ -1,0 +1,66 @@
+// The Zendesk adapter: webhook verification and mapping (zendesk-webhook.ts), comments as private
+// notes through "Update Ticket" (PUT /api/v2/tickets/{id}.json with comment.public false: the
+// default, true, would mail the requester), ticket creation and status lookups, with API-token auth
+// ("{email}/token:{token}").
+import type { ZendeskConfig } from '../../shared/config.js';
+import type { TicketRef } from '../../shared/session/session.schema.js';
+import type { InboundWebhook, NewTicket, TicketAdapter, TicketComment } from '../ticket-adapter.js';
+import { badTicketRef, basicAuth, createVendorHttp, notConfigured, unexpectedAnswer, type VendorAdapterOptions, type VendorHttp } from '../vendor-http.js';
+import { parseZendesk, verifyZendesk, ZENDESK_SYSTEM } from './zendesk-webhook.js';
+
+const API_VARIABLES = ['TETHER_ZENDESK_URL', 'TETHER_ZENDESK_EMAIL', 'TETHER_ZENDESK_API_TOKEN'] as const;
+
+function ticketIdOf(ref: TicketRef): string {
+  if (ref.system !== ZENDESK_SYSTEM || !/^\d{1,20}$/.test(ref.id)) throw badTicketRef(ZENDESK_SYSTEM, ref.id, 'a numeric Zendesk ticket id');
+  return ref.id;
+}
+
+export function createZendeskAdapter(config: ZendeskConfig, opts: VendorAdapterOptions): TicketAdapter {
+  const http: VendorHttp | undefined = config.api
+    ? createVendorHttp({
+        system: ZENDESK_SYSTEM,
+        baseUrl: config.api.url,
+        headers: { Authorization: basicAuth(`${config.api.email}/token`, config.api.token), Accept: 'application/json' },
+        now: opts.now,
+        ...opts.http,
+      })
+    : undefined;
+  const api = (what: string): VendorHttp => {
+    if (!http) throw notConfigured(ZENDESK_SYSTEM, what, API_VARIABLES);
+    return http;
+  };
+
+  return {
+    system: ZENDESK_SYSTEM,
+    canComment: Boolean(http),
+    commentBurstMs: opts.commentBurstMs,
+    verify: (req: InboundWebhook) => verifyZendesk(config.webhookSecret, req.headers, req.rawBody, req.receivedAt),
+    parse: parseZendesk,
+    async addComment(ticket: TicketRef, comment: TicketComment): Promise<void> {
+      const id = ticketIdOf(ticket);
+      await api('comments').request('PUT', `/api/v2/tickets/${id}.json`, { ticket: { comment: { body: comment.body, public: !comment.internal } } });
+    },
+    async createTicket(input: NewTicket): Promise<TicketRef> {
+      const f = config.fields;
+      if (!f.serial) throw notConfigured(ZENDESK_SYSTEM, 'tickets opened by tether', ['TETHER_ZENDESK_SERIAL_FIELD']);
+      const custom = [
+        f.serial ? { id: Number(f.serial), value: input.appliance.serial } : undefined,
+        f.product ? { id: Number(f.product), value: input.appliance.product } : undefined,
+        f.version && input.appliance.version ? { id: Number(f.version), value: input.appliance.version } : undefined,
+      ].filter((c) => c !== undefined);
+      const requester = input.requesterEmail ? { requester: { email: input.requesterEmail, name: input.requesterEmail.split('@')[0] } } : {};
+      const res = await api('tickets opened by tether').request('POST', '/api/v2/tickets.json', {
+        ticket: { subject: input.subject, comment: { body: input.description }, ...requester, tags: [config.tag], custom_fields: custom },
+      });
+      const id = (res.json as { ticket?: { id?: unknown } } | null)?.ticket?.id;
+      if (typeof id !== 'number' && typeof id !== 'string') throw unexpectedAnswer(ZENDESK_SYSTEM, 'ticket.id');
+      return { system: ZENDESK_SYSTEM, id: String(id) };
+    },
+    async isClosed(ticket: TicketRef): Promise<boolean | null> {
+      if (!http) return null;
+      const res = await http.request('GET', `/api/v2/tickets/${ticketIdOf(ticket)}.json`);
+      const status = (res.json as { ticket?: { status?: unknown } } | null)?.ticket?.status;
+      return typeof status === 'string' ? status === 'solved' || status === 'closed' : null;
+    },
+  };
+}
