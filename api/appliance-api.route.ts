@@ -39,19 +39,18 @@ export async function applianceApiRoute(app: FastifyInstance, deps: ApplianceApi
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: APPLIANCE_BODY_LIMIT }, (_req, body, done) => done(null, body));
   const appliances = new ApplianceStore(deps.redis, deps.redisPrefix);
   const audit = new AuditStore(deps.redis, deps.redisPrefix);
-  const signingKey = deps.oneClick?.signingKey;
-  // Without a signing key nothing is minted here, so nothing needs custody either.
-  const credentials = new CredentialStore(deps.redis, deps.redisPrefix, signingKey ? credentialSecretFrom(signingKey.privateKey) : Buffer.alloc(32));
+  const mint = deps.oneClick && {
+    ...deps.oneClick,
+    credentials: new CredentialStore(deps.redis, deps.redisPrefix, credentialSecretFrom(deps.oneClick.signingKey.privateKey)),
+  };
   const common = { appliances, audit, sessions: deps.sessions, now: deps.now };
   await app.register(applianceEnrollRoute, common);
   await app.register(applianceInboxRoute, common);
   await app.register(applianceTetherRoute, {
     ...common,
-    credentials,
     producers: deps.producers,
     adapter: deps.adapter,
     ttlMs: checkTtl(parseDuration(deps.config.ticketKeyTtl)),
-    signingKey,
-    relay: deps.oneClick?.relay,
+    mint,
   });
 }

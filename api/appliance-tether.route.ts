@@ -9,10 +9,9 @@ import type { OneClickDeps } from './appliance-oneclick.js';
 import { oneClickTether } from './appliance-oneclick.js';
 import { HttpError } from './http-error.js';
 
-export interface TetherRouteDeps extends Omit<OneClickDeps, 'signingKey' | 'relay'> {
-  /** Needed to mint keys; without them (an API that cannot name the relay) one-click answers 503. */
-  signingKey: OneClickDeps['signingKey'] | undefined;
-  relay: OneClickDeps['relay'] | undefined;
+export interface TetherRouteDeps extends Omit<OneClickDeps, 'signingKey' | 'relay' | 'credentials'> {
+  /** What minting needs; absent (an API without the signing key or relay endpoint): one-click answers 503. */
+  mint: Pick<OneClickDeps, 'signingKey' | 'relay' | 'credentials'> | undefined;
 }
 
 export async function applianceTetherRoute(app: FastifyInstance, deps: TetherRouteDeps): Promise<void> {
@@ -23,12 +22,8 @@ export async function applianceTetherRoute(app: FastifyInstance, deps: TetherRou
       await deps.audit.append('appliance.oneclick_refused', { serial: appliance.serial, actor: `appliance:${appliance.serial}`, version: appliance.version }, deps.now());
       throw new AppError('version_unsupported', oneClickRefusal(appliance.product, appliance.version));
     }
-    const { signingKey, relay } = deps;
-    if (!signingKey || !relay) throw new HttpError(503, 'unavailable', 'one-click is not available on this server: it has no signing key or relay endpoint');
-    const answer = await oneClickTether(
-      { appliance, description: body.description, passwordMode: body.passwordMode },
-      { ...deps, signingKey, relay },
-    );
+    if (!deps.mint) throw new HttpError(503, 'unavailable', 'one-click is not available on this server: it has no signing key or relay endpoint');
+    const answer = await oneClickTether({ appliance, description: body.description, passwordMode: body.passwordMode }, { ...deps, ...deps.mint });
     request.log.info({ serial: appliance.serial, sid: answer.session.id, ticket: answer.ticket, ticketCreated: answer.ticketCreated }, 'one-click tether issued');
     return reply.code(201).send(answer);
   });

@@ -1,6 +1,6 @@
 // One-click latency: from spawning `ktether enable --description …` (the compiled agent, enrolled
 // SMA 10.2 homes) to the first byte an engineer exchanges with the appliance's service through the
-// relay. The server is `dist/scripts/serve.js --roles api,workers,relay` (SMTP capture on) with the
+// relay (the engineer probes from the session's activation on). The server is `dist/scripts/serve.js --roles api,workers,relay` (SMTP capture on) with the
 // generic help desk pointed at a local HTTP sink, so each click really opens or reuses a ticket,
 // mints a sealed key and connects. Sequential runs, then N appliances clicking at once.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -15,6 +15,8 @@ import { loadOrCreateRelayHostKey, loadOrCreateSigningKey } from '../shared/key/
 import { openRedis } from '../shared/redis.js';
 import { ApplianceStore } from '../shared/store/appliance.store.js';
 import { EngineerStore, parseEngineerKey } from '../shared/store/engineer.store.js';
+import { redisKeys } from '../shared/store/redis-keys.js';
+import { parseSessionEvent } from '../shared/store/session-events.js';
 import { connectEngineer, type EngineerProbe } from './lib/engineer-probe.js';
 import { killOnExit } from './lib/kill-on-exit.js';
 import { freePort, startRedisServer } from './lib/redis-server.js';
@@ -33,7 +35,7 @@ export interface OneClickOptions {
   runs: number;
   /** Appliances clicking at the same moment. */
   concurrent: number;
-  /** Interval between the engineer's attempts to open a channel. */
+  /** Interval between the engineer's attempts to open a channel (from the session's activation on). */
   probeEveryMs: number;
   log: (line: string) => void;
 }
@@ -117,6 +119,17 @@ export async function benchOneClick(opts: OneClickOptions): Promise<OneClickResu
   const redis = openRedis(redisServer.url, { name: 'oneclick-bench' });
   const appliances = new ApplianceStore(redis, prefix);
   const homes: string[] = [];
+  // The engineer starts probing a serial once its session is activated (the relay accepted the
+  // tunnel): 50 appliances probed blindly every few ms would load the relay and the API with
+  // thousands of refused channel opens a second and distort what is measured.
+  const activated = new Map<string, () => void>();
+  const subscriber = redis.duplicate();
+  subscriber.on('message', (_channel: string, raw: string) => {
+    const ev = parseSessionEvent(raw);
+    if (ev?.outcome === 'activated') activated.get(ev.serial.toUpperCase())?.();
+  });
+  await subscriber.subscribe(redisKeys(prefix).events);
+  const whenActivated = (serial: string) => new Promise<void>((r) => activated.set(serial.toUpperCase(), r));
   let server: Awaited<ReturnType<typeof startServe>> | undefined;
   let engineer: EngineerProbe | undefined;
 
@@ -136,8 +149,11 @@ export async function benchOneClick(opts: OneClickOptions): Promise<OneClickResu
 
   /** One click, timed to the engineer's first echoed byte; the tether is left up. */
   const click = async (probe: EngineerProbe, dir: string, serial: string, t0: number, everyMs: number) => {
+    const up = whenActivated(serial);
     const enable = runKtether(dir, ['enable', '--description', `bench: ${serial} needs help`]);
-    const echoed = probe.firstEcho(serial, SERVICE_PORT, { everyMs, timeoutMs: 60_000 });
+    // Probing starts at activation, or at the latest when enable has returned (the tunnel is up then).
+    const started = Promise.race([up, enable.then((r) => (r.code === 0 ? undefined : Promise.reject(new Error('enable failed'))))]);
+    const echoed = started.then(() => probe.firstEcho(serial, SERVICE_PORT, { everyMs, timeoutMs: 60_000 }));
     const [e, at] = await Promise.all([enable, echoed.catch((err: Error) => err)]);
     if (e.code !== 0) throw new Error(`ktether enable --description failed (${e.code}): ${e.out}\n${server?.output() ?? ''}`);
     if (at instanceof Error) throw at;
@@ -184,8 +200,7 @@ export async function benchOneClick(opts: OneClickOptions): Promise<OneClickResu
       fleet.push(...(await Promise.all(batch.map(async (s) => ({ dir: await newAppliance(s), serial: s })))));
     }
     const t0 = performance.now();
-    // Each engineer probe runs at a quarter of the sequential rate, so 50 probes do not swamp the relay.
-    const results = await Promise.all(fleet.map((a) => click(probe, a.dir, a.serial, t0, opts.probeEveryMs * 4)));
+    const results = await Promise.all(fleet.map((a) => click(probe, a.dir, a.serial, t0, opts.probeEveryMs)));
     concurrentFirstByte.push(...results.map((r) => r.firstByteMs));
     concurrentAllReadyMs = Math.max(...concurrentFirstByte);
     opts.log(`oneclick: ${opts.concurrent} at once: p50 ${percentile(concurrentFirstByte, 50).toFixed(0)} ms, last ${concurrentAllReadyMs.toFixed(0)} ms`);
@@ -193,6 +208,7 @@ export async function benchOneClick(opts: OneClickOptions): Promise<OneClickResu
   } finally {
     await Promise.all(homes.map((d) => runKtether(d, ['disable']).catch(() => undefined)));
     engineer?.close();
+    subscriber.disconnect();
     const child = server?.child;
     if (child && child.exitCode === null) {
       const exited = new Promise<void>((r) => child.once('exit', () => r()));

@@ -42,6 +42,8 @@ export interface PhaseFigures {
   httpP99: number;
   serverCpuSeconds: number;
   redisCpuSeconds: number;
+  /** This process: load generator, SMTP server and comment sink. */
+  benchCpuSeconds: number;
   errors: string[];
 }
 
@@ -157,7 +159,7 @@ export class TicketLoad {
     }
   }
 
-  figures(ids: readonly number[], offeredRate: number, cpu: { server: number; redis: number }): PhaseFigures {
+  figures(ids: readonly number[], offeredRate: number, cpu: { server: number; redis: number; bench: number }): PhaseFigures {
     const recs = ids.map((i) => this.records.get(i)).filter((r): r is TicketRecord => r !== undefined);
     const accepted = recs.filter((r) => r.status === 202);
     const mailed = accepted.filter((r) => r.mailAt !== undefined);
@@ -189,6 +191,7 @@ export class TicketLoad {
       httpP99: percentile(http, 99),
       serverCpuSeconds: cpu.server,
       redisCpuSeconds: cpu.redis,
+      benchCpuSeconds: cpu.bench,
       errors: [...this.errors],
     };
   }

@@ -230,7 +230,7 @@ function pipelineContext(r: BenchResults): string[] {
     const ph = (name: string, x: PipelineWebhookResult['steady']) =>
       `${name}: ${x.accepted}/${x.offered} accepted (202), ${x.mailed} key mails; 202 p50/p99 ${f(x.httpP50, 1)}/${f(x.httpP99, 1)} ms; ` +
       `request → mail p50/p99 ${f(x.sentToMailP50, 0)}/${f(x.sentToMailP99, 0)} ms; accepted → mail max ${f(x.acceptedToMailMax, 0)} ms; ` +
-      `API took ${f(x.acceptRate, 0)}/s; key mails ${f(x.mailRate, 0)}/s overall; CPU server ${f(x.serverCpuSeconds, 1)} s, Redis ${f(x.redisCpuSeconds, 1)} s` +
+      `API took ${f(x.acceptRate, 0)}/s; key mails ${f(x.mailRate, 0)}/s overall; CPU server ${f(x.serverCpuSeconds, 1)} s, Redis ${f(x.redisCpuSeconds, 1)} s, bench process ${f(x.benchCpuSeconds, 1)} s` +
       (x.errors.length ? `; errors: ${x.errors.join(' | ')}` : '');
     lines.push(
       `pipeline webhook: serve.js ${w.processes.map((p) => `--roles ${p}`).join(' + ')}; SMTP capture and comment sink in the bench process; ` +
@@ -245,7 +245,7 @@ function pipelineContext(r: BenchResults): string[] {
   if (e) {
     for (const [name, x] of [['spread', e.spread], ['burst', e.burst]] as const) {
       lines.push(
-        `pipeline expiry ${name}: ${x.closed}/${x.sessions} closed as expired (${x.wrong} not, ${x.early} early); max ${f(x.max, 0)} ms; ` +
+        `pipeline expiry ${name}: ${x.closed}/${x.sessions} closed as expired (${x.wrong} not, ${x.early} early); max ${f(x.max, 0)} ms; expire job turned active p50/p99 ${f(x.pickupP50, 0)}/${f(x.pickupP99, 0)} ms after the deadline; ` +
           `expire jobs planned ${f(x.planningMs, 0)} ms after creation (${x.unplannedAtDeadline} late); CPU workers ${f(x.serverCpuSeconds, 1)} s, Redis ${f(x.redisCpuSeconds, 1)} s; load ${x.load}`,
       );
     }
