@@ -88,8 +88,8 @@ export async function reportVersionIfChanged(paths: AgentPaths, identity: Applia
   return updated;
 }
 
-export function requestTether(identity: ApplianceIdentity, body: TetherRequest): Promise<TetherResponse> {
-  return call(as(identity), 'POST', APPLIANCE_PATHS.tether(identity.serial), body, tetherResponseSchema);
+export function requestTether(identity: ApplianceIdentity, body: TetherRequest, timeoutMs?: number): Promise<TetherResponse> {
+  return call({ ...as(identity), ...(timeoutMs ? { timeoutMs } : {}) }, 'POST', APPLIANCE_PATHS.tether(identity.serial), body, tetherResponseSchema);
 }
 
 export async function fetchInbox(identity: ApplianceIdentity, timeoutMs?: number): Promise<InboxEntryView[]> {

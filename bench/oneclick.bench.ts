@@ -68,7 +68,7 @@ function runKtether(home: string, args: string[]): Promise<{ code: number | null
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
     child.once('exit', (code) => {
       const exitedAt = performance.now();
       clearTimeout(timer);
@@ -150,10 +150,11 @@ export async function benchOneClick(opts: OneClickOptions): Promise<OneClickResu
   /** One click, timed to the engineer's first echoed byte; the tether is left up. */
   const click = async (probe: EngineerProbe, dir: string, serial: string, t0: number, everyMs: number) => {
     const up = whenActivated(serial);
-    const enable = runKtether(dir, ['enable', '--description', `bench: ${serial} needs help`]);
+    // 50 agents and their daemons starting at once on one small machine need more than the default 30 s.
+    const enable = runKtether(dir, ['enable', '--description', `bench: ${serial} needs help`, '--timeout', '120s']);
     // Probing starts at activation, or at the latest when enable has returned (the tunnel is up then).
     const started = Promise.race([up, enable.then((r) => (r.code === 0 ? undefined : Promise.reject(new Error('enable failed'))))]);
-    const echoed = started.then(() => probe.firstEcho(serial, SERVICE_PORT, { everyMs, timeoutMs: 60_000 }));
+    const echoed = started.then(() => probe.firstEcho(serial, SERVICE_PORT, { everyMs, timeoutMs: 120_000 }));
     const [e, at] = await Promise.all([enable, echoed.catch((err: Error) => err)]);
     if (e.code !== 0) throw new Error(`ktether enable --description failed (${e.code}): ${e.out}\n${server?.output() ?? ''}`);
     if (at instanceof Error) throw at;

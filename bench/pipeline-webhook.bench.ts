@@ -3,9 +3,9 @@
 // completion rate when N tickets arrive as fast as the API takes them (the sustained capacity).
 import { loadavg } from 'node:os';
 import { TicketLoad, type PhaseFigures } from './lib/pipeline-load.js';
-import { QueueWatch } from './lib/pipeline-queues.js';
+import { QueueWatch, type StageTimes } from './lib/pipeline-queues.js';
 import { startPipelineStack } from './lib/pipeline-server.js';
-import { QUEUE } from '../queues/queue-names.js';
+import { QUEUE, type QueueName } from '../queues/queue-names.js';
 
 export interface PipelineWebhookOptions {
   /** Steady phase: tickets per second and seconds. */
@@ -32,6 +32,8 @@ export interface PipelineWebhookResult {
   mailsTotal: number;
   commentsTotal: number;
   load: { steady: string; flood: string };
+  /** Per queue, for the jobs of the steady phase: BullMQ wait and run times. */
+  steadyStages: Partial<Record<QueueName, StageTimes>>;
   serverWarnings: string[];
 }
 
@@ -66,7 +68,9 @@ export async function benchPipelineWebhook(o: PipelineWebhookOptions): Promise<P
     await phase('wu', warmupTickets, o.rate, 64, 60_000);
     const loadSteady = load();
     o.log(`pipeline-webhook: steady ${o.rate}/s for ${o.seconds} s (load ${loadSteady})`);
+    const steadyFrom = Date.now();
     const steady = await phase('s', o.rate * o.seconds, o.rate, 256, 600_000);
+    const steadyTo = Date.now();
     o.log(
       `pipeline-webhook: steady: ${steady.mailed}/${steady.offered} key mails; accepted → mail p50 ${steady.acceptedToMailP50.toFixed(0)} ms, ` +
         `p99 ${steady.acceptedToMailP99.toFixed(0)} ms, max ${steady.acceptedToMailMax.toFixed(0)} ms`,
@@ -78,6 +82,8 @@ export async function benchPipelineWebhook(o: PipelineWebhookOptions): Promise<P
       `pipeline-webhook: flood: ${flood.mailed}/${flood.offered} key mails; API took ${flood.acceptRate.toFixed(0)}/s; ` +
         `mail ${flood.mailRate.toFixed(0)}/s overall, ${flood.mailRateMid.toFixed(0)}/s between 10% and 90% of arrivals`,
     );
+    const steadyStages: Partial<Record<QueueName, StageTimes>> = {};
+    for (const q of [QUEUE.ticketEvents, QUEUE.keyIssue, QUEUE.keyDelivery, QUEUE.notifications, QUEUE.ticketSync]) steadyStages[q] = await watch.stageTimes(q, steadyFrom, steadyTo);
     const counts = await watch.counts();
     const failedJobs = Object.fromEntries(Object.entries(counts).map(([q, c]) => [q, c.failed ?? 0]).filter(([, n]) => Number(n) > 0));
     const jobsByQueue = Object.fromEntries(
@@ -96,6 +102,7 @@ export async function benchPipelineWebhook(o: PipelineWebhookOptions): Promise<P
       mailsTotal: stack.mails.length,
       commentsTotal: stack.comments.count,
       load: { steady: loadSteady, flood: loadFlood },
+      steadyStages,
       serverWarnings: stack.servers.flatMap((s) => s.problems()).slice(0, 5),
     };
   } finally {

@@ -43,7 +43,8 @@ export async function enableCommand(args: string[], ctx: CliContext): Promise<nu
     if (!supportsOneClick(config.product, config.version)) throw new AppError('version_unsupported', oneClickRefusal(config.product, config.version));
     ensureIdle(paths);
     const identity = await enrolledIdentity(paths, config);
-    const answer = await requestTether(identity, { description, passwordMode: o.password === undefined ? 'generated' : 'customer' });
+    // The click gets the whole --timeout: asking for the key is part of coming up.
+    const answer = await requestTether(identity, { description, passwordMode: o.password === undefined ? 'generated' : 'customer' }, waitMs);
     const ticket = `${answer.ticket.system}:${answer.ticket.id}`;
     return enableWithKey({ ...common, keyText: answer.key, notes: [`Support ticket ${ticket} ${answer.ticketCreated ? 'opened' : 'updated'}.`] }, ctx);
   }
@@ -51,7 +52,7 @@ export async function enableCommand(args: string[], ctx: CliContext): Promise<nu
   if (o.pending) {
     ensureIdle(paths);
     const identity = await enrolledIdentity(paths, config);
-    const [waiting] = await fetchInbox(identity);
+    const [waiting] = await fetchInbox(identity, waitMs);
     if (!waiting) throw new AppError('inbox_empty', 'no key is waiting for this appliance: ask support to issue one, or enable a key with --key KEY');
     const ticket = waiting.ticket ? ` for ticket ${waiting.ticket.system}:${waiting.ticket.id}` : '';
     return enableWithKey({ ...common, keyText: waiting.key, notes: [`Accepting the key pushed at ${waiting.issuedAt}${ticket}.`] }, ctx);

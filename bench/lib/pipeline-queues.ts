@@ -3,8 +3,18 @@
 import { Queue, type JobType } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QUEUE_NAMES, bullPrefix, type QueueName } from '../../queues/queue-names.js';
+import { percentile } from './stats.js';
 
 export type QueueCounts = Record<QueueName, Record<string, number>>;
+
+/** Completed jobs of one queue created in a time window: time waiting for a worker, time running. */
+export interface StageTimes {
+  jobs: number;
+  waitP50: number;
+  waitP99: number;
+  runP50: number;
+  runP99: number;
+}
 
 export class QueueWatch {
   private readonly queues: Map<QueueName, Queue>;
@@ -24,6 +34,15 @@ export class QueueWatch {
     const wanted: JobType[] = states.length ? states : ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'];
     for (const [name, q] of this.queues) out[name] = await q.getJobCounts(...wanted);
     return out;
+  }
+
+  /** Wait (created → active) and run (active → finished) of the completed jobs created in [from, to] (epoch ms). */
+  async stageTimes(name: QueueName, from: number, to: number): Promise<StageTimes> {
+    const q = this.queues.get(name) as Queue;
+    const jobs = (await q.getJobs(['completed'], 0, -1)).filter((j) => j.timestamp >= from && j.timestamp <= to && j.processedOn && j.finishedOn);
+    const wait = jobs.map((j) => (j.processedOn as number) - j.timestamp);
+    const run = jobs.map((j) => (j.finishedOn as number) - (j.processedOn as number));
+    return { jobs: jobs.length, waitP50: percentile(wait, 50), waitP99: percentile(wait, 99), runP50: percentile(run, 50), runP99: percentile(run, 99) };
   }
 
   /** Jobs waiting or running over all queues (delayed ones, e.g. expiry jobs days ahead, excluded). */
