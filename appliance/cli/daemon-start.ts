@@ -4,7 +4,7 @@ import { AppError, describeError } from '../../shared/errors.js';
 import { formatDuration } from '../../shared/duration.js';
 import type { AgentPaths } from '../agent-home.js';
 import type { AccountProvider } from '../accounts/account-provider.js';
-import { spawnDaemon, waitForExit } from '../daemon/spawn-daemon.js';
+import { spawnDaemon, waitForExit, type PendingDaemon } from '../daemon/spawn-daemon.js';
 import { teardownTether } from '../daemon/teardown.js';
 import { TETHER_LINE } from '../log-line.js';
 import { isDaemonAlive, readTetherState } from '../tether-state.js';
@@ -15,6 +15,8 @@ export interface StartOptions {
   accounts: AccountProvider;
   /** enable: a tether that never came up is undone. reset: the daemon keeps trying. */
   undoOnFailure: boolean;
+  /** A daemon spawned ahead in standby (enable); without one, it is spawned now. */
+  pending?: PendingDaemon;
 }
 
 export const STOP_WAIT_MS = 10_000;
@@ -35,7 +37,7 @@ export async function stopDaemon(pid: number): Promise<boolean> {
 }
 
 export async function awaitDaemonStart(paths: AgentPaths, ctx: CliContext, opts: StartOptions): Promise<number> {
-  const { pid, outcome } = await spawnDaemon(paths, { env: ctx.env, timeoutMs: opts.waitMs });
+  const { pid, outcome } = opts.pending ? await opts.pending.start(opts.waitMs) : await spawnDaemon(paths, { env: ctx.env, timeoutMs: opts.waitMs });
   if (outcome.kind === 'connected') {
     ctx.out(TETHER_LINE);
     return 0;

@@ -1,7 +1,7 @@
 // The one way a key becomes a tether here, whatever brought it (pasted, from a file, one-click,
 // the inbox): accept it (or refuse it and change nothing), create the support account, store the
 // tunnel credential, start the daemon and wait until the tunnel is up; undo all of it otherwise.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError, AppError } from '../../shared/errors.js';
 import { trustedSignersFromPem } from '../../shared/key/trusted-signers.js';
@@ -10,7 +10,7 @@ import { forwardTarget, type AgentConfig } from '../agent-config.js';
 import { removeIfExists, writeFileAtomic, type AgentPaths } from '../agent-home.js';
 import { SUPPORT_USER } from '../accounts/account-provider.js';
 import { accountProviderFor } from '../accounts/select-provider.js';
-import { daemonEntryPath } from '../daemon/spawn-daemon.js';
+import { daemonEntryPath, prespawnDaemon, type PendingDaemon } from '../daemon/spawn-daemon.js';
 import { readIdentity } from '../identity.js';
 import { acceptKey, supportPassword } from '../key-acceptance.js';
 import { UNCLEAN_SHUTDOWN_LINE } from '../log-line.js';
@@ -31,6 +31,26 @@ export interface EnableWithKey {
 }
 
 export async function enableWithKey(e: EnableWithKey, ctx: CliContext): Promise<number> {
+  // The daemon boots while the key is checked and the account made; if anything is refused it is
+  // told to go away before it has touched anything (abort is a no-op once it was started).
+  // Outside a build (the entry is missing) nothing is spawned here and the check below explains.
+  const pending = existsSync(daemonEntryPathOrEmpty()) ? prespawnDaemon(e.paths, ctx.env) : undefined;
+  try {
+    return await acceptAndStart(e, ctx, pending);
+  } finally {
+    pending?.abort();
+  }
+}
+
+function daemonEntryPathOrEmpty(): string {
+  try {
+    return daemonEntryPath();
+  } catch {
+    return '';
+  }
+}
+
+async function acceptAndStart(e: EnableWithKey, ctx: CliContext, pending: PendingDaemon | undefined): Promise<number> {
   const { paths, config } = e;
   const signers = trustedSignersFromPem(readFileSync(join(paths.home, config.vendorKeyFile), 'utf8'));
   const accepted = acceptKey(e.keyText, {
@@ -87,5 +107,5 @@ export async function enableWithKey(e: EnableWithKey, ctx: CliContext): Promise<
     throw err;
   }
   say(ctx, 'Starting ssh.');
-  return awaitDaemonStart(paths, ctx, { waitMs: e.waitMs, accounts, undoOnFailure: true });
+  return awaitDaemonStart(paths, ctx, { waitMs: e.waitMs, accounts, undoOnFailure: true, ...(pending ? { pending } : {}) });
 }

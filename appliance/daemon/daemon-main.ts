@@ -5,7 +5,7 @@ import { describeError, isAppError } from '../../shared/errors.js';
 import { agentPaths } from '../agent-home.js';
 import { fileLog } from '../agent-log.js';
 import { runDaemon } from './daemon.js';
-import type { DaemonMessage } from './daemon-ipc.js';
+import { GO_MESSAGE, STANDBY_FLAG, type DaemonMessage } from './daemon-ipc.js';
 
 function send(message: DaemonMessage): Promise<void> {
   // The spawner disconnects once it has its answer; later messages go nowhere.
@@ -22,6 +22,17 @@ process.on('uncaughtException', (err) => {
   log(`daemon failed: ${describeError(err)}`);
   process.exit(1);
 });
+
+/** In standby, wait for the spawner's go; a spawner that disconnects first had nothing accepted. */
+function awaitGo(): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (!process.connected) return resolve(false);
+    process.once('message', (m: unknown) => resolve((m as { type?: string } | null)?.type === GO_MESSAGE.type));
+    process.once('disconnect', () => resolve(false));
+  });
+}
+
+if (process.argv.includes(STANDBY_FLAG) && !(await awaitGo())) process.exit(0);
 
 let code = 1;
 try {

@@ -1,12 +1,12 @@
 // Starts the background daemon (node running the compiled daemon-main.js next to this file,
 // detached, output to the log file, an IPC channel) and waits for its first outcome: connected,
 // stopped, exited, or no answer in time. Then lets it go: disconnects IPC and unreferences it.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../shared/errors.js';
 import type { AgentPaths } from '../agent-home.js';
-import { daemonMessageSchema, type DaemonMessage } from './daemon-ipc.js';
+import { GO_MESSAGE, STANDBY_FLAG, daemonMessageSchema, type DaemonMessage } from './daemon-ipc.js';
 
 export type DaemonOutcome =
   | { kind: 'connected'; message: Extract<DaemonMessage, { type: 'connected' }> }
@@ -26,18 +26,57 @@ export interface SpawnOptions {
   timeoutMs: number;
 }
 
-export async function spawnDaemon(paths: AgentPaths, opts: SpawnOptions): Promise<{ pid: number | undefined; outcome: DaemonOutcome }> {
+/** A daemon process already booting in standby: it loads its code, then waits for `start()`. */
+export interface PendingDaemon {
+  /** Lets it run (it reads the tether state written meanwhile) and waits for its first outcome. */
+  start(timeoutMs: number): Promise<{ pid: number | undefined; outcome: DaemonOutcome }>;
+  /** It exits without doing anything (nothing was accepted). Idempotent. */
+  abort(): void;
+}
+
+/**
+ * Spawns the daemon at once in standby. Booting a second Node process is most of the time
+ * `enable` takes, so it overlaps with the command's own key checks and account creation.
+ */
+export function prespawnDaemon(paths: AgentPaths, env: NodeJS.ProcessEnv): PendingDaemon {
   const entry = daemonEntryPath();
   const logFd = openSync(paths.logFile, 'a', 0o644);
-  const child = spawn(process.execPath, [entry], {
+  const child = spawn(process.execPath, [entry, STANDBY_FLAG], {
     detached: true,
     stdio: ['ignore', logFd, logFd, 'ipc'],
-    env: { ...opts.env, KTETHER_HOME: paths.home },
+    env: { ...env, KTETHER_HOME: paths.home },
   });
   closeSync(logFd);
+  let settled = false;
+  return {
+    abort() {
+      if (settled) return;
+      settled = true;
+      // Disconnecting before `go` makes the standby daemon exit quietly; the kill covers a hang.
+      if (child.connected) child.disconnect();
+      child.kill('SIGTERM');
+      child.unref();
+    },
+    async start(timeoutMs) {
+      settled = true;
+      const outcome = await awaitOutcome(child, timeoutMs, () => child.send(GO_MESSAGE));
+      child.removeAllListeners('message');
+      child.removeAllListeners('exit');
+      if (child.connected) child.disconnect();
+      child.unref();
+      return { pid: child.pid, outcome };
+    },
+  };
+}
+
+export async function spawnDaemon(paths: AgentPaths, opts: SpawnOptions): Promise<{ pid: number | undefined; outcome: DaemonOutcome }> {
+  return prespawnDaemon(paths, opts.env).start(opts.timeoutMs);
+}
+
+function awaitOutcome(child: ChildProcess, timeoutMs: number, begin: () => void): Promise<DaemonOutcome> {
   let lastError: string | undefined;
-  const outcome = await new Promise<DaemonOutcome>((resolve) => {
-    const timer = setTimeout(() => resolve({ kind: 'timeout', lastError }), opts.timeoutMs);
+  return new Promise<DaemonOutcome>((resolve) => {
+    const timer = setTimeout(() => resolve({ kind: 'timeout', lastError }), timeoutMs);
     const settle = (o: DaemonOutcome): void => {
       clearTimeout(timer);
       resolve(o);
@@ -61,12 +100,8 @@ export async function spawnDaemon(paths: AgentPaths, opts: SpawnOptions): Promis
       lastError = err.message;
       settle({ kind: 'exited', code: null, signal: null });
     });
+    if (child.exitCode === null && child.connected) begin();
   });
-  child.removeAllListeners('message');
-  child.removeAllListeners('exit');
-  if (child.connected) child.disconnect();
-  child.unref();
-  return { pid: child.pid, outcome };
 }
 
 /** Polls until `pid` is gone or the deadline passes; true when it is gone. */
