@@ -41,7 +41,7 @@ module.exports = {
       from: { path: '^appliance/' },
       to: {
         path: '^(shared|queues)/',
-        pathNot: '^shared/(key/(key-codec|tether-key\\.schema|trusted-signers|sealing)|ssh-keys|errors|duration|config|protocol)\\.ts$',
+        pathNot: '^shared/(key/(key-codec|tether-key\\.schema|trusted-signers|sealing)|ssh-keys|errors|duration|config|protocol|agent-defaults)\\.ts$',
       },
     },
     {

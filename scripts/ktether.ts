@@ -1,5 +1,16 @@
 #!/usr/bin/env node
-// The `ktether` appliance agent's bin entry; everything lives in appliance/.
-import { runKtether } from '../appliance/cli/ktether.js';
+// The `ktether` appliance agent's bin entry; everything lives in appliance/. For `enable`, the
+// tunnel daemon starts booting first, before this process loads the rest of the agent.
+import { earlyStandbyDaemon } from '../appliance/daemon/early-spawn.js';
 
-process.exitCode = await runKtether(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const standby = earlyStandbyDaemon(argv, process.env);
+const { pendingDaemon } = await import('../appliance/daemon/spawn-daemon.js');
+const early = standby ? pendingDaemon(standby) : undefined;
+const { runKtether } = await import('../appliance/cli/ktether.js');
+try {
+  process.exitCode = await runKtether(argv, { early });
+} finally {
+  // Unused (enable refused before starting it, or another command): it exits without acting.
+  early?.abort();
+}

@@ -2,6 +2,7 @@
 // reads process.env; everything else receives the frozen object it returns.
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_KTETHER_HOME } from './agent-defaults.js';
 import { AppError } from './errors.js';
 
 /** `Name <addr@host>` or a bare address → the address. */
@@ -311,7 +312,7 @@ export function requireRedisUrl(config: Readonly<ServerConfig>): string {
 }
 
 const agentEnvSchema = z.object({
-  KTETHER_HOME: z.string().min(1).default('./.ktether'),
+  KTETHER_HOME: z.string().min(1).default(DEFAULT_KTETHER_HOME),
 });
 
 export function loadAgentHome(env: NodeJS.ProcessEnv = process.env): string {

@@ -8,12 +8,16 @@ import { agentPaths, type AgentPaths } from '../agent-home.js';
 import type { CommandRunner } from '../accounts/command-runner.js';
 import { logLine } from '../log-line.js';
 
+import type { PendingDaemon } from '../daemon/spawn-daemon.js';
+
 export interface CliContext {
   out: (line: string) => void;
   err: (line: string) => void;
   env: NodeJS.ProcessEnv;
   now: () => Date;
   runner?: CommandRunner | undefined;
+  /** `enable` only: the daemon the bin entry started in standby before loading anything. */
+  early?: PendingDaemon | undefined;
 }
 
 export function homePaths(ctx: CliContext): AgentPaths {

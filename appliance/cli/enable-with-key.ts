@@ -34,7 +34,7 @@ export async function enableWithKey(e: EnableWithKey, ctx: CliContext): Promise<
   // The daemon boots while the key is checked and the account made; if anything is refused it is
   // told to go away before it has touched anything (abort is a no-op once it was started).
   // Outside a build (the entry is missing) nothing is spawned here and the check below explains.
-  const pending = existsSync(daemonEntryPathOrEmpty()) ? prespawnDaemon(e.paths, ctx.env) : undefined;
+  const pending = ctx.early ?? (existsSync(daemonEntryPathOrEmpty()) ? prespawnDaemon(e.paths, ctx.env) : undefined);
   try {
     return await acceptAndStart(e, ctx, pending);
   } finally {

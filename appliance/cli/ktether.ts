@@ -39,6 +39,7 @@ export async function runKtether(argv: string[], over: Partial<CliContext> = {})
     env: over.env ?? process.env,
     now: over.now ?? (() => new Date()),
     runner: over.runner,
+    early: over.early,
   };
   const [name, ...args] = argv;
   if (name === 'help' || name === '--help' || name === '-h') {

@@ -13,7 +13,5 @@ export type DaemonMessage = z.infer<typeof daemonMessageSchema>;
 /** Resolves once the message is handed to the channel (or dropped when there is none). */
 export type DaemonSend = (message: DaemonMessage) => Promise<void> | void;
 
-/** Argument of a daemon spawned ahead of time: boot, then wait for GO_MESSAGE before running. */
-export const STANDBY_FLAG = '--standby';
-/** The spawner's only message to the daemon: the tether state is written, run now. */
-export const GO_MESSAGE = { type: 'go' } as const;
+
+export { GO_MESSAGE, STANDBY_FLAG } from './early-spawn.js';

@@ -1,12 +1,12 @@
 // Starts the background daemon (node running the compiled daemon-main.js next to this file,
 // detached, output to the log file, an IPC channel) and waits for its first outcome: connected,
 // stopped, exited, or no answer in time. Then lets it go: disconnects IPC and unreferences it.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { AppError } from '../../shared/errors.js';
 import type { AgentPaths } from '../agent-home.js';
-import { GO_MESSAGE, STANDBY_FLAG, daemonMessageSchema, type DaemonMessage } from './daemon-ipc.js';
+import { daemonMessageSchema, type DaemonMessage } from './daemon-ipc.js';
+import { GO_MESSAGE, daemonEntryFile, spawnStandbyDaemon } from './early-spawn.js';
 
 export type DaemonOutcome =
   | { kind: 'connected'; message: Extract<DaemonMessage, { type: 'connected' }> }
@@ -16,7 +16,7 @@ export type DaemonOutcome =
 
 /** The compiled daemon entry beside this module (dist/appliance/daemon/daemon-main.js in a build). */
 export function daemonEntryPath(): string {
-  const path = fileURLToPath(new URL('./daemon-main.js', import.meta.url));
+  const path = daemonEntryFile();
   if (!existsSync(path)) throw new AppError('internal', `daemon entry ${path} is missing: run ktether from its build (npm run build)`);
   return path;
 }
@@ -39,14 +39,12 @@ export interface PendingDaemon {
  * `enable` takes, so it overlaps with the command's own key checks and account creation.
  */
 export function prespawnDaemon(paths: AgentPaths, env: NodeJS.ProcessEnv): PendingDaemon {
-  const entry = daemonEntryPath();
-  const logFd = openSync(paths.logFile, 'a', 0o644);
-  const child = spawn(process.execPath, [entry, STANDBY_FLAG], {
-    detached: true,
-    stdio: ['ignore', logFd, logFd, 'ipc'],
-    env: { ...env, KTETHER_HOME: paths.home },
-  });
-  closeSync(logFd);
+  daemonEntryPath();
+  return pendingDaemon(spawnStandbyDaemon(paths.home, env));
+}
+
+/** Wraps a standby daemon process (spawned here, or by the bin entry before anything loaded). */
+export function pendingDaemon(child: ChildProcess): PendingDaemon {
   let settled = false;
   return {
     abort() {
