@@ -6,6 +6,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { benchEnableLatency } from './enable-latency.bench.js';
 import { benchIdleScale } from './idle-scale.bench.js';
+import { ONECLICK_DEFAULTS, benchOneClick } from './oneclick.bench.js';
 import { parseBenchOptions, PIPELINE_BENCHMARKS, type BenchName, type BenchOptions } from './lib/options.js';
 import { formatContext, formatTable, type BenchResults } from './lib/report.js';
 import { benchPipelineExpiry } from './pipeline-expiry.bench.js';
@@ -56,6 +57,9 @@ async function runOne(name: BenchName, o: BenchOptions, results: BenchResults): 
       }
       case 'enable-latency':
         results.enableLatency = await benchEnableLatency({ runs: o.enableRuns, probeEveryMs: 5, log });
+        break;
+      case 'oneclick':
+        results.oneClick = await benchOneClick({ runs: o.quick ? ONECLICK_DEFAULTS.quickRuns : ONECLICK_DEFAULTS.runs, concurrent: ONECLICK_DEFAULTS.concurrent, probeEveryMs: 5, log });
         break;
       case 'pipeline-webhook':
         results.pipelineWebhook = await benchPipelineWebhook({

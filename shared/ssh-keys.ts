@@ -1,13 +1,20 @@
 // Ed25519 keys in the shapes SSH needs: public-key blobs, `ssh-ed25519 AAAA…` lines, OpenSSH
 // private-key files and SHA256 fingerprints, built from a 32-byte seed with node:crypto only.
 // Wire-level: the appliance agent uses it, so it must not import anything server-side.
-import { createHash, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 export function generateSeed(): Buffer {
   return randomBytes(32);
+}
+
+/** A fresh key pair as seed and raw public key (cheaper than deriving the public half from a seed). */
+export function generateSeedPair(): { seed: Buffer; raw: Buffer } {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const jwk = privateKey.export({ format: 'jwk' });
+  return { seed: Buffer.from(jwk.d ?? '', 'base64url'), raw: Buffer.from(jwk.x ?? '', 'base64url') };
 }
 
 export function privateKeyObjectFromSeed(seed: Buffer) {

@@ -9,10 +9,13 @@ import type { PipelineTeardownResult } from '../pipeline-teardown.bench.js';
 import type { PipelineWebhookResult } from '../pipeline-webhook.bench.js';
 import type { ThroughputResult } from '../throughput.bench.js';
 
+import type { OneClickResult } from '../oneclick.bench.js';
+
 export interface BenchResults {
   throughput?: ThroughputResult;
   idleScale?: IdleScaleResult;
   enableLatency?: EnableLatencyResult;
+  oneClick?: OneClickResult;
   pipelineWebhook?: PipelineWebhookResult;
   pipelineExpiry?: PipelineExpiryResult;
   pipelineTeardown?: PipelineTeardownResult;
@@ -65,6 +68,16 @@ const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const times = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : 'n/a');
 const atLeast = (x: number, goal: number) => (Number.isFinite(x) ? (x >= goal ? 'yes' : 'no') : 'n/a');
 const atMost = (x: number, goal: number) => (Number.isFinite(x) ? (x <= goal ? 'yes' : 'no') : 'n/a');
+
+function oneClickRows(r: BenchResults): Row[] {
+  const o = r.oneClick;
+  if (!o) return [];
+  const ms = (v: number) => v.toFixed(0);
+  return [
+    [`One-click \`ktether enable --description\` → first engineer byte, p50 / p99 ms (${o.runs} runs)`, `${ms(o.firstByte.p50)} / ${ms(o.firstByte.p99)}`, '', '', '< 1000 ("within a second")', o.firstByte.p99 < 1000 ? 'yes' : 'no'],
+    [`One-click, ${o.concurrent} appliances clicking at once: first byte p50 / p99 ms`, `${ms(o.concurrentFirstByte.p50)} / ${ms(o.concurrentFirstByte.p99)}`, '', '', '', ''],
+  ];
+}
 
 function rows(r: BenchResults): Row[] {
   const out: Row[] = [];
@@ -193,7 +206,7 @@ function jobsPerTicket(w: PipelineWebhookResult): number {
 
 export function formatTable(r: BenchResults): string {
   const header: Row = ['measure', 'result', 'baseline (relay-notes.md)', 'vs baseline', 'goal', 'goal met'];
-  const body = rows(r);
+  const body = [...rows(r), ...oneClickRows(r)];
   if (body.length === 0) return '(no results)\n';
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...body.map(line)].join('\n') + '\n';

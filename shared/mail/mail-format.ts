@@ -35,21 +35,21 @@ export function humanDuration(ms: number): string {
   return parts.length ? parts.join(' ') : 'less than a second';
 }
 
+// Built once: constructing an Intl.DateTimeFormat costs ~50× formatting with one.
+const WHEN_FORMAT = new Intl.DateTimeFormat('en-GB', {
+  weekday: 'long',
+  day: 'numeric',
+  month: 'long',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  timeZone: 'UTC',
+  hour12: false,
+});
+
 /** "Friday, 5 December 2025, 14:30 UTC" */
 export function formatWhen(at: number): string {
-  return new Intl.DateTimeFormat('en-GB', {
-    weekday: 'long',
-    day: 'numeric',
-    month: 'long',
-    year: 'numeric',
-    hour: '2-digit',
-    minute: '2-digit',
-    timeZone: 'UTC',
-    hour12: false,
-  })
-    .format(new Date(at))
-    .replace(' at ', ', ')
-    .concat(' UTC');
+  return WHEN_FORMAT.format(new Date(at)).replace(' at ', ', ').concat(' UTC');
 }
 
 /** "Friday, 5 December 2025, 14:30 UTC (in 7 days)" */

@@ -9,7 +9,7 @@ import { encodeKey } from '../key/key-codec.js';
 import type { SigningKey } from '../key/key-files.js';
 import { sealContext, sealSecrets } from '../key/sealing.js';
 import { DEFAULT_PORTS, serialSchema, type PasswordSpec, type Product, type TetherKeyPayload } from '../key/tether-key.schema.js';
-import { generateSeed, rawPublicFromSeed } from '../ssh-keys.js';
+import { generateSeedPair } from '../ssh-keys.js';
 import type { ApplianceStore } from '../store/appliance.store.js';
 import type { CredentialStore } from '../store/credential.store.js';
 import type { SessionStore } from '../store/session.store.js';
@@ -99,7 +99,7 @@ export async function issueKey(req: IssueRequest, deps: IssueDeps): Promise<Issu
   const now = deps.now();
   const issuedAt = Math.floor(now / 1000) * 1000;
   const expiresAt = issuedAt + ttlMs;
-  const seed = generateSeed();
+  const { seed, raw: tunnelPub } = generateSeedPair();
   const id = newId();
   const jti = newId();
   const pw: PasswordSpec = req.passwordMode === 'customer' ? { mode: 'customer' } : { mode: 'generated', value: generatePassword() };
@@ -130,7 +130,7 @@ export async function issueKey(req: IssueRequest, deps: IssueDeps): Promise<Issu
       product: req.product,
       version: req.version,
       ports,
-      tunnelPub: rawPublicFromSeed(seed),
+      tunnelPub,
       issuedAt,
       expiresAt,
       ticket: req.ticket,

@@ -77,3 +77,12 @@ describe('tether key codec', () => {
     }
   });
 });
+
+describe('tunnel credential key pairs', () => {
+  it('generateSeedPair returns a seed whose derived public key is the one it reports', async () => {
+    const { generateSeedPair, rawPublicFromSeed } = await import('../../shared/ssh-keys.js');
+    const { seed, raw } = generateSeedPair();
+    expect(seed).toHaveLength(32);
+    expect(rawPublicFromSeed(seed).equals(raw)).toBe(true);
+  });
+});
