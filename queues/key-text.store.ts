@@ -1,9 +1,10 @@
 // Holds a freshly minted key's text between minting and delivery, so that job data never carries
 // it. The text is sealed (AES-256-GCM, key derived from the signing key with HKDF) and expires
 // with the session; it is deleted after delivery and when the session closes.
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AppError } from '../shared/errors.js';
+import { atRestSecret, openAtRest, sealAtRest } from '../shared/secret-at-rest.js';
 import { pipelineKeys, type PipelineKeys } from './pipeline-keys.js';
 
 const INFO = 'tether key text at rest v1';
@@ -11,8 +12,7 @@ const INFO = 'tether key text at rest v1';
 const DELIVERED_GRACE_MS = 7 * 86_400_000;
 
 export function keyTextSecretFrom(signingPrivateKey: KeyObject): Buffer {
-  const der = signingPrivateKey.export({ format: 'der', type: 'pkcs8' });
-  return Buffer.from(hkdfSync('sha256', der, Buffer.alloc(0), INFO, 32));
+  return atRestSecret(signingPrivateKey, INFO);
 }
 
 export class KeyTextStore {
@@ -28,11 +28,7 @@ export class KeyTextStore {
   }
 
   async put(sid: string, keyText: string, expiresAt: number, now: number): Promise<void> {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.secret, iv);
-    cipher.setAAD(Buffer.from(sid));
-    const ct = Buffer.concat([cipher.update(keyText, 'utf8'), cipher.final()]);
-    const sealed = [iv, cipher.getAuthTag(), ct].map((b) => b.toString('base64url')).join('.');
+    const sealed = sealAtRest(this.secret, sid, keyText);
     await this.redis.set(this.keys.keyText(sid), sealed, 'PX', Math.max(1_000, expiresAt - now));
   }
 
@@ -40,13 +36,8 @@ export class KeyTextStore {
   async get(sid: string): Promise<string | null> {
     const sealed = await this.redis.get(this.keys.keyText(sid));
     if (!sealed) return null;
-    const [iv, tag, ct] = sealed.split('.').map((p) => Buffer.from(p, 'base64url'));
-    if (!iv || !tag || !ct) throw new AppError('internal', `sealed key text of session ${sid} is damaged`);
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.secret, iv);
-      decipher.setAAD(Buffer.from(sid));
-      decipher.setAuthTag(tag);
-      return Buffer.concat([decipher.update(ct), decipher.final()]).toString('utf8');
+      return openAtRest(this.secret, sid, sealed);
     } catch (cause) {
       throw new AppError('internal', `sealed key text of session ${sid} does not open with this signing key`, { cause });
     }

@@ -1,15 +1,15 @@
 // Custody of generated support passwords: kept encrypted at rest (AES-256-GCM, key derived from
 // the signing key with HKDF, the session id as additional data), expiring with the session and
 // destroyed when it closes. Revealing and auditing is the caller's job (`tether session credentials`).
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.js';
+import { atRestSecret, openAtRest, sealAtRest } from '../secret-at-rest.js';
 
 const INFO = 'tether support password at rest v1';
 
 export function credentialSecretFrom(signingPrivateKey: KeyObject): Buffer {
-  const der = signingPrivateKey.export({ format: 'der', type: 'pkcs8' });
-  return Buffer.from(hkdfSync('sha256', der, Buffer.alloc(0), INFO, 32));
+  return atRestSecret(signingPrivateKey, INFO);
 }
 
 export class CredentialStore {
@@ -29,11 +29,7 @@ export class CredentialStore {
   }
 
   async put(sid: string, password: string, expiresAt: number, now: number): Promise<void> {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.secret, iv);
-    cipher.setAAD(Buffer.from(sid));
-    const ct = Buffer.concat([cipher.update(password, 'utf8'), cipher.final()]);
-    const sealed = [iv, cipher.getAuthTag(), ct].map((b) => b.toString('base64url')).join('.');
+    const sealed = sealAtRest(this.secret, sid, password);
     await this.redis.set(this.key(sid), sealed, 'PX', Math.max(1_000, expiresAt - now));
   }
 
@@ -41,13 +37,8 @@ export class CredentialStore {
   async reveal(sid: string): Promise<string | null> {
     const sealed = await this.redis.get(this.key(sid));
     if (!sealed) return null;
-    const [iv, tag, ct] = sealed.split('.').map((p) => Buffer.from(p, 'base64url'));
-    if (!iv || !tag || !ct) throw new AppError('internal', `stored password of session ${sid} is damaged`);
     try {
-      const decipher = createDecipheriv('aes-256-gcm', this.secret, iv);
-      decipher.setAAD(Buffer.from(sid));
-      decipher.setAuthTag(tag);
-      return Buffer.concat([decipher.update(ct), decipher.final()]).toString('utf8');
+      return openAtRest(this.secret, sid, sealed);
     } catch (cause) {
       throw new AppError('internal', `stored password of session ${sid} does not open with this signing key`, { cause });
     }
