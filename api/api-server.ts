@@ -1,5 +1,6 @@
-// Builds the API's Fastify instance (no listen; the entry point does that): the generic ticket
-// webhook, the operator API, /healthz, and the central error handler. Producers are opened on the
+// Builds the API's Fastify instance (no listen; the entry point does that): the help-desk webhooks
+// (generic and vendors), the operator API, the signed appliance API, /healthz, and the central
+// error handler. Producers are opened on the
 // caller's Redis client and closed with the server; the client itself stays the caller's.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
