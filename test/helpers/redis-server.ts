@@ -23,6 +23,8 @@ export interface RedisServerHandle {
   url: string;
   port: number;
   dir: string;
+  /** The running redis-server's pid (0 when stopped): benchmarks read its CPU time. */
+  readonly pid: number;
   /** SHUTDOWN SAVE, as an operator restart does; the data dir stays. */
   shutdown(): Promise<void>;
   /** Starts again on the same port and data dir. */
@@ -48,7 +50,8 @@ async function waitReady(url: string): Promise<void> {
   }
 }
 
-export async function startRedisServer(opts: { port?: number } = {}): Promise<RedisServerHandle> {
+/** Same settings as the embedded default: AOF on, `hz 100`. `onSpawn` sees each redis-server process. */
+export async function startRedisServer(opts: { port?: number; onSpawn?: (child: ChildProcess) => void } = {}): Promise<RedisServerHandle> {
   const port = opts.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'tether-redis-'));
   const url = `redis://127.0.0.1:${port}`;
@@ -59,6 +62,7 @@ export async function startRedisServer(opts: { port?: number } = {}): Promise<Re
       ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--hz', '100', '--save', '', '--protected-mode', 'yes', '--maxclients', '20000'],
       { stdio: 'ignore' },
     );
+    opts.onSpawn?.(child);
     await waitReady(url);
   };
   const exited = () =>
@@ -71,6 +75,9 @@ export async function startRedisServer(opts: { port?: number } = {}): Promise<Re
     url,
     port,
     dir,
+    get pid() {
+      return child?.exitCode === null ? (child.pid ?? 0) : 0;
+    },
     async shutdown() {
       const c = new Redis(url, { maxRetriesPerRequest: 0 });
       await c.call('SHUTDOWN', 'SAVE').catch(() => undefined);
