@@ -2,7 +2,7 @@
 // (generic and vendors), the operator API, the signed appliance API, /healthz, and the central
 // error handler. Producers are opened on the
 // caller's Redis client and closed with the server; the client itself stays the caller's.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { Producers } from '../queues/producers.js';
 import type { ServerConfig } from '../shared/config.js';
@@ -15,6 +15,7 @@ import { applianceApiRoute, type ApplianceApiDeps } from './appliance-api.route.
 import { registerErrorHandling } from './error-handler.js';
 import { genericWebhookRoute } from './generic-webhook.route.js';
 import { healthRoute } from './health.route.js';
+import { RedactingLogController, serializeRequest } from './request-log.js';
 import { sessionsRoute } from './sessions.route.js';
 import { vendorWebhookRoute } from './vendor-webhook.route.js';
 
@@ -41,11 +42,12 @@ export interface ApiDeps {
 export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
   const bodyLimit = deps.bodyLimit ?? WEBHOOK_BODY_LIMIT;
-  const logger: FastifyBaseLogger = deps.logger;
+  // The caller's serializers win over Fastify's in its merge, so this `req` replaces the one that logs the full URL.
+  const logger: FastifyBaseLogger = deps.logger.child({}, { serializers: { req: serializeRequest } });
   const app: FastifyInstance = Fastify({
     loggerInstance: logger,
     bodyLimit,
-    logController: new LogController({ disableRequestLogging: (req) => req.url === '/healthz' }),
+    logController: new RedactingLogController({ disableRequestLogging: (req) => req.url === '/healthz' }),
   });
   const producers = new Producers({ connection: deps.redis, prefix: deps.prefix });
   const sessions = new SessionStore(deps.redis, deps.prefix);

@@ -10,8 +10,11 @@ export interface AgentPaths {
   config: string;
   /** Copy of the vendor public key(s) the agent verifies keys against. */
   vendorKey: string;
-  /** OpenSSH private key of the live session's tunnel credential (0600). */
+  /** OpenSSH private key this appliance generated for the live session (0600): after the first
+   * login the relay accepts only it, so it is what reproduces the tunnel with stock OpenSSH. */
   tunnelKey: string;
+  /** OpenSSH private key of the key's one-time tunnel credential (0600), until the first login. */
+  activationKey: string;
   pidFile: string;
   /** The live (or last) tether: state, session, relay, ports, expiry. No secrets. */
   stateFile: string;
@@ -30,6 +33,7 @@ export function agentPaths(home: string): AgentPaths {
     config: join(home, 'config.json'),
     vendorKey: join(home, 'vendor.pub'),
     tunnelKey: join(home, 'tunnel_key'),
+    activationKey: join(home, 'activation_key'),
     pidFile: join(home, 'ktether.pid'),
     stateFile: join(home, 'state.json'),
     logFile: join(home, 'ktether.log'),

@@ -96,7 +96,7 @@ export async function benchPipelineMonitor(o: PipelineMonitorOptions): Promise<P
         { id, jti: newId(), serial: `MON-${n}`, product: 'sma', version: '10.1', ports: [22, 443], tunnelPub: randomBytes(32), issuedAt: now0, expiresAt: now0 + 86_400_000 },
         'operator:bench',
       );
-      await seedStore.apply(id, 'connect', { actor: 'relay:bench', relayId: 'bench', now: Date.now() });
+      await seedStore.activate(id, randomBytes(32), { actor: 'relay:bench', relayId: 'bench', now: Date.now() });
     });
     const seedSeconds = (performance.now() - t0) / 1000;
     o.log(`pipeline-monitor: ${o.sessions} CONNECTED sessions seeded in ${seedSeconds.toFixed(1)} s`);

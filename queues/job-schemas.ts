@@ -28,13 +28,22 @@ export const keyIssueJobSchema = z.object({
 });
 
 export const DELIVERY_CHANNELS = ['email'] as const;
+export type DeliveryChannel = (typeof DELIVERY_CHANNELS)[number];
 export const keyDeliveryJobSchema = z.object({ v: v1, sid, channel: z.enum(DELIVERY_CHANNELS) });
 
 const recipients = z.array(email).min(1).max(20);
 export const notificationJobSchema = z.discriminatedUnion('template', [
   z.object({ v: v1, template: z.literal('key_sent'), to: recipients, sid }),
   z.object({ v: v1, template: z.literal('connected'), to: recipients, sid }),
-  z.object({ v: v1, template: z.literal('expiring_soon'), to: recipients, sid, expiresAt: z.number().int() }),
+  z.object({
+    v: v1,
+    template: z.literal('expiring_soon'),
+    to: recipients,
+    sid,
+    expiresAt: z.number().int(),
+    /** Which warning (how long before expiry); part of the Message-ID. Absent in older jobs. */
+    offsetMs: z.number().int().nonnegative().optional(),
+  }),
   z.object({ v: v1, template: z.literal('closed'), to: recipients, sid }),
   z.object({
     v: v1,

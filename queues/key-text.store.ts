@@ -1,10 +1,12 @@
 // Holds a freshly minted key's text between minting and delivery, so that job data never carries
 // it. The text is sealed (AES-256-GCM, key derived from the signing key with HKDF) and expires
-// with the session; it is deleted after delivery and when the session closes.
+// with the session; it is deleted after delivery (with the delivery record, atomically) and when
+// the session closes.
 import type { KeyObject } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AppError } from '../shared/errors.js';
 import { atRestSecret, openAtRest, sealAtRest } from '../shared/secret-at-rest.js';
+import type { DeliveryChannel } from './job-schemas.js';
 import { pipelineKeys, type PipelineKeys } from './pipeline-keys.js';
 
 const INFO = 'tether key text at rest v1';
@@ -47,11 +49,26 @@ export class KeyTextStore {
     await this.redis.del(this.keys.keyText(sid));
   }
 
-  async markDelivered(sid: string, expiresAt: number, now: number): Promise<void> {
-    await this.redis.set(this.keys.delivered(sid), String(now), 'PX', Math.max(1_000, expiresAt - now + DELIVERED_GRACE_MS));
+  /**
+   * Records that the key went out on `channel` and destroys its text, in one MULTI: there is no
+   * moment where the text is gone but the record missing, or the record set but the text kept.
+   * Call it right after the SMTP server's 250 and before anything else the job does.
+   */
+  async recordDelivered(sid: string, channel: DeliveryChannel, expiresAt: number, now: number): Promise<void> {
+    const ttlMs = Math.max(1_000, expiresAt - now + DELIVERED_GRACE_MS);
+    const replies = await this.redis
+      .multi()
+      .set(this.keys.delivered(sid, channel), String(now), 'PX', ttlMs)
+      .del(this.keys.keyText(sid))
+      .exec();
+    const failed = replies?.find(([err]) => err)?.[0];
+    // Retried like a lost connection: the retry sends again (same Message-ID), the documented window.
+    if (!replies || failed) throw new AppError('internal', `could not record the delivery of session ${sid}`, { retryable: true, cause: failed ?? undefined });
   }
 
-  async isDelivered(sid: string): Promise<boolean> {
-    return (await this.redis.exists(this.keys.delivered(sid))) === 1;
+  async isDelivered(sid: string, channel: DeliveryChannel = 'email'): Promise<boolean> {
+    // Markers from before the channel was part of the key meant email; live sessions still hold some.
+    const keys = channel === 'email' ? [this.keys.delivered(sid, channel), this.keys.legacyDelivered(sid)] : [this.keys.delivered(sid, channel)];
+    return (await this.redis.exists(...keys)) > 0;
   }
 }

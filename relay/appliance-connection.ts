@@ -1,6 +1,9 @@
-// An authenticated appliance connection: registers its tunnel (replacing an older one), applies
-// the connect transition, keeps the session's forwards as virtual bindings, turns a cancelled
-// forward into "customer disabled", refuses every channel, and marks the session LOST on a drop.
+// An authenticated appliance connection: registers its tunnel (replacing an older one), keeps the
+// session's forwards as virtual bindings, turns a cancelled forward into "customer disabled",
+// refuses every channel, and marks the session LOST on a drop. An activation registers at once (its
+// transition was made at login); a reconnect registers, and applies the connect transition, only
+// with its first accepted forward, so a login that asks for anything else (exec, shell) never
+// displaces the live tunnel. A connection that forwards nothing is ended after FORWARD_GRACE_MS.
 import type { Connection } from 'ssh2';
 import { isAppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -25,20 +28,47 @@ interface ForwardInfo {
   bindPort?: number;
 }
 
+/** A reconnect that has not asked for a forward by then is ended. */
+const FORWARD_GRACE_MS = 30_000;
+
 const NO_SESSION_CHANNELS = 'the relay grants appliances no shell, exec or subsystem';
 const NO_OUTBOUND = 'appliances may not open connections through the relay';
 const NO_STREAMLOCAL = 'unix socket forwarding is not offered';
 
 export function serveAppliance(conn: Connection, id: ApplianceIdentity, deps: ApplianceConnectionDeps): Tunnel {
   const tunnel = newTunnel({ sid: id.sid, serial: id.serial, conn, ports: id.ports, expiresAt: id.expiresAt });
-  const replaced = deps.registry.add(tunnel);
-  if (replaced) deps.logger.info({ sid: id.sid, serial: id.serial }, 'appliance reconnected: older connection replaced');
+  let registered = false;
+  let grace: NodeJS.Timeout | undefined;
+  const register = (): void => {
+    if (registered || tunnel.ended) return;
+    registered = true;
+    clearTimeout(grace);
+    const replaced = deps.registry.add(tunnel);
+    if (replaced) deps.logger.info({ sid: id.sid, serial: id.serial }, 'appliance reconnected: older connection replaced');
+    if (id.activated) {
+      tunnel.connected = true;
+      deps.logger.info({ sid: id.sid, serial: id.serial, outcome: 'activated' }, 'tunnel up');
+    } else {
+      void connect(tunnel, deps);
+    }
+  };
+  if (id.activated) register();
+  else {
+    grace = setTimeout(() => {
+      deps.logger.info({ sid: id.sid, serial: id.serial }, 'appliance login asked for no forward: ending it');
+      conn.end();
+    }, FORWARD_GRACE_MS);
+    grace.unref();
+  }
 
   conn.on('request', (accept: AcceptForward, reject: Reply, name: string, info: ForwardInfo) => {
     switch (name) {
       case 'tcpip-forward':
-        return onForward(tunnel, accept, reject, info, deps);
+        if (onForward(tunnel, accept, reject, info, deps)) register();
+        return;
       case 'cancel-tcpip-forward':
+        // Only the tunnel that holds the session may end it.
+        if (!registered || tunnel.ended) return reject?.();
         return void onCancel(tunnel, accept, reject, deps);
       default:
         deps.logger.info({ sid: tunnel.sid, serial: tunnel.serial, request: name }, 'appliance request refused');
@@ -49,14 +79,14 @@ export function serveAppliance(conn: Connection, id: ApplianceIdentity, deps: Ap
   conn.on('tcpip', (_accept: unknown, reject: () => void) => refuseChannel(conn, reject, NO_OUTBOUND, tunnel, deps));
   conn.on('openssh.streamlocal', (_accept: unknown, reject: () => void) => refuseChannel(conn, reject, NO_STREAMLOCAL, tunnel, deps));
   conn.once('close', () => {
-    if (tunnel.ended) return;
+    clearTimeout(grace);
+    if (tunnel.ended || !registered) return;
     tunnel.ended = 'dropped';
     deps.registry.remove(tunnel);
     destroyChannels(tunnel);
     deps.logger.info({ sid: tunnel.sid, serial: tunnel.serial }, 'appliance connection dropped');
     if (tunnel.connected) void markLost(tunnel, deps);
   });
-  void connect(tunnel, deps);
   return tunnel;
 }
 
@@ -94,16 +124,18 @@ export async function reassertConnected(tunnel: Tunnel, deps: ApplianceConnectio
   }
 }
 
-function onForward(tunnel: Tunnel, accept: AcceptForward, reject: Reply, info: ForwardInfo, deps: ApplianceConnectionDeps): void {
+/** True when the forward was accepted. */
+function onForward(tunnel: Tunnel, accept: AcceptForward, reject: Reply, info: ForwardInfo, deps: ApplianceConnectionDeps): boolean {
   const { bindAddr, bindPort } = info;
-  if (typeof bindAddr !== 'string' || typeof bindPort !== 'number' || !tunnel.ports.includes(bindPort)) {
+  if (tunnel.ended || typeof bindAddr !== 'string' || typeof bindPort !== 'number' || !tunnel.ports.includes(bindPort)) {
     deps.logger.info({ sid: tunnel.sid, serial: tunnel.serial, port: bindPort }, 'appliance forward refused: port not in the session');
     reject?.();
-    return;
+    return false;
   }
   // Virtual: no port is opened on the relay. Stored verbatim for the forwarded-tcpip echo.
   (tunnel.bindings ??= new Map()).set(bindPort, { bindAddr, bindPort });
   accept?.(bindPort);
+  return true;
 }
 
 /** The agent cancels its forwards only on `ktether disable`: the customer ended the tether. */

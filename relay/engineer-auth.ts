@@ -1,12 +1,14 @@
 // Engineer authentication: the SSH username is a registered engineer and the offered public key is
 // one of that engineer's registered keys. Anything else is refused.
 import type { PublicKeyAuthContext } from 'ssh2';
-import type { Engineer } from '../shared/store/engineer.store.js';
+import { keyFingerprint, type Engineer } from '../shared/store/engineer.store.js';
 import { refuse, sameBytes, signatureAcceptable, type AuthOutcome } from './public-key-check.js';
 
 export interface EngineerIdentity {
   kind: 'engineer';
   name: string;
+  /** Fingerprint of the key used: removing that one key ends this connection. */
+  fingerprint: string;
 }
 
 export function authenticateEngineer(ctx: PublicKeyAuthContext, engineer: Engineer): AuthOutcome<EngineerIdentity> {
@@ -20,5 +22,5 @@ export function authenticateEngineer(ctx: PublicKeyAuthContext, engineer: Engine
   }
   if (!match) return refuse(`engineer ${engineer.name}: offered key is not registered`);
   if (!signatureAcceptable(ctx)) return refuse(`engineer ${engineer.name}: signature does not verify`);
-  return { kind: 'accept', identity: { kind: 'engineer', name: engineer.name } };
+  return { kind: 'accept', identity: { kind: 'engineer', name: engineer.name, fingerprint: keyFingerprint(offered) } };
 }

@@ -2,20 +2,24 @@
 // tether held by this relay, on a port the session allows and the appliance forwarded. Every
 // refusal carries a reason text and lands in the audit stream.
 import type { Connection, ServerChannel, TcpipRequestInfo } from 'ssh2';
+import type { EngineerStore } from '../shared/store/engineer.store.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import type { ApplianceRegistry } from './appliance-registry.js';
+import type { EngineerIdentity } from './engineer-auth.js';
 import { openEngineerChannel, type EngineerChannelDeps } from './engineer-channel.js';
 import { OPEN_FAILURE, rejectWithReason, type OpenFailureCode } from './ssh2-internals.js';
 
 export interface EngineerConnectionDeps extends EngineerChannelDeps {
   sessions: SessionStore;
+  engineers: EngineerStore;
   registry: ApplianceRegistry;
   relayId: string;
 }
 
 const NO_SESSION_CHANNELS = 'the relay offers no shell; reach an appliance with ssh -W SERIAL:PORT, -J or -L';
 
-export function serveEngineer(conn: Connection, engineer: string, deps: EngineerConnectionDeps): void {
+export function serveEngineer(conn: Connection, id: EngineerIdentity, deps: EngineerConnectionDeps): void {
+  const engineer = id.name;
   let gone = false;
   conn.once('close', () => {
     gone = true;
@@ -27,19 +31,20 @@ export function serveEngineer(conn: Connection, engineer: string, deps: Engineer
   conn.on('session', (_accept: unknown, reject: () => void) => refuseOther(reject));
   conn.on('openssh.streamlocal', (_accept: unknown, reject: () => void) => refuseOther(reject));
   conn.on('tcpip', (accept: () => ServerChannel, reject: () => void, info: TcpipRequestInfo) => {
-    void onDirectTcpip(conn, engineer, accept, reject, info, () => gone, deps);
+    void onDirectTcpip(conn, id, accept, reject, info, () => gone, deps);
   });
 }
 
 async function onDirectTcpip(
   conn: Connection,
-  engineer: string,
+  id: EngineerIdentity,
   accept: () => ServerChannel,
   reject: () => void,
   info: TcpipRequestInfo,
   engineerGone: () => boolean,
   deps: EngineerConnectionDeps,
 ): Promise<void> {
+  const engineer = id.name;
   const host = String(info.destIP);
   const port = Number(info.destPort);
   const refuse = (reason: string, code: OpenFailureCode = OPEN_FAILURE.administrativelyProhibited) => {
@@ -57,13 +62,19 @@ async function onDirectTcpip(
   if (!binding) return refuse(`appliance ${tunnel.serial} has not forwarded port ${port}`);
 
   let session;
+  let registered;
   try {
-    session = await deps.sessions.get(tunnel.sid);
+    // The key must still be registered: a removal whose announcement this relay missed still holds.
+    [session, registered] = await Promise.all([deps.sessions.get(tunnel.sid), deps.engineers.get(engineer)]);
   } catch (err) {
     deps.logger.error({ err, sid: tunnel.sid }, 'session look-up failed');
     return refuse('session store unavailable, try again', OPEN_FAILURE.connectFailed);
   }
   if (engineerGone()) return;
+  if (!registered?.keys.some((k) => k.fingerprint === id.fingerprint)) {
+    conn.end();
+    return refuse(`engineer ${engineer} (key ${id.fingerprint}) is no longer registered`);
+  }
   if (!session || session.state !== 'CONNECTED') return refuse(`tether of ${tunnel.serial} is not connected (${session?.state ?? 'no session'})`);
   if (session.relayId && session.relayId !== deps.relayId) return refuse(`tether of ${tunnel.serial} is held by another relay`);
   if (!session.ports.includes(port)) return refuse(`port ${port} is not open for ${tunnel.serial}`);

@@ -14,8 +14,16 @@ export const OPEN_FAILURE = {
 export type OpenFailureCode = (typeof OPEN_FAILURE)[keyof typeof OPEN_FAILURE];
 
 type ChannelOpenFail = (remote: number, reason: number, desc?: string) => unknown;
+interface PacketWriterLike {
+  allocStart: number;
+  alloc(size: number): Buffer;
+  finalize(packet: Buffer): Buffer;
+}
 interface ProtocolLike {
   channelOpenFail?: ChannelOpenFail;
+  _packetRW?: { write?: PacketWriterLike };
+  _cipher?: { encrypt(packet: Buffer): void };
+  _kexinit?: unknown;
 }
 interface ConnectionInternals {
   _protocol?: ProtocolLike;
@@ -51,6 +59,30 @@ export function rejectWithReason(
     if (hadOwn) proto.channelOpenFail = original;
     else delete proto.channelOpenFail;
   }
+}
+
+const USERAUTH_BANNER = 53;
+
+/**
+ * Sends SSH_MSG_USERAUTH_BANNER (RFC 4252 §5.4) during authentication: the only way to give a
+ * refused client a reason, since USERAUTH_FAILURE carries none. ssh2's server sends a banner only
+ * once, from its static config, so the packet is written here the way ssh2's Protocol writes its
+ * own (alloc, finalize, encrypt). Skipped (returns false) during a key re-exchange or when the
+ * internals are absent: the refusal still happens, only without the words.
+ */
+export function sendAuthBanner(conn: Connection, text: string): boolean {
+  const proto = (conn as unknown as ConnectionInternals)._protocol;
+  const writer = proto?._packetRW?.write;
+  if (!proto || !writer || !proto._cipher || proto._kexinit !== undefined) return false;
+  const body = Buffer.from(text, 'utf8');
+  let p = writer.allocStart;
+  const packet = writer.alloc(1 + 4 + body.length + 4);
+  packet[p] = USERAUTH_BANNER;
+  packet.writeUInt32BE(body.length, ++p);
+  body.copy(packet, (p += 4));
+  packet.writeUInt32BE(0, p + body.length); // empty language tag
+  proto._cipher.encrypt(writer.finalize(packet));
+  return true;
 }
 
 /** Drops the TCP socket under a connection at once (for shutdown, after a polite end() timed out). */

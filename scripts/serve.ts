@@ -16,6 +16,7 @@ import { createLogger } from '../shared/logger.js';
 import { parseMail } from '../shared/mail/mail-parse.js';
 import { createMailer } from '../shared/mail/mailer.js';
 import { createSmtpCapture, outboxDir } from '../shared/mail/smtp-capture.js';
+import { makeOwnerOnly } from '../shared/private-files.js';
 import { openRedis } from '../shared/redis.js';
 import { AuditStore } from '../shared/store/audit.store.js';
 import { EngineerStore } from '../shared/store/engineer.store.js';
@@ -51,6 +52,9 @@ async function main(): Promise<void> {
   const config = loadServerConfig();
   const ticketKeyTtlMs = checkTtl(parseDuration(config.ticketKeyTtl));
   const logger = createLogger('tether', config.logLevel);
+  // TETHER_HOME holds keys, mails with keys and the Redis AOF: owner-only, older installs narrowed too.
+  const notOwnerOnly = makeOwnerOnly(config.home);
+  if (notOwnerOnly.length) logger.warn({ paths: notOwnerOnly.slice(0, 20), count: notOwnerOnly.length }, 'could not make these paths under TETHER_HOME owner-only');
   // One registry for the API (webhooks) and the workers (comments): the generic help desk and every configured vendor.
   const adapters = buildTicketAdapters(config, { now: () => Date.now() });
   const redisUrl = resolveRedisUrl(config);

@@ -28,7 +28,7 @@ export async function processExpiry(data: JobData<typeof JOB.expiry>, deps: Expi
     if (!s.email) return 'no_recipient';
     const offset = data.offsetMs ?? 0;
     await deps.producers.notification(
-      { template: 'expiring_soon', to: [s.email], sid: s.id, expiresAt: s.expiresAt },
+      { template: 'expiring_soon', to: [s.email], sid: s.id, expiresAt: s.expiresAt, offsetMs: offset },
       jobIds.warnNotice(s.id, offset, s.expiresAt),
     );
     return 'warned';

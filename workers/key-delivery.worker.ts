@@ -1,6 +1,7 @@
-// key-delivery: mails the key to the session's requester. One mail per session even when retried:
-// the delivered marker is set once the SMTP server accepted the mail, and a retry that finds it
-// sends nothing. A crash between "accepted" and the marker sends the mail twice (same Message-ID).
+// key-delivery: mails the key to the session's requester. One mail per session and channel even
+// when retried: the delivery record is written (with the key text's removal) right after the SMTP
+// server's 250, and a run that finds it sends nothing. Only a crash or Redis failure between that
+// 250 and the record sends the mail again, with the same Message-ID `<{sid}.key@{domain}>`.
 import type { Worker } from 'bullmq';
 import { jobIds } from '../queues/job-ids.js';
 import type { JobData } from '../queues/job-schemas.js';
@@ -11,6 +12,7 @@ import { AppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { renderKeyMail } from '../shared/mail/key-mail.template.js';
 import type { Mailer } from '../shared/mail/mailer.js';
+import { messageIdOf } from '../shared/mail/message-id.js';
 import type { SessionRecord } from '../shared/session/session.schema.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import { ticketComments } from './ticket-comments.js';
@@ -23,7 +25,7 @@ export interface KeyDeliveryDeps {
   mailer: Mailer;
   now: () => number;
   logger: Logger;
-  /** Domain for stable Message-IDs (from TETHER_MAIL_FROM). */
+  /** Domain for deterministic Message-IDs (mailDomainOf(TETHER_MAIL_FROM)). */
   mailDomain: string;
   /** Support mailbox told of every key sent; none when undefined. */
   operatorEmail?: string | undefined;
@@ -41,7 +43,7 @@ async function announce(session: SessionRecord, deps: KeyDeliveryDeps): Promise<
 
 export async function processKeyDelivery(data: JobData<typeof JOB.keyDelivery>, deps: KeyDeliveryDeps): Promise<KeyDeliveryResult> {
   const session = await deps.sessions.require(data.sid);
-  if (await deps.keyTexts.isDelivered(session.id)) {
+  if (await deps.keyTexts.isDelivered(session.id, data.channel)) {
     await announce(session, deps);
     return 'already_delivered';
   }
@@ -62,9 +64,9 @@ export async function processKeyDelivery(data: JobData<typeof JOB.keyDelivery>, 
     now: deps.now(),
     ticket: session.ticket,
   });
-  await deps.mailer.send({ to: [session.email], ...mail, messageId: `<key.${session.id}@${deps.mailDomain}>` });
-  await deps.keyTexts.markDelivered(session.id, session.expiresAt, deps.now());
-  await deps.keyTexts.forget(session.id);
+  await deps.mailer.send({ to: [session.email], ...mail, messageId: messageIdOf({ ref: session.id, template: 'key' }, deps.mailDomain) });
+  // Nothing may come between the 250 and this write: every await in between widens the window.
+  await deps.keyTexts.recordDelivered(session.id, data.channel, session.expiresAt, deps.now());
   deps.logger.info({ sid: session.id, serial: session.serial }, 'key mail accepted by the SMTP server');
   await announce(session, deps);
   return 'sent';

@@ -7,12 +7,14 @@ import { KeyTextStore, keyTextSecretFrom } from '../queues/key-text.store.js';
 import type { RetryPolicy } from '../queues/job-options.js';
 import { Producers } from '../queues/producers.js';
 import { QUEUE, QUEUE_NAMES, type QueueName } from '../queues/queue-names.js';
+import { SentMailStore } from '../queues/sent-mail.store.js';
 import type { ServerConfig } from '../shared/config.js';
 import { parseDuration } from '../shared/duration.js';
 import { describeError } from '../shared/errors.js';
 import type { SigningKey } from '../shared/key/key-files.js';
 import type { Logger } from '../shared/logger.js';
 import { addressOf, type Mailer } from '../shared/mail/mailer.js';
+import { mailDomainOf } from '../shared/mail/message-id.js';
 import { openRedis } from '../shared/redis.js';
 import type { RelayEndpoint } from '../shared/session/issue-key.js';
 import { ApplianceStore } from '../shared/store/appliance.store.js';
@@ -94,7 +96,8 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
   const credentials = new CredentialStore(plain, deps.prefix, credentialSecretFrom(deps.signingKey.privateKey));
   const producers = new Producers({ connection: plain, prefix: deps.prefix, retry: t.retry });
   const adapters = deps.adapters ?? buildTicketAdapters(deps.config, { now });
-  const mailDomain = addressOf(deps.config.mailFrom).split('@')[1] ?? 'localhost';
+  const sentMails = new SentMailStore(plain, deps.prefix);
+  const mailDomain = mailDomainOf(deps.config.mailFrom);
   const operatorEmail = t.operatorEmail === null ? undefined : (t.operatorEmail ?? addressOf(deps.config.mailFrom));
 
   const onFailedForGood = async (f: FailedForGood) => {
@@ -117,7 +120,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     [QUEUE.ticketEvents]: () => createTicketEventsWorker({ ...common, ticketKeyTtlMs: t.ticketKeyTtlMs ?? DEFAULT_TICKET_KEY_TTL_MS }, rt),
     [QUEUE.keyIssue]: () => createKeyIssueWorker({ ...common, keyTexts, signingKey: deps.signingKey, relay: deps.relay, appliances, credentials }, rt),
     [QUEUE.keyDelivery]: () => createKeyDeliveryWorker({ ...common, keyTexts, mailer: deps.mailer, mailDomain, operatorEmail }, rt),
-    [QUEUE.notifications]: () => createNotificationsWorker({ sessions, mailer: deps.mailer, now, logger: deps.logger, mailDomain }, rt),
+    [QUEUE.notifications]: () => createNotificationsWorker({ sessions, mailer: deps.mailer, now, logger: deps.logger, mailDomain, sentMails }, rt),
     [QUEUE.ticketSync]: () => createTicketSyncWorker({ adapters, logger: deps.logger, burst: new CommentBurst({ redis: plain, prefix: deps.prefix, now }) }, rt),
     // Expiry jobs are tiny and bunch up at shared deadlines: more in flight keeps a burst on time.
     [QUEUE.expiry]: () => createExpiryWorker(common, { ...rt, concurrency: t.concurrency ?? EXPIRY_CONCURRENCY }),

@@ -1,7 +1,7 @@
 // `ktether disable`: ends the tether. With a daemon: SIGTERM and wait for it to cancel its forwards
 // and clean up. Without one (it crashed): connect once to cancel the forwards, best effort, then
 // clean up the same way. Always ends with the tether disabled locally.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describeError } from '../../shared/errors.js';
 import { forwardTarget, loadAgentConfig, type AgentConfig } from '../agent-config.js';
 import { removeIfExists, type AgentPaths } from '../agent-home.js';
@@ -50,6 +50,7 @@ async function cancelWithoutDaemon(paths: AgentPaths, config: AgentConfig, state
       relay: state.relay,
       username: config.serial,
       privateKey: readFileSync(paths.tunnelKey, 'utf8'),
+      activationKey: existsSync(paths.activationKey) ? readFileSync(paths.activationKey, 'utf8') : undefined,
       forwards,
       timeoutMs: CANCEL_TIMEOUT_MS,
     });
@@ -73,5 +74,6 @@ function readStateOrDiscard(paths: AgentPaths): TetherState | undefined {
 async function removeLeftovers(paths: AgentPaths, accounts: AccountProvider, stale: boolean): Promise<void> {
   await accounts.remove(SUPPORT_USER);
   removeIfExists(paths.tunnelKey);
+  removeIfExists(paths.activationKey);
   if (stale) removeIfExists(paths.pidFile);
 }

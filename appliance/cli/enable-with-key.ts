@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError, AppError } from '../../shared/errors.js';
 import { trustedSignersFromPem } from '../../shared/key/trusted-signers.js';
-import { openSshPrivateKeyFromSeed } from '../../shared/ssh-keys.js';
+import { generateSeed, openSshPrivateKeyFromSeed } from '../../shared/ssh-keys.js';
 import { forwardTarget, type AgentConfig } from '../agent-config.js';
 import { removeIfExists, writeFileAtomic, type AgentPaths } from '../agent-home.js';
 import { SUPPORT_USER } from '../accounts/account-provider.js';
@@ -82,7 +82,9 @@ async function acceptAndStart(e: EnableWithKey, ctx: CliContext, pending: Pendin
     if (isTetherLive(paths, previous) && previous.connectedAt !== null && previous.jti !== payload.jti) markKeyUsed(paths, previous.jti, ctx.now());
   }
   const now = ctx.now().toISOString();
-  writeFileAtomic(paths.tunnelKey, openSshPrivateKeyFromSeed(seed, `ktether@${config.serial}`), 0o600);
+  // The key's credential logs in once; the relay then binds the key pair made here, for every reconnect.
+  writeFileAtomic(paths.activationKey, openSshPrivateKeyFromSeed(seed, `ktether-activation@${config.serial}`), 0o600);
+  writeFileAtomic(paths.tunnelKey, openSshPrivateKeyFromSeed(generateSeed(), `ktether@${config.serial}`), 0o600);
   writeTetherState(paths, {
     state: 'initial',
     sessionId: payload.sid,
@@ -103,6 +105,7 @@ async function acceptAndStart(e: EnableWithKey, ctx: CliContext, pending: Pendin
     await accounts.create(SUPPORT_USER, password);
   } catch (err) {
     removeIfExists(paths.tunnelKey);
+    removeIfExists(paths.activationKey);
     writeTetherState(paths, { ...readTetherState(paths)!, state: 'closed', lastError: describeError(err) });
     throw err;
   }

@@ -1,10 +1,10 @@
 // The background tunnel daemon: runs one TunnelAgent for the tether recorded in state.json, keeps
 // the pid and state files current, answers SIGHUP (reset) and SIGTERM (disable), and tears the
 // tether down when the relay refuses it for good. Reports its first outcome over IPC.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { AppError, describeError } from '../../shared/errors.js';
 import { forwardTarget, loadAgentConfig } from '../agent-config.js';
-import { agentPaths } from '../agent-home.js';
+import { agentPaths, removeIfExists } from '../agent-home.js';
 import { fileLog } from '../agent-log.js';
 import { accountProviderFor } from '../accounts/select-provider.js';
 import type { CommandRunner } from '../accounts/command-runner.js';
@@ -74,6 +74,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     relay: recorded.relay,
     username: config.serial,
     privateKey: readFileSync(paths.tunnelKey, 'utf8'),
+    activationKey: existsSync(paths.activationKey) ? readFileSync(paths.activationKey, 'utf8') : undefined,
     forwards,
     expiresAt: Date.parse(recorded.expiresAt),
     events: {
@@ -83,6 +84,7 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
       },
       connected: ({ forwarded, connections }) => {
         everConnected = true;
+        removeIfExists(paths.activationKey); // spent: the relay accepts only tunnel_key from now on
         record({ connectedAt: new Date().toISOString(), connections: baseConnections + connections, lastError: null });
         void send({ type: 'connected', sessionId: recorded.sessionId, relay: `${recorded.relay.host}:${recorded.relay.port}`, ports: forwarded });
       },

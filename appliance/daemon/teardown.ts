@@ -31,6 +31,7 @@ export async function teardownTether(opts: TeardownOptions): Promise<void> {
     opts.log?.(`could not remove ${SUPPORT_USER}: ${describeError(err)}`);
   }
   removeIfExists(opts.paths.tunnelKey);
+  removeIfExists(opts.paths.activationKey);
   if (state && opts.markUsed) markKeyUsed(opts.paths, state.jti, now);
   if (state) updateTetherState(opts.paths, { state: 'closed', pid: null, lastError: opts.reason }, now);
   if (opts.pid !== undefined) removePidFile(opts.paths, opts.pid);

@@ -8,13 +8,14 @@ export interface CancelOnceOptions {
   relay: RelayEndpoint;
   username: string;
   privateKey: string;
+  activationKey?: string | undefined;
   forwards: readonly ForwardSpec[];
   timeoutMs: number;
 }
 
 /** Whether the relay accepted a cancel; throws the dial's AppError when it could not connect. */
 export async function cancelSessionOnce(opts: CancelOnceOptions): Promise<boolean> {
-  const client = await dialRelay({ relay: opts.relay, username: opts.username, privateKey: opts.privateKey, keepaliveMs: 15_000, readyTimeoutMs: opts.timeoutMs });
+  const client = await dialRelay({ relay: opts.relay, username: opts.username, privateKey: opts.privateKey, activationKey: opts.activationKey, keepaliveMs: 15_000, readyTimeoutMs: opts.timeoutMs });
   client.on('error', () => {}); // the relay ends the connection on cancel; nothing to report
   try {
     const { forwarded } = await requestForwards(client, opts.forwards, opts.timeoutMs);

@@ -1,10 +1,14 @@
 // One connection attempt to the relay: TCP, SSH handshake with the relay's host key pinned to the
-// fingerprint in the key, then public-key auth as the serial. Classifies failures: a host-key
-// mismatch or a rejected credential is permanent; anything else is worth retrying.
+// fingerprint in the key, then public-key auth as the serial. The appliance-held key is tried
+// alone first (a reconnect); while the key's credential is still held it follows, and the relay's
+// partial success asks for the appliance key again, which the relay then binds to the session
+// (activation: the key's credential works exactly once). Classifies failures: a host-key mismatch
+// or a refused login is permanent; anything else is worth retrying. The relay's banner says why.
 import { getCiphers } from 'node:crypto';
 import ssh2 from 'ssh2';
-import type { Client as SshClient, ClientErrorExtensions, CipherAlgorithm } from 'ssh2';
-import { AppError } from '../../shared/errors.js';
+import type { AuthHandlerMiddleware, PublicKeyAuthMethod, Client as SshClient, ClientErrorExtensions, CipherAlgorithm } from 'ssh2';
+import { AppError, type ErrorCode } from '../../shared/errors.js';
+import { parseRefusalBanner, type RelayRefusal } from '../../shared/relay-protocol.js';
 import { fingerprintOfBlob } from '../../shared/ssh-keys.js';
 import { closedPromise } from './client-close.js';
 
@@ -21,8 +25,10 @@ export interface DialOptions {
   relay: RelayEndpoint;
   /** The appliance serial: the relay's user name for appliances. */
   username: string;
-  /** OpenSSH private key text of the tunnel credential. */
+  /** OpenSSH private key text of the appliance-held key (tunnel_key): every login presents it. */
   privateKey: string;
+  /** OpenSSH private key text of the key's tunnel credential (activation_key), until it was used. */
+  activationKey?: string | undefined;
   keepaliveMs: number;
   readyTimeoutMs: number;
 }
@@ -48,8 +54,37 @@ export const CIPHERS: CipherAlgorithm[] = (() => {
 
 export const REFUSED_BY_RELAY = 'refused by relay: the key is no longer valid (already used, revoked or expired)';
 
+/** What each refusal the relay names means here. */
+const REFUSAL_CODES: Record<RelayRefusal, ErrorCode> = {
+  keyAlreadyUsed: 'key_already_used',
+  sessionClosed: 'session_closed',
+  keyExpired: 'key_expired',
+  unavailable: 'relay_unreachable',
+};
+
+/** Codes after which the session can never come back on this appliance. */
+const CREDENTIAL_REFUSALS: readonly ErrorCode[] = ['relay_refused', 'key_already_used', 'session_closed', 'key_expired'];
+
+export function isCredentialRefusal(err: unknown): boolean {
+  return err instanceof AppError && CREDENTIAL_REFUSALS.includes(err.code);
+}
+
 export function isPermanentRefusal(err: unknown): boolean {
-  return err instanceof AppError && (err.code === 'relay_host_key_mismatch' || err.code === 'relay_refused');
+  return isCredentialRefusal(err) || (err instanceof AppError && err.code === 'relay_host_key_mismatch');
+}
+
+/** Appliance key alone; then, while the credential is held, credential → (partial) → appliance key. */
+export function loginSteps(username: string, applianceKey: string, activationKey: string | undefined): AuthHandlerMiddleware {
+  const steps: PublicKeyAuthMethod[] = [{ type: 'publickey', username, key: applianceKey }];
+  if (activationKey) steps.push({ type: 'publickey', username, key: activationKey }, { type: 'publickey', username, key: applianceKey });
+  let step = 0;
+  // ssh2 takes `false` from the handler as "no more methods" (its typings do not say so).
+  const handler = (_methodsLeft: unknown, partialSuccess: boolean | null): PublicKeyAuthMethod | false => {
+    // The third step only follows a partial success of the second: the relay took the credential.
+    if (step === 2 && !partialSuccess) return false;
+    return steps[step++] ?? false;
+  };
+  return handler as unknown as AuthHandlerMiddleware;
 }
 
 export function dialRelay(opts: DialOptions): Promise<SshClient> {
@@ -57,6 +92,7 @@ export function dialRelay(opts: DialOptions): Promise<SshClient> {
     const client = new Client();
     closedPromise(client);
     let presented: string | undefined;
+    let told: { kind: RelayRefusal; text: string } | null = null;
     let settled = false;
     const fail = (err: AppError): void => {
       if (settled) return;
@@ -70,9 +106,15 @@ export function dialRelay(opts: DialOptions): Promise<SshClient> {
       settled = true;
       resolve(client);
     });
+    client.on('banner', (message: string) => {
+      told = parseRefusalBanner(message) ?? told;
+    });
     client.on('error', (err: Error & ClientErrorExtensions) => {
       if (presented !== undefined && presented !== opts.relay.fp) {
         fail(new AppError('relay_host_key_mismatch', `relay host key does not match the key (expected ${opts.relay.fp}, got ${presented})`));
+      } else if (told) {
+        const code = REFUSAL_CODES[told.kind];
+        fail(new AppError(code, `refused by relay: ${told.text}`, { retryable: code === 'relay_unreachable' }));
       } else if (err.level === 'client-authentication') {
         fail(new AppError('relay_refused', REFUSED_BY_RELAY));
       } else {
@@ -80,14 +122,15 @@ export function dialRelay(opts: DialOptions): Promise<SshClient> {
       }
     });
     client.once('close', () => {
-      fail(new AppError('relay_unreachable', `relay ${opts.relay.host}:${opts.relay.port} closed the connection during the handshake`, { retryable: true }));
+      const why = told ? `: ${told.text}` : '';
+      fail(new AppError('relay_unreachable', `relay ${opts.relay.host}:${opts.relay.port} closed the connection during the handshake${why}`, { retryable: true }));
     });
     try {
       client.connect({
         host: opts.relay.host,
         port: opts.relay.port,
         username: opts.username,
-        privateKey: opts.privateKey,
+        authHandler: loginSteps(opts.username, opts.privateKey, opts.activationKey),
         // Runs before any authentication message is sent: a wrong host never sees the credential.
         hostVerifier: (blob: Buffer) => {
           presented = fingerprintOfBlob(blob);

@@ -9,7 +9,7 @@ import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from '../backoff.j
 import { setLongTimeout, systemClock, type Clock } from '../clock.js';
 import { closedPromise, endAndWait } from './client-close.js';
 import { cancelForwards, requestForwards, serveForwards, type ForwardSpec } from './forwards.js';
-import { dialRelay, isPermanentRefusal, type DialOptions, type RelayEndpoint } from './relay-dial.js';
+import { dialRelay, isCredentialRefusal, isPermanentRefusal, type DialOptions, type RelayEndpoint } from './relay-dial.js';
 
 export interface TunnelStopped {
   reason: string;
@@ -33,7 +33,10 @@ export interface TunnelEvents {
 export interface TunnelAgentOptions {
   relay: RelayEndpoint;
   username: string;
+  /** The appliance-held key (tunnel_key). */
   privateKey: string;
+  /** The key's tunnel credential, while it has not been used: dropped after the first connection. */
+  activationKey?: string | undefined;
   forwards: readonly ForwardSpec[];
   /** Epoch ms after which the key is dead; the agent stops by itself then. */
   expiresAt: number;
@@ -62,6 +65,7 @@ export class TunnelAgent {
   #cancelExpiry: () => void = noop;
   #attempts = 0;
   #connections = 0;
+  #activationKey: string | undefined;
   #resetPending = false;
   #draining: Promise<void> | undefined;
   /** Drain is waiting for an in-flight dial and will cancel and end what it yields. */
@@ -74,6 +78,7 @@ export class TunnelAgent {
     const e = opts.events ?? {};
     this.#events = { state: e.state ?? noop, connected: e.connected ?? noop, retrying: e.retrying ?? noop, stopped: e.stopped ?? noop, log: e.log ?? noop };
     this.#machine = new AgentStateMachine((to, from) => this.#events.state(to, from));
+    this.#activationKey = opts.activationKey;
   }
 
   get state(): AgentState {
@@ -123,6 +128,7 @@ export class TunnelAgent {
       relay,
       username: this.#opts.username,
       privateKey: this.#opts.privateKey,
+      activationKey: this.#activationKey,
       keepaliveMs: this.#opts.keepaliveMs ?? 15_000,
       readyTimeoutMs: this.#opts.readyTimeoutMs ?? 15_000,
     });
@@ -138,6 +144,8 @@ export class TunnelAgent {
       if (this.#pendingDial === pending) this.#pendingDial = undefined;
     }
     closedPromise(client);
+    // Logged in: the relay has bound the appliance key, and the key's credential is spent.
+    this.#activationKey = undefined;
     if (!this.#machine.is('connecting')) {
       // Disabled while dialling: #drain takes this client, unless it stopped waiting for it.
       if (!this.#drainTakesDial) client.end();
@@ -194,7 +202,7 @@ export class TunnelAgent {
     this.#stopTimers();
     this.#machine.to('closed');
     this.#events.log(err.message);
-    this.#events.stopped({ reason: err.message, code: err.code, credentialRejected: err.code === 'relay_refused', byCustomer: false });
+    this.#events.stopped({ reason: err.message, code: err.code, credentialRejected: isCredentialRefusal(err), byCustomer: false });
   }
 
   #stopTimers(): void {

@@ -42,12 +42,16 @@ export function registerEngineerCommands(program: Command, run: Run): void {
 
   engineer
     .command('remove <name>')
-    .description('remove an engineer (open channels stay until they close; new ones are refused)')
-    .action((name: string) =>
+    .description("remove an engineer, or one of their keys; every relay ends the engineer's open connections at once")
+    .option('--key <fingerprint>', 'remove only this key (SHA256:… as `tether engineer list` shows it)')
+    .action((name: string, opts: { key?: string }) =>
       run(async (ctx) => {
-        if (!(await ctx.engineers.remove(name))) throw new AppError('engineer_not_found', `no engineer named ${name}`);
-        await ctx.audit.append('engineer.removed', { engineer: name, actor: 'operator' }, ctx.now());
-        process.stdout.write(`engineer ${name} removed\n`);
+        if (opts.key) {
+          if (!(await ctx.engineers.removeKey(name, opts.key, 'operator', ctx.now()))) throw new AppError('engineer_not_found', `engineer ${name} has no key ${opts.key}`);
+          return void process.stdout.write(`key ${opts.key} of engineer ${name} removed; connections made with it are closed\n`);
+        }
+        if (!(await ctx.engineers.remove(name, 'operator', ctx.now()))) throw new AppError('engineer_not_found', `no engineer named ${name}`);
+        process.stdout.write(`engineer ${name} removed; their open connections are closed\n`);
       }),
     );
 }

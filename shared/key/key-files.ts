@@ -1,8 +1,10 @@
 // Server-side key material under TETHER_HOME/keys: the vendor signing key (signing.key/.pub) and
-// the relay host key (relay_host_key/.pub). Generated on first start, then only read.
+// the relay host key (relay_host_key/.pub). Generated on first start, then only read. The folder
+// is 0700 and every file in it 0600 (public halves too), narrowed on each load if found wider.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makeOwnerOnly, writePrivateFile } from '../private-files.js';
 import {
   fingerprintOfBlob,
   generateSeed,
@@ -26,17 +28,9 @@ export interface RelayHostKey {
   fingerprint: string;
 }
 
-function writeSecretFile(path: string, data: string): void {
-  // Written under a temporary name and renamed, so a crash never leaves half a key behind.
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data, { mode: 0o600 });
-  chmodSync(tmp, 0o600);
-  renameSync(tmp, path);
-}
-
 export function keysDir(home: string): string {
   const dir = join(home, 'keys');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeOwnerOnly(dir);
   return dir;
 }
 
@@ -46,12 +40,12 @@ export function loadOrCreateSigningKey(home: string): SigningKey {
   const pubPath = join(dir, 'signing.pub');
   if (!existsSync(privPath)) {
     const { privateKey } = generateKeyPairSync('ed25519');
-    writeSecretFile(privPath, privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
+    writePrivateFile(privPath, privateKey.export({ format: 'pem', type: 'pkcs8' }).toString());
   }
   const privateKey = createPrivateKey(readFileSync(privPath));
   const publicKey = createPublicKey(privateKey);
   const publicPem = publicKey.export({ format: 'pem', type: 'spki' }).toString();
-  if (!existsSync(pubPath) || readFileSync(pubPath, 'utf8') !== publicPem) writeFileSync(pubPath, publicPem, { mode: 0o644 });
+  if (!existsSync(pubPath) || readFileSync(pubPath, 'utf8') !== publicPem) writePrivateFile(pubPath, publicPem);
   return { kid: keyIdOf(publicKey), privateKey, publicKey, publicPem };
 }
 
@@ -61,8 +55,8 @@ export function loadOrCreateRelayHostKey(home: string): RelayHostKey {
   const pubPath = join(dir, 'relay_host_key.pub');
   if (!existsSync(privPath)) {
     const seed = generateSeed();
-    writeSecretFile(privPath, openSshPrivateKeyFromSeed(seed, 'tether-relay'));
-    writeFileSync(pubPath, `${openSshPublicLine(rawPublicFromSeed(seed), 'tether-relay')}\n`, { mode: 0o644 });
+    writePrivateFile(privPath, openSshPrivateKeyFromSeed(seed, 'tether-relay'));
+    writePrivateFile(pubPath, `${openSshPublicLine(rawPublicFromSeed(seed), 'tether-relay')}\n`);
   }
   const privateKey = readFileSync(privPath, 'utf8');
   const publicLine = readFileSync(pubPath, 'utf8').trim();

@@ -1,11 +1,12 @@
 // The embedded SMTP capture (smtp-server on loopback) used when SMTP_URL is unset: every message
 // it accepts is stored as an RFC 5322 file `<outbox>/<time>-<id>.eml` (written whole, then renamed
-// into place) before the client hears "250", and listeners are told of each stored mail.
+// into place, 0600 in a 0700 outbox: mails hold usable keys) before the client hears "250", and
+// listeners are told of each stored mail.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
+import { makeOwnerOnly, writePrivateFile } from '../private-files.js';
 
 export interface CapturedMail {
   id: string;
@@ -67,7 +68,8 @@ export class SmtpCapture {
 
   async start(): Promise<{ host: string; port: number; url: string }> {
     if (this.server) return { host: this.host, port: this.port, url: this.url };
-    mkdirSync(this.opts.outboxDir, { recursive: true });
+    // Also narrows an outbox and mails an older version left world-readable.
+    makeOwnerOnly(this.opts.outboxDir);
     const server = new SMTPServer({
       disabledCommands: ['AUTH', 'STARTTLS'],
       authOptional: true,
@@ -108,9 +110,7 @@ export class SmtpCapture {
     const receivedAt = this.now();
     const id = randomBytes(6).toString('hex');
     const file = join(this.opts.outboxDir, `${fileTime(receivedAt)}-${id}.eml`);
-    const tmp = `${file}.part`;
-    writeFileSync(tmp, raw, { mode: 0o600 });
-    renameSync(tmp, file);
+    writePrivateFile(file, raw);
     return { id, file, receivedAt, from: envelope.mailFrom ? envelope.mailFrom.address : undefined, to: envelope.rcptTo.map((r) => r.address), raw };
   }
 

@@ -1,8 +1,11 @@
 // The session state machine as a pure transition table. The Redis store applies it atomically;
 // this module decides only what is legal and what the outcome is called.
 //
-//   ISSUED ──connect──▶ CONNECTED ⇄ LOST
-//      └──────── close(reason) ─────────▶ CLOSED(reason)
+//   ISSUED ──activate──▶ CONNECTED ⇄ LOST   (connect: a reconnect with the appliance-held key)
+//      └──────── close(reason) ──────────▶ CLOSED(reason)
+//
+// `activate` is the only way out of ISSUED: the key's tunnel credential authenticates exactly once,
+// and the same transition binds the appliance-held key that every later `connect` must use.
 import { AppError } from '../errors.js';
 
 export const SESSION_STATES = ['ISSUED', 'CONNECTED', 'LOST', 'CLOSED'] as const;
@@ -11,7 +14,7 @@ export type SessionState = (typeof SESSION_STATES)[number];
 export const CLOSE_REASONS = ['customer_disabled', 'expired', 'revoked', 'ticket_closed', 'superseded'] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 
-export const SESSION_EVENTS = ['connect', 'lose', 'close'] as const;
+export const SESSION_EVENTS = ['activate', 'connect', 'lose', 'close'] as const;
 export type SessionEvent = (typeof SESSION_EVENTS)[number];
 
 interface Rule {
@@ -20,7 +23,8 @@ interface Rule {
 }
 
 export const TRANSITIONS: Readonly<Record<SessionEvent, Rule>> = {
-  connect: { from: ['ISSUED', 'CONNECTED', 'LOST'], to: 'CONNECTED' },
+  activate: { from: ['ISSUED'], to: 'CONNECTED' },
+  connect: { from: ['CONNECTED', 'LOST'], to: 'CONNECTED' },
   lose: { from: ['CONNECTED'], to: 'LOST' },
   close: { from: ['ISSUED', 'CONNECTED', 'LOST'], to: 'CLOSED' },
 };
@@ -33,7 +37,8 @@ export type TransitionOutcome =
   | 'closed';
 
 export function outcomeOf(event: SessionEvent, from: SessionState): TransitionOutcome {
-  if (event === 'connect') return from === 'ISSUED' ? 'activated' : 'reconnected';
+  if (event === 'activate') return 'activated';
+  if (event === 'connect') return 'reconnected';
   if (event === 'lose') return 'lost';
   return 'closed';
 }

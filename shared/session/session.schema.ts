@@ -32,6 +32,8 @@ export const sessionRecordSchema = z.object({
   ports: z.string().transform((v) => v.split(',').filter(Boolean).map(Number)),
   /** base64 raw Ed25519 public key of the tunnel credential. */
   tunnelPub: z.string().min(40),
+  /** base64 raw Ed25519 public key the appliance registered on activation; reconnects use only it. */
+  appliancePub: optionalText,
   issuedAt: intString,
   expiresAt: intString,
   activatedAt: optionalInt,

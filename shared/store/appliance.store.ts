@@ -43,6 +43,26 @@ if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KE
 return 1
 `;
 
+/**
+ * Takes an enrolment token only if it is for this serial and unexpired; any refusal changes nothing.
+ * KEYS: token; ARGV: serial (upper case), now ms. Returns {status, record json}: status 'ok' |
+ * 'unknown' | 'expired' | 'wrong_serial'. One script, so a racer with the right serial and one with
+ * the wrong serial cannot both see the token, and the wrong one cannot burn it.
+ */
+const CONSUME_TOKEN_LUA = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return {'unknown', ''} end
+local ok, rec = pcall(cjson.decode, raw)
+if not ok or type(rec) ~= 'table' or type(rec.serial) ~= 'string' or type(rec.expiresAt) ~= 'number' then return {'unknown', ''} end
+if rec.expiresAt <= tonumber(ARGV[2]) then return {'expired', ''} end
+if string.upper(rec.serial) ~= ARGV[1] then return {'wrong_serial', ''} end
+redis.call('DEL', KEYS[1])
+return {'ok', raw}
+`;
+
+export type TokenRefusal = 'unknown' | 'expired' | 'wrong_serial';
+export type TokenConsumption = { ok: true; token: EnrolmentToken } | { ok: false; reason: TokenRefusal };
+
 export function applianceKeys(prefix: string) {
   const p = `${prefix}appliance:`;
   return {
@@ -82,10 +102,15 @@ export class ApplianceStore {
     return { token, expiresAt: record.expiresAt };
   }
 
-  /** Takes the token atomically (GETDEL): a second use, even concurrent, finds nothing. */
-  async consumeToken(token: string, now: number): Promise<EnrolmentToken | null> {
-    const record = parseJson(tokenRecordSchema, await this.redis.getdel(this.keys.token(token)));
-    return record && record.expiresAt > now ? record : null;
+  /**
+   * Takes the token atomically, and only when it was issued for `serial` (case-insensitive) and is
+   * unexpired: a second use, even concurrent, finds nothing; a refused attempt leaves it usable.
+   */
+  async consumeToken(token: string, serial: string, now: number): Promise<TokenConsumption> {
+    const [status, raw] = (await this.redis.eval(CONSUME_TOKEN_LUA, 1, this.keys.token(token), serial.toUpperCase(), String(now))) as [string, string];
+    if (status === 'expired' || status === 'wrong_serial') return { ok: false, reason: status };
+    const record = status === 'ok' ? parseJson(tokenRecordSchema, raw) : null;
+    return record ? { ok: true, token: record } : { ok: false, reason: 'unknown' };
   }
 
   async enrol(rec: Omit<ApplianceRecord, 'updatedAt'>, now: number): Promise<ApplianceRecord> {

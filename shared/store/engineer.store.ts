@@ -1,5 +1,6 @@
 // The engineer registry: engineer name → OpenSSH public keys. The relay authenticates engineers
-// against it; the operator CLI edits it.
+// against it; the operator CLI edits it. A removal is recorded, audited and announced to every relay
+// in one MULTI, so relays end the removed engineer's open connections.
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import ssh2 from 'ssh2';
@@ -30,15 +31,29 @@ export function parseEngineerKey(text: string): EngineerKey {
     throw new AppError('engineer_invalid_key', 'not an OpenSSH public key line (expected e.g. "ssh-ed25519 AAAA… comment")');
   }
   const blob = parsed.getPublicSSH();
-  const fingerprint = `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
+  const fingerprint = keyFingerprint(blob);
   return { type: parsed.type, blob: blob.toString('base64'), fingerprint, comment: parsed.comment ?? '' };
+}
+
+/** What relays hear when access is withdrawn: every key of `engineer`, or only `fingerprints`. */
+export const engineerRevocationSchema = z.object({ engineer: engineerNameSchema, fingerprints: z.array(z.string()).optional() });
+export type EngineerRevocation = z.infer<typeof engineerRevocationSchema>;
+
+/** `SHA256:…` of an SSH public-key blob, as OpenSSH prints it. */
+export function keyFingerprint(blob: Buffer): string {
+  return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
 export class EngineerStore {
   private readonly key: string;
+  private readonly audit: string;
+  readonly channel: string;
 
   constructor(private readonly redis: Redis, prefix: string) {
-    this.key = redisKeys(prefix).engineers;
+    const keys = redisKeys(prefix);
+    this.key = keys.engineers;
+    this.audit = keys.audit;
+    this.channel = keys.engineerEvents;
   }
 
   /** Adds a key to an engineer (creating the engineer); adding the same key twice is a no-op. */
@@ -59,8 +74,33 @@ export class EngineerStore {
     return parsed.success ? parsed.data : null;
   }
 
-  async remove(name: string): Promise<boolean> {
-    return (await this.redis.hdel(this.key, name)) === 1;
+  /** Removes the engineer and every key; relays end the engineer's connections. False if unknown. */
+  async remove(name: string, actor: string, now: number): Promise<boolean> {
+    const engineer = await this.get(name);
+    if (!engineer) return false;
+    await this.withdraw({ engineer: name }, actor, now, (m) => m.hdel(this.key, name));
+    return true;
+  }
+
+  /** Removes one key (by fingerprint); the last key removes the engineer. False if no such key. */
+  async removeKey(name: string, fingerprint: string, actor: string, now: number): Promise<boolean> {
+    const engineer = await this.get(name);
+    const keys = engineer?.keys.filter((k) => k.fingerprint !== fingerprint);
+    if (!engineer || !keys || keys.length === engineer.keys.length) return false;
+    await this.withdraw({ engineer: name, fingerprints: [fingerprint] }, actor, now, (m) =>
+      keys.length === 0 ? m.hdel(this.key, name) : m.hset(this.key, name, JSON.stringify({ ...engineer, keys })),
+    );
+    return true;
+  }
+
+  private async withdraw(rev: EngineerRevocation, actor: string, now: number, change: (m: ReturnType<Redis['multi']>) => unknown): Promise<void> {
+    const m = this.redis.multi();
+    change(m);
+    const audit = ['type', rev.fingerprints ? 'engineer.key_removed' : 'engineer.removed', 'engineer', rev.engineer, 'actor', actor];
+    if (rev.fingerprints) audit.push('fingerprint', rev.fingerprints.join(','));
+    m.xadd(this.audit, '*', ...audit, 'at', String(now));
+    m.publish(this.channel, JSON.stringify(rev));
+    await m.exec();
   }
 
   async list(): Promise<Engineer[]> {

@@ -18,5 +18,7 @@ export function redisKeys(prefix: string) {
     engineers: `${prefix}engineers`,
     /** Pub/sub: session transitions (JSON SessionEventMessage). */
     events: `${prefix}events`,
+    /** Pub/sub: engineers or engineer keys removed (JSON EngineerRevocation); relays end their connections. */
+    engineerEvents: `${prefix}engineer-events`,
   } as const;
 }

@@ -4,10 +4,13 @@
 /**
  * Compare-and-set a session's state, then append the audit entry and publish the event, all in
  * one atomic step.
- * KEYS: 1 session hash, 2 audit stream, 3 lastSeen zset, 4 serial index of the session's serial
+ * KEYS: 1 session hash, 2 audit stream, 3 lastSeen zset, 4 serial index of the session's serial,
+ *       5 credential index of the appliance key being bound (activation only; any key otherwise)
  * ARGV: 1 JSON {fromState: outcome}, 2 to-state, 3 now ms, 4 events channel, 5 actor,
- *       6 reason ('' if none), 7 relay id ('' if none), 8 session id, 9 event name
+ *       6 reason ('' if none), 7 relay id ('' if none), 8 session id, 9 event name,
+ *       10 appliance public key to bind (base64, '' if none), 11 its index TTL in seconds
  * Returns {status, fromState, outcome}: status 'ok' | 'missing' | 'illegal'.
+ * Binding happens in the same step as the state change, so of many racers exactly one binds.
  */
 export const TRANSITION_LUA = `
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -21,6 +24,10 @@ redis.call('HSET', KEYS[1], 'state', to, 'updatedAt', now)
 if to == 'CONNECTED' then
   redis.call('HSET', KEYS[1], 'connectedAt', now, 'relayId', ARGV[7])
   if state == 'ISSUED' then redis.call('HSET', KEYS[1], 'activatedAt', now) end
+  if ARGV[10] ~= '' then
+    redis.call('HSET', KEYS[1], 'appliancePub', ARGV[10])
+    redis.call('SET', KEYS[5], sid, 'EX', ARGV[11])
+  end
   redis.call('ZADD', KEYS[3], now, sid)
 elseif to == 'LOST' then
   redis.call('ZREM', KEYS[3], sid)

@@ -43,6 +43,14 @@ export interface TransitionOptions {
   now: number;
 }
 
+/** Credential indexes live until the latest possible expiry (12 weeks after issue) plus a week, so
+ * an extended session keeps its index and late reconnects still get a clear reason. */
+const CREDENTIAL_INDEX_SLACK_MS = 7 * 86_400_000;
+const MAX_SESSION_MS = 12 * 7 * 86_400_000;
+function credentialIndexTtlS(issuedAt: number, now: number): number {
+  return Math.max(60, Math.ceil((issuedAt + MAX_SESSION_MS + CREDENTIAL_INDEX_SLACK_MS - now) / 1000));
+}
+
 /** Fingerprint used to index sessions by tunnel credential (hex SHA-256 of the raw key). */
 export function credentialFingerprint(rawPub: Buffer): string {
   return createHash('sha256').update(rawPub).digest('hex');
@@ -60,7 +68,7 @@ export class SessionStore {
   constructor(redis: Redis, prefix: string) {
     this.keys = redisKeys(prefix);
     if (!('tetherTransition' in redis)) {
-      redis.defineCommand('tetherTransition', { numberOfKeys: 4, lua: TRANSITION_LUA });
+      redis.defineCommand('tetherTransition', { numberOfKeys: 5, lua: TRANSITION_LUA });
       redis.defineCommand('tetherCreate', { numberOfKeys: 5, lua: CREATE_LUA });
     }
     this.redis = redis as ScriptedRedis;
@@ -82,8 +90,7 @@ export class SessionStore {
       ticket: s.ticket ? `${s.ticket.system}:${s.ticket.id}` : '',
       email: s.email ?? '',
     };
-    // The credential index outlives the session by a week so late reconnects get a clear reason.
-    const credTtl = Math.max(60, Math.ceil((s.expiresAt - s.issuedAt) / 1000) + 7 * 86_400);
+    const credTtl = credentialIndexTtlS(s.issuedAt, s.issuedAt);
     const previous = await this.redis.tetherCreate(
       this.keys.session(s.id),
       this.keys.serial(s.serial),
@@ -113,6 +120,7 @@ export class SessionStore {
     return s;
   }
 
+  /** The session whose key credential or bound appliance key is `rawPub` (compare to tell which). */
   async findByCredential(rawPub: Buffer): Promise<SessionRecord | null> {
     const id = await this.redis.get(this.keys.credential(credentialFingerprint(rawPub)));
     return id ? this.get(id) : null;
@@ -137,17 +145,37 @@ export class SessionStore {
     return out;
   }
 
+  /**
+   * First login of the key's tunnel credential: ISSUED → CONNECTED and the appliance-held key bound,
+   * in one atomic step. Of several machines racing one key exactly one wins; the others get
+   * key_already_used and the winner's session is untouched.
+   */
+  async activate(id: string, appliancePub: Buffer, opts: TransitionOptions): Promise<TransitionResult> {
+    try {
+      return await this.transition(id, 'activate', opts, appliancePub);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'illegal_transition') throw new AppError('key_already_used', `key of session ${id} already used`);
+      throw err;
+    }
+  }
+
   /** Applies an event atomically; throws session_not_found / session_closed / illegal_transition. */
-  async apply(id: string, event: SessionEvent, opts: TransitionOptions): Promise<TransitionResult> {
+  apply(id: string, event: Exclude<SessionEvent, 'activate'>, opts: TransitionOptions): Promise<TransitionResult> {
+    return this.transition(id, event, opts);
+  }
+
+  private async transition(id: string, event: SessionEvent, opts: TransitionOptions, bind?: Buffer): Promise<TransitionResult> {
     const rule = TRANSITIONS[event];
     const outcomes = Object.fromEntries(rule.from.map((f) => [f, outcomeOf(event, f)]));
-    const serial = await this.redis.hget(this.keys.session(id), 'serial');
-    if (serial === null) throw new AppError('session_not_found', `no session ${id}`);
+    const [serial, issuedAt] = await this.redis.hmget(this.keys.session(id), 'serial', 'issuedAt');
+    if (!serial) throw new AppError('session_not_found', `no session ${id}`);
+    const bindIndex = bind ? this.keys.credential(credentialFingerprint(bind)) : this.keys.session(id);
     const [status, from, outcome] = await this.redis.tetherTransition(
       this.keys.session(id),
       this.keys.audit,
       this.keys.lastSeen,
       this.keys.serial(serial),
+      bindIndex,
       JSON.stringify(outcomes),
       rule.to,
       opts.now,
@@ -157,6 +185,8 @@ export class SessionStore {
       opts.relayId ?? '',
       id,
       event,
+      bind ? bind.toString('base64') : '',
+      credentialIndexTtlS(Number(issuedAt), opts.now),
     );
     if (status === 'missing') throw new AppError('session_not_found', `no session ${id}`);
     if (status === 'illegal') {

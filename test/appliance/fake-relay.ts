@@ -1,6 +1,8 @@
 // A throw-away ssh2 relay for the agent's tests (the real relay has its own tests): it accepts one
-// serial with one tunnel public key, answers tcpip-forward / cancel-tcpip-forward, records what
-// happened, and can open forwarded-tcpip channels to the appliance as an engineer would.
+// serial the way the relay does (the key's tunnel credential once, as a partial success, then the
+// appliance's own key, which it binds; later logins with the bound key alone), answers
+// tcpip-forward / cancel-tcpip-forward, records what happened, and can open forwarded-tcpip
+// channels to the appliance as an engineer would.
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
@@ -15,6 +17,8 @@ export interface FakeRelay {
   /** Every userauth attempt, by user name (also the 'none' probe). */
   auths: string[];
   accepted: number;
+  /** The appliance key bound at activation (SSH public-key blob), once the credential was used. */
+  bound: Buffer | undefined;
   /** Cipher negotiated client → server, per handshake. */
   ciphers: string[];
   forwards: { bindAddr: string; bindPort: number }[];
@@ -38,17 +42,25 @@ export async function startFakeRelay(opts: { serial: string; tunnelSeed: Buffer;
     conn.on('error', () => {});
     conn.on('handshake', (negotiated) => relay.ciphers.push(negotiated.cs.cipher));
     conn.on('close', () => conns.delete(conn));
+    let proven = false;
     conn.on('authentication', (ctx) => {
       relay.auths.push(ctx.username);
-      const ok =
-        !relay.rejectAuth &&
-        ctx.method === 'publickey' &&
-        ctx.username === opts.serial &&
-        ctx.key.algo === 'ssh-ed25519' &&
-        ctx.key.data.equals(allowed.getPublicSSH()) &&
-        (!ctx.signature || allowed.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) === true);
-      if (!ok) return ctx.reject(['publickey']);
-      if (ctx.signature) relay.accepted += 1;
+      if (relay.rejectAuth || ctx.method !== 'publickey' || ctx.username !== opts.serial || ctx.key.algo !== 'ssh-ed25519') return ctx.reject(['publickey']);
+      const offered = utils.parseKey(Buffer.concat([Buffer.from('ssh-ed25519 '), Buffer.from(ctx.key.data.toString('base64'))]));
+      if (offered instanceof Error || (ctx.signature && offered.verify(ctx.blob!, ctx.signature, ctx.hashAlgo) !== true)) return ctx.reject(['publickey']);
+      const isCredential = ctx.key.data.equals(allowed.getPublicSSH());
+      if (!proven && isCredential && !relay.bound) {
+        if (!ctx.signature) return ctx.accept();
+        proven = true;
+        return ctx.reject(['publickey'], true);
+      }
+      const bindsNow = proven && !isCredential && !relay.bound;
+      const reconnects = !proven && relay.bound?.equals(ctx.key.data) === true;
+      if (!bindsNow && !reconnects) return ctx.reject(['publickey']);
+      if (ctx.signature) {
+        relay.accepted += 1;
+        if (bindsNow) relay.bound = Buffer.from(ctx.key.data);
+      }
       ctx.accept();
     });
     conn.on('ready', () => {
@@ -73,6 +85,7 @@ export async function startFakeRelay(opts: { serial: string; tunnelSeed: Buffer;
     fingerprint: fingerprintOfBlob(publicKeyBlob(rawPublicFromSeed(hostSeed))),
     auths: [],
     accepted: 0,
+    bound: undefined,
     ciphers: [],
     forwards: [],
     cancels: [],

@@ -23,7 +23,8 @@ function run(fp: string, tunnelSeed: Buffer) {
     agent = new TunnelAgent({
       relay: { host: '127.0.0.1', port: relay!.port, fp },
       username: SERIAL,
-      privateKey: openSshPrivateKeyFromSeed(tunnelSeed),
+      privateKey: openSshPrivateKeyFromSeed(generateSeed()),
+      activationKey: openSshPrivateKeyFromSeed(tunnelSeed),
       forwards: [{ port: 22, target: { host: '127.0.0.1', port: 1 } }],
       expiresAt: Date.now() + 60_000,
       events: {
@@ -60,7 +61,8 @@ describe('relay host key pin', () => {
       agent = new TunnelAgent({
         relay: { host: '127.0.0.1', port: relay!.port, fp: relay!.fingerprint },
         username: SERIAL,
-        privateKey: openSshPrivateKeyFromSeed(tunnelSeed),
+        privateKey: openSshPrivateKeyFromSeed(generateSeed()),
+      activationKey: openSshPrivateKeyFromSeed(tunnelSeed),
         forwards: [{ port: 22, target: { host: '127.0.0.1', port: 1 } }],
         expiresAt: Date.now() + 60_000,
         events: { connected: () => resolve() },

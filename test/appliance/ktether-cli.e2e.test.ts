@@ -88,11 +88,13 @@ describe('ktether CLI (compiled, child process)', () => {
     expect(lines[2]).toBe('[tether]');
     expect(r.stderr).toBe('');
 
-    // Files under KTETHER_HOME while the tether is up.
+    // Files under KTETHER_HOME while the tether is up: the key's credential is spent and gone; the
+    // tunnel key is the pair made on this appliance, the one the relay bound at activation.
     expect(readdirSync(paths.home).sort()).toEqual(['accounts.json', 'config.json', 'ktether.log', 'ktether.pid', 'state.json', 'tunnel_key', 'vendor.pub']);
     expect(statSync(paths.tunnelKey).mode & 0o777).toBe(0o600);
     const pub = execFileSync('ssh-keygen', ['-y', '-f', paths.tunnelKey]).toString().trim();
-    expect(pub.split(' ').slice(0, 2).join(' ')).toBe(openSshPublicLine(rawPublicFromSeed(key.seed)));
+    expect(pub.split(' ').slice(0, 2).join(' ')).not.toBe(openSshPublicLine(rawPublicFromSeed(key.seed)));
+    expect(pub.split(' ')[1]).toBe(relay.bound?.toString('base64'));
     const pid = readPid(paths)!;
     expect(isDaemonAlive(pid)).toBe(true);
     expect(readTetherState(paths)).toMatchObject({ state: 'connected', sessionId: key.payload.sid, serial: SERIAL, ports: [22, 443], pid, connections: 1 });

@@ -40,7 +40,8 @@ function startAgent(over: Partial<TunnelAgentOptions> = {}) {
   agent = new TunnelAgent({
     relay: { host: '127.0.0.1', port: relay.port, fp: relay.fingerprint },
     username: SERIAL,
-    privateKey: openSshPrivateKeyFromSeed(seed),
+    privateKey: openSshPrivateKeyFromSeed(generateSeed()),
+    activationKey: openSshPrivateKeyFromSeed(seed),
     forwards: [
       { port: 22, target: { host: '127.0.0.1', port: echoPort } },
       { port: 443, target: { host: '127.0.0.1', port: echoPort } },

@@ -1,11 +1,12 @@
-// Starts a private redis-server on a free loopback port, in its own temp directory, for tests
-// and benchmarks. Never touches a system Redis.
+// Starts a private redis-server on a free loopback port, in its own temp directory (or a given
+// one, e.g. TETHER_HOME/redis), for tests and benchmarks. Never touches a system Redis.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { makeOwnerOnly } from '../../shared/private-files.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -50,18 +51,21 @@ async function waitReady(url: string): Promise<void> {
   }
 }
 
-/** Same settings as the embedded default: AOF on, `hz 100`. `onSpawn` sees each redis-server process. */
-export async function startRedisServer(opts: { port?: number; onSpawn?: (child: ChildProcess) => void } = {}): Promise<RedisServerHandle> {
+/**
+ * Same settings as the embedded default (scripts/up): AOF on, `hz 100`, umask 077 so the AOF and
+ * RDB files are 0600 in a 0700 dir. `dir` (kept on stop) defaults to a fresh temp dir (removed on
+ * stop); an existing one is narrowed to owner-only first. `onSpawn` sees each redis-server process.
+ */
+export async function startRedisServer(opts: { port?: number; dir?: string; onSpawn?: (child: ChildProcess) => void } = {}): Promise<RedisServerHandle> {
   const port = opts.port ?? (await freePort());
-  const dir = mkdtempSync(join(tmpdir(), 'tether-redis-'));
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'tether-redis-'));
   const url = `redis://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   const launch = async () => {
-    child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--hz', '100', '--save', '', '--protected-mode', 'yes', '--maxclients', '20000'],
-      { stdio: 'ignore' },
-    );
+    makeOwnerOnly(dir);
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--hz', '100', '--save', '', '--protected-mode', 'yes', '--maxclients', '20000'];
+    // The shell sets the umask for redis-server alone and execs it, so the pid stays redis-server's.
+    child = spawn('/bin/sh', ['-c', 'umask 077 && exec redis-server "$@"', 'redis-server', ...args], { stdio: 'ignore' });
     opts.onSpawn?.(child);
     await waitReady(url);
   };
@@ -90,7 +94,7 @@ export async function startRedisServer(opts: { port?: number; onSpawn?: (child: 
     async stop() {
       child?.kill('SIGTERM');
       await exited();
-      rmSync(dir, { recursive: true, force: true });
+      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -96,7 +96,7 @@ describe('sealed keys', () => {
 
     const again = await box.ktether(['enroll', '--api', s.apiUrl, '--token', token]);
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/enrolment token is unknown, already used, expired or for another serial/);
+    expect(again.stderr).toMatch(/enrolment token is unknown or already used: ask support for a new one/);
     expect(readFileSync(identityFile, 'utf8')).toBe(before);
     expect(await s.system.redis.hgetall(`${s.system.env.TETHER_REDIS_PREFIX}appliance:rec:${serial}`)).toEqual(recordBefore);
 

@@ -103,6 +103,29 @@ describe('enrolment tokens', () => {
     expect((await send(apiUrl, await enrolRequest(serial, id, token))).status).toBe(201);
   });
 
+  it('a token presented with the wrong serial is refused with a one-line reason and still enrols its own serial, once', async () => {
+    const serial = 'SIG-ENROL5';
+    const { token } = await appliances.issueToken(serial, 60_000, Date.now());
+    const wrong = await send(apiUrl, await enrolRequest('SIG-ENROL5X', identity(), token));
+    expect(wrong.status).toBe(401);
+    expect(wrong.json.error?.code).toBe('enrolment_token_invalid');
+    expect(wrong.json.error?.message).toMatch(/issued for another serial/);
+    expect(wrong.json.error?.message).not.toMatch(/\n/);
+    expect(await appliances.get('SIG-ENROL5X')).toBeNull();
+    const refusals = (await audit.list()).filter((e) => e.type === 'appliance.enrol_refused' && e.fields.serial === 'SIG-ENROL5X');
+    expect(refusals).toHaveLength(1);
+
+    const right = identity();
+    expect((await send(apiUrl, await enrolRequest(serial, right, token))).status).toBe(201);
+    expect((await appliances.get(serial))?.signPub).toBe(right.signPub);
+
+    const reused = await send(apiUrl, await enrolRequest(serial, identity(), token));
+    expect(reused.status).toBe(401);
+    expect(reused.json.error?.code).toBe('enrolment_token_invalid');
+    expect(reused.json.error?.message).toMatch(/unknown or already used/);
+    expect((await appliances.get(serial))?.signPub).toBe(right.signPub);
+  });
+
   it('refuses an expired token and a token issued for another serial', async () => {
     const expired = await appliances.issueToken('SIG-ENROL3', 60_000, Date.now() - 120_000);
     expect((await send(apiUrl, await enrolRequest('SIG-ENROL3', identity(), expired.token))).json.error?.code).toBe('enrolment_token_invalid');

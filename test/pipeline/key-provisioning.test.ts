@@ -46,7 +46,7 @@ describe('ticket webhook to key mail', () => {
     const [session] = await sessionsOf('K1000-5F3A9C');
     expect(session).toMatchObject({ id: payload.sid, state: 'ISSUED', ticket: { system: 'generic', id: '4711' }, email: 'it-ops@customer.example', version: '10.1' });
     expect(payload.ports).toEqual([22, 80, 443, 3306]);
-    expect(mail!.messageId).toBe(`<key.${session!.id}@vendor.example>`);
+    expect(mail!.messageId).toBe(`<${session!.id}.key@vendor.example>`);
     // The ticket hears that the key went out, through a correctly signed comment.
     await waitFor(() => h.comments.comments.find((c) => c.ticket.id === '4711' && /key .* sent to it-ops@customer\.example/.test(c.body)), { label: 'key-sent comment' });
     expect(h.comments.violations).toEqual([]);
@@ -55,7 +55,7 @@ describe('ticket webhook to key mail', () => {
   it('keeps the key text out of job data and drops it from Redis once delivered', async () => {
     const [session] = await sessionsOf('K1000-5F3A9C');
     expect(await h.redis.exists(pipelineKeys(h.prefix).keyText(session!.id))).toBe(0);
-    expect(await h.redis.exists(pipelineKeys(h.prefix).delivered(session!.id))).toBe(1);
+    expect(await h.redis.exists(pipelineKeys(h.prefix).delivered(session!.id, 'email'))).toBe(1);
     let cursor = '0';
     const leaks: string[] = [];
     do {

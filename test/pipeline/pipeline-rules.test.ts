@@ -31,6 +31,7 @@ const session = (over: Partial<SessionRecord> = {}): SessionRecord => ({
   reason: undefined,
   ports: [22],
   tunnelPub: 'x'.repeat(44),
+  appliancePub: undefined,
   issuedAt: 1_000_000,
   expiresAt: 1_000_000 + 7 * 86_400_000,
   activatedAt: undefined,

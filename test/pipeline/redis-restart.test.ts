@@ -1,4 +1,5 @@
 // A private redis-server shut down with save and restarted under live sessions: nothing lost, expiry fires.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE } from '../../queues/queue-names.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
@@ -32,7 +33,7 @@ describe('Redis restart', () => {
     expect(before).toHaveLength(2);
     const sids = before.map((s) => s.id);
     const [one] = before;
-    await h.sessions.apply(one!.id, 'connect', { actor: 'relay', now: Date.now() });
+    await h.sessions.activate(one!.id, randomBytes(32), { actor: 'relay', now: Date.now() });
     const jobsBefore = await waitFor(async () => {
       const ids = await expiryJobsOf(sids);
       return ids.length === 4 ? ids : null; // a warning and an expiry for each

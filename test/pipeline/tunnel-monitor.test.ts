@@ -1,4 +1,5 @@
 // Heartbeats stop: the monitor marks the session LOST within the grace period and the ticket hears of it.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { mailsTo, startHarness, type Harness } from './helpers/pipeline-harness.js';
 import { waitFor } from './helpers/wait.js';
@@ -27,8 +28,8 @@ describe('tunnel monitor', () => {
   it('a tunnel whose heartbeats stop goes LOST within the grace period and the ticket hears of it; a reconnect brings it back', async () => {
     const quiet = await issueForTicket('9001', 'SN-QUIET', 'quiet@customer.example');
     const busy = await issueForTicket('9002', 'SN-BUSY', 'busy@customer.example');
-    await h.sessions.apply(quiet.id, 'connect', { actor: 'relay', relayId: 'r1', now: Date.now() });
-    await h.sessions.apply(busy.id, 'connect', { actor: 'relay', relayId: 'r1', now: Date.now() });
+    await h.sessions.activate(quiet.id, randomBytes(32), { actor: 'relay', relayId: 'r1', now: Date.now() });
+    await h.sessions.activate(busy.id, randomBytes(32), { actor: 'relay', relayId: 'r1', now: Date.now() });
     const lastBeat = Date.now();
     // The busy tunnel keeps sending heartbeats (as a relay's batch flush would); the quiet one stops.
     const beat = setInterval(() => void h.sessions.touch([busy.id], Date.now()), 200);

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { openSshPrivateKeyFromSeed } from '../../shared/ssh-keys.js';
+import { generateSeed, openSshPrivateKeyFromSeed } from '../../shared/ssh-keys.js';
 import { freePort } from '../helpers/redis-server.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -124,33 +124,49 @@ describe('engineer path through the relay', () => {
     }
   });
 
-  it('works with stock OpenSSH as the appliance (ssh -R with the tunnel key), echoing its bind address', async () => {
+  it('works with stock OpenSSH as the appliance: activation with the key credential then its own key, reconnect with its own key alone', async () => {
     const s2 = uniqueSerial('OPENSSH');
     const issued = await issue(h, s2, { ports: [22] });
-    const keyFile = join(h.dir, `tunnel_${s2}`);
-    writeFileSync(keyFile, openSshPrivateKeyFromSeed(issued.seed), { mode: 0o600 });
-    const applianceSsh = spawn(
-      'ssh',
-      [
-        '-F', '/dev/null', '-N',
-        '-o', `UserKnownHostsFile=${alice.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
-        '-o', 'IdentitiesOnly=yes', '-o', 'ExitOnForwardFailure=yes',
-        '-i', keyFile, '-p', String(h.port),
-        '-R', `22:127.0.0.1:${sshd.port}`,
-        `${s2}@127.0.0.1`,
-      ],
-      { stdio: 'ignore', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: h.dir } },
-    );
-    try {
+    const credFile = join(h.dir, `activation_${s2}`);
+    const ownFile = join(h.dir, `tunnel_${s2}`);
+    writeFileSync(credFile, openSshPrivateKeyFromSeed(issued.seed), { mode: 0o600 });
+    writeFileSync(ownFile, openSshPrivateKeyFromSeed(generateSeed()), { mode: 0o600 });
+    // OpenSSH offers its identities in order and goes on to the next after a partial success.
+    const applianceSsh = (keys: string[]) =>
+      spawn(
+        'ssh',
+        [
+          '-F', '/dev/null', '-N',
+          '-o', `UserKnownHostsFile=${alice.knownHosts}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes',
+          '-o', 'IdentitiesOnly=yes', '-o', 'ExitOnForwardFailure=yes',
+          ...keys.flatMap((k) => ['-i', k]), '-p', String(h.port),
+          '-R', `22:127.0.0.1:${sshd.port}`,
+          `${s2}@127.0.0.1`,
+        ],
+        { stdio: 'ignore', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: h.dir } },
+      );
+    const carries = async () => {
       const input = randomBytes(50_000);
       const r = await waitFor(async () => {
         const attempt = await sshW(h, alice, `${s2}:22`, input);
         return attempt.code === 0 ? attempt : undefined;
       }, 'the OpenSSH tunnel to carry data');
       expect(r.stdout.equals(Buffer.concat([Buffer.from('SSH-SERVICE\n'), input]))).toBe(true);
+    };
+    const first = applianceSsh([credFile, ownFile]);
+    try {
+      await carries();
       expect((await h.sessions.require(issued.session.id)).state).toBe('CONNECTED');
     } finally {
-      applianceSsh.kill('SIGTERM');
+      first.kill('SIGTERM');
+    }
+    await waitFor(async () => (await h.sessions.get(issued.session.id))?.state === 'LOST', 'LOST after the first ssh ended');
+    const again = applianceSsh([ownFile]);
+    try {
+      await carries();
+      expect(await auditOf(h, 'session.reconnected', { sid: issued.session.id })).toHaveLength(1);
+    } finally {
+      again.kill('SIGTERM');
     }
   });
 

@@ -99,16 +99,50 @@ describe('relay lifecycle', () => {
     await second.closed;
   });
 
-  it('records exactly one activation for 20 concurrent first connections of one key, keeping one tunnel', async () => {
+  it('of 20 machines racing one key exactly one activates; the others hear "key already used" and the winner is never replaced', async () => {
     const serial = uniqueSerial('RACE');
     const issued = await issue(h, serial, { ports: [22] });
-    const apps = await Promise.all(Array.from({ length: 20 }, () => connectAppliance(h, { serial, seed: issued.seed }).catch(() => null)));
-    await waitFor(async () => (await auditOf(h, 'session.reconnected', { sid: issued.session.id })).length + 1 >= apps.filter(Boolean).length, 'all connects applied');
-    await waitFor(() => apps.filter((a) => a && !a.isClosed()).length === 1, 'one surviving connection');
+    const banners: string[] = [];
+    const apps = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        connectAppliance(h, { serial, seed: issued.seed, machine: `racer-${i}`, onBanner: (t) => banners.push(t.trim()) }).catch(() => null),
+      ),
+    );
+    const winners = apps.filter((a): a is NonNullable<typeof a> => a !== null);
+    expect(winners).toHaveLength(1);
+    expect(banners).toHaveLength(19);
+    expect(new Set(banners)).toEqual(new Set(['tether relay: key already used']));
+    const winner = winners[0]!;
+    await forwardPorts(winner, { 22: svcA.port });
+    await waitFor(() => h.relay.tunnelCount === 1, 'one tunnel');
     expect(await auditOf(h, 'session.activated', { sid: issued.session.id })).toHaveLength(1);
-    expect(await auditOf(h, 'session.lost', { sid: issued.session.id })).toHaveLength(0);
+    expect(await auditOf(h, 'key.reuse_refused', { sid: issued.session.id })).toHaveLength(19);
+    // Late-comers, again, are refused at once and do not touch the live tunnel.
+    const late = await connectAppliance(h, { serial, seed: issued.seed, machine: 'late' }).catch((e: Error) => e);
+    expect(late).toBeInstanceOf(Error);
+    expect(winner.isClosed()).toBe(false);
+    expect(await auditOf(h, 'session.reconnected', { sid: issued.session.id })).toHaveLength(0);
     expect((await h.sessions.require(issued.session.id)).state).toBe('CONNECTED');
-    for (const a of apps) a?.end();
+    winner.end();
+  });
+
+  it('a login with the appliance key that asks for a shell instead of forwards leaves the live tunnel alone', async () => {
+    const serial = uniqueSerial('SHELL');
+    const { sid, app, seed } = await connected(serial);
+    const again = await connectAppliance(h, { serial, seed });
+    const shell = await new Promise<Error | undefined>((resolve) => again.client.exec('id', (err) => resolve(err ?? undefined)));
+    expect(shell).toBeInstanceOf(Error);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(app.isClosed()).toBe(false);
+    expect(h.relay.tunnelCount).toBeGreaterThanOrEqual(1);
+    expect(await auditOf(h, 'session.reconnected', { sid })).toHaveLength(0);
+    expect((await h.sessions.require(sid)).state).toBe('CONNECTED');
+    again.end();
+    await again.closed;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(app.isClosed()).toBe(false);
+    expect((await h.sessions.require(sid)).state).toBe('CONNECTED');
+    app.end();
   });
 
   it('marks the session LOST when the appliance connection drops without a cancel', async () => {

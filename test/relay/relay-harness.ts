@@ -15,7 +15,8 @@ import type { Product } from '../../shared/key/tether-key.schema.js';
 import { createLogger } from '../../shared/logger.js';
 import { issueKey } from '../../shared/session/issue-key.js';
 import type { SessionRecord } from '../../shared/session/session.schema.js';
-import { openSshPrivateKeyFromSeed } from '../../shared/ssh-keys.js';
+import { generateSeed, openSshPrivateKeyFromSeed } from '../../shared/ssh-keys.js';
+import { loginSteps } from '../../appliance/tunnel/relay-dial.js';
 import { AuditStore, type AuditEntry } from '../../shared/store/audit.store.js';
 import { EngineerStore, parseEngineerKey } from '../../shared/store/engineer.store.js';
 import { SessionStore } from '../../shared/store/session.store.js';
@@ -134,9 +135,24 @@ export interface Appliance {
   end(): void;
 }
 
-/** Connects as the appliance: username = serial, tunnel key from the seed, relay host key pinned. */
-export function connectAppliance(h: Harness, opts: { serial: string; seed: Buffer; username?: string }): Promise<Appliance> {
+/** The key pair each simulated machine holds per key (as the agent makes one on enable). */
+const machineKeys = new Map<string, Buffer>();
+export function applianceSeedOf(keySeed: Buffer, machine = 'default'): Buffer {
+  const id = `${machine}:${keySeed.toString('hex')}`;
+  let seed = machineKeys.get(id);
+  if (!seed) machineKeys.set(id, (seed = generateSeed()));
+  return seed;
+}
+
+/**
+ * Connects as the appliance the way the agent does (username = serial, relay host key pinned): the
+ * machine's own key alone, then the key's credential followed by the machine's key (activation).
+ * `machine` names another machine holding the same key; `banner` receives what the relay says.
+ */
+export function connectAppliance(h: Harness, opts: { serial: string; seed: Buffer; username?: string; machine?: string; onBanner?: (text: string) => void }): Promise<Appliance> {
   const client = new ssh2.Client();
+  if (opts.onBanner) client.on('banner', opts.onBanner);
+  const username = opts.username ?? opts.serial;
   const pinned = Buffer.from(h.hostKey.publicLine.split(/\s+/)[1] ?? '', 'base64');
   let closed = false;
   const closedP = new Promise<void>((resolve) => client.once('close', () => ((closed = true), resolve())));
@@ -146,8 +162,8 @@ export function connectAppliance(h: Harness, opts: { serial: string; seed: Buffe
     client.connect({
       host: '127.0.0.1',
       port: h.port,
-      username: opts.username ?? opts.serial,
-      privateKey: openSshPrivateKeyFromSeed(opts.seed),
+      username,
+      authHandler: loginSteps(username, openSshPrivateKeyFromSeed(applianceSeedOf(opts.seed, opts.machine)), openSshPrivateKeyFromSeed(opts.seed)),
       hostVerifier: (key: Buffer) => key.equals(pinned),
       readyTimeout: 10_000,
     });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { generateKeyPairSync } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -42,20 +43,30 @@ describe('session store', () => {
     expect(await redis.zcard(sessions.keys.sessions)).toBe(before);
   });
 
-  it('activates exactly once under 20 concurrent first connections', async () => {
+  it('activates exactly once under 20 concurrent first logins, binding the winner\'s appliance key', async () => {
     const { session } = await issue('SN-STORE-3');
-    const results = await Promise.all(
-      Array.from({ length: 20 }, () => sessions.apply(session.id, 'connect', { actor: 'relay', now: Date.now(), relayId: 'r1' })),
-    );
-    expect(results.filter((r) => r.outcome === 'activated')).toHaveLength(1);
-    expect(results.filter((r) => r.outcome === 'reconnected')).toHaveLength(19);
+    const keys = Array.from({ length: 20 }, () => randomBytes(32));
+    const results = await Promise.allSettled(keys.map((k) => sessions.activate(session.id, k, { actor: 'relay', now: Date.now(), relayId: 'r1' })));
+    const won = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i] : []));
+    expect(won).toHaveLength(1);
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason.code)).toEqual(Array(19).fill('key_already_used'));
+    const stored = await sessions.get(session.id);
+    expect(stored).toMatchObject({ state: 'CONNECTED', appliancePub: keys[won[0]!]!.toString('base64') });
+    expect((await sessions.findByCredential(keys[won[0]!]!))?.id).toBe(session.id);
+    for (const [i, k] of keys.entries()) if (i !== won[0]) expect(await sessions.findByCredential(k)).toBeNull();
     const activations = (await audit.list()).filter((e) => e.type === 'session.activated' && e.fields.sid === session.id);
     expect(activations).toHaveLength(1);
   });
 
+  it('never moves a session out of ISSUED by a plain connect: only activation does', async () => {
+    const { session } = await issue('SN-STORE-3B');
+    await expect(sessions.apply(session.id, 'connect', { actor: 'relay', now: Date.now() })).rejects.toMatchObject({ code: 'illegal_transition' });
+    expect((await sessions.get(session.id))?.state).toBe('ISSUED');
+  });
+
   it('closes with a reason, frees the serial, and then refuses every further event', async () => {
     const { session } = await issue('SN-STORE-4');
-    await sessions.apply(session.id, 'connect', { actor: 'relay', now: Date.now() });
+    await sessions.activate(session.id, randomBytes(32), { actor: 'relay', now: Date.now() });
     const r = await sessions.close(session.id, 'revoked', 'op', Date.now());
     expect(r).toMatchObject({ from: 'CONNECTED', to: 'CLOSED', outcome: 'closed' });
     expect((await sessions.get(session.id))?.reason).toBe('revoked');
@@ -70,7 +81,7 @@ describe('session store', () => {
     await sub.subscribe(sessions.keys.events);
     sub.on('message', (_c, m) => got.push(JSON.parse(m).outcome));
     const { session } = await issue('SN-STORE-5');
-    await sessions.apply(session.id, 'connect', { actor: 'relay', now: Date.now() });
+    await sessions.activate(session.id, randomBytes(32), { actor: 'relay', now: Date.now() });
     await sessions.apply(session.id, 'lose', { actor: 'monitor', now: Date.now() });
     await sessions.apply(session.id, 'connect', { actor: 'relay', now: Date.now() });
     await sessions.close(session.id, 'customer_disabled', 'relay', Date.now());
@@ -90,8 +101,8 @@ describe('session store', () => {
   it('finds stale sessions by heartbeat score range and ignores fresh ones', async () => {
     const a = await issue('SN-STORE-7');
     const b = await issue('SN-STORE-8');
-    await sessions.apply(a.session.id, 'connect', { actor: 'relay', now: 1000 });
-    await sessions.apply(b.session.id, 'connect', { actor: 'relay', now: 1000 });
+    await sessions.activate(a.session.id, randomBytes(32), { actor: 'relay', now: 1000 });
+    await sessions.activate(b.session.id, randomBytes(32), { actor: 'relay', now: 1000 });
     await sessions.touch([b.session.id], 5000);
     expect(await sessions.stale(3000)).toContain(a.session.id);
     expect(await sessions.stale(3000)).not.toContain(b.session.id);

@@ -1,6 +1,7 @@
 // Each vendor help desk's outbound side over real HTTP: a 429 with Retry-After is waited out and
 // the comment lands once; a burst of connected / lost / reconnected becomes one comment; a solved
 // or closed ticket tears its tether down (CLOSED, ticket_closed) and says so on the ticket.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { settle, waitFor } from '../pipeline/helpers/wait.js';
 import { startTicketingHarness, type TicketingHarness } from './helpers/ticketing-harness.js';
@@ -47,7 +48,7 @@ describe.each(VENDOR_CASES.map((c, i) => ({ c, base: 6_000 + i * 100 })))('$c.sy
     const t = ticket(2);
     const session = await provision(c, t);
     const now = Date.now();
-    await h.sessions.apply(session.id, 'connect', { actor: 'relay', relayId: 'r1', now });
+    await h.sessions.activate(session.id, randomBytes(32), { actor: 'relay', relayId: 'r1', now });
     await h.sessions.apply(session.id, 'lose', { actor: 'monitor', now: now + 1 });
     await h.sessions.apply(session.id, 'connect', { actor: 'relay', relayId: 'r2', now: now + 2 });
     const burst = await waitFor(() => acceptedOn(c, t.seed).find((b) => b.startsWith('Tether connected')), { label: 'burst comment' });

@@ -1,0 +1,30 @@
+// What the relay tells an SSH client in words, shared by the relay (sender) and the agent (reader).
+// SSH gives a refused login no reason text, so the relay sends a USERAUTH_BANNER line first
+// (RFC 4252 §5.4: allowed any time before authentication succeeds). Wire-level: the agent imports it.
+
+/** Every relay banner starts with this, so a reader can tell ours from anything else. */
+export const RELAY_BANNER_PREFIX = 'tether relay: ';
+
+export const RELAY_REFUSALS = {
+  keyAlreadyUsed: 'key already used',
+  sessionClosed: 'session closed',
+  keyExpired: 'key expired',
+  unavailable: 'service unavailable, try again',
+} as const;
+export type RelayRefusal = keyof typeof RELAY_REFUSALS;
+
+/** The banner text for a refusal; `detail` (no secrets) follows the fixed words after a colon. */
+export function refusalBanner(kind: RelayRefusal, detail?: string): string {
+  return `${RELAY_BANNER_PREFIX}${RELAY_REFUSALS[kind]}${detail ? `: ${detail}` : ''}\r\n`;
+}
+
+/** Reads a relay banner back: which refusal, and the one-line text to show. Null for other banners. */
+export function parseRefusalBanner(banner: string): { kind: RelayRefusal; text: string } | null {
+  const line = banner.trim();
+  if (!line.startsWith(RELAY_BANNER_PREFIX)) return null;
+  const text = line.slice(RELAY_BANNER_PREFIX.length);
+  for (const [kind, words] of Object.entries(RELAY_REFUSALS) as [RelayRefusal, string][]) {
+    if (text === words || text.startsWith(`${words}:`)) return { kind, text };
+  }
+  return null;
+}
