@@ -44,6 +44,8 @@ export async function startHarness(redisUrl: string, opts: { heartbeatFlushMs?: 
   const dir = mkdtempSync(join(tmpdir(), 'tether-relay-test-'));
   const redis = new Redis(redisUrl);
   const subscriber = new Redis(redisUrl);
+  // Tests that stop Redis on purpose expect reconnect errors; the relay logs its own.
+  for (const c of [redis, subscriber]) c.on('error', () => undefined);
   const sessions = new SessionStore(redis, prefix);
   const engineers = new EngineerStore(redis, prefix);
   const audit = new AuditStore(redis, prefix);
