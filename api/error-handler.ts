@@ -2,6 +2,7 @@
 // codes map to statuses here and nowhere else; Fastify's own errors (body too large, unsupported
 // media type, malformed request) are named; anything unexpected is a 500 without details.
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, describeError, type ErrorCode } from '../shared/errors.js';
 import { HttpError } from './http-error.js';
 
@@ -22,10 +23,14 @@ const STATUS_OF_CODE: Partial<Record<ErrorCode, number>> = {
   session_closed: 409,
   illegal_transition: 409,
   config_invalid: 503,
+  redis_unreachable: 503,
   enrolment_token_invalid: 401,
   engineer_not_authorised: 403,
   appliance_not_enrolled: 404,
   credentials_unavailable: 404,
+  operator_not_found: 404,
+  operator_exists: 409,
+  forbidden: 403,
   inbox_empty: 404,
   version_unsupported: 422,
 };
@@ -38,8 +43,17 @@ interface ErrorBody {
   error: { code: string; message: string };
 }
 
+/** A route schema refused the request: name the part and field, one line (`querystring.limit: Too big …`). */
+function validationMessage(err: FastifyError & { validation: { instancePath: string; message?: string | undefined }[] }): string {
+  const first = err.validation[0]!;
+  const field = first.instancePath.replace(/^\//, '').replaceAll('/', '.');
+  const where = [err.validationContext, field].filter(Boolean).join('.');
+  return `${where || 'request'}: ${(first.message ?? 'invalid').split('\n')[0]}`;
+}
+
 function fastifyError(err: FastifyError): { status: number; body: ErrorBody } | null {
   const status = err.statusCode;
+  if (hasZodFastifySchemaValidationErrors(err)) return { status: 400, body: { error: { code: 'invalid_body', message: validationMessage(err) } } };
   if (!status || status >= 500) return null;
   if (status === 413) return { status, body: { error: { code: 'body_too_large', message: 'request body is larger than the limit' } } };
   if (status === 415) return { status, body: { error: { code: 'unsupported_media_type', message: describeError(err) } } };

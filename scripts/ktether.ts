@@ -4,6 +4,10 @@
 import { earlyStandbyDaemon } from '../appliance/daemon/early-spawn.js';
 
 const argv = process.argv.slice(2);
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0); // `ktether status | head -1`: stop quietly
+  throw err;
+});
 const standby = earlyStandbyDaemon(argv, process.env);
 const { pendingDaemon } = await import('../appliance/daemon/spawn-daemon.js');
 const early = standby ? pendingDaemon(standby) : undefined;

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
 import { buildApiServer } from '../api/api-server.js';
+import { QueueCensus } from '../queues/queue-census.js';
 import { RelayServer } from '../relay/relay-server.js';
 import { loadServerConfig } from '../shared/config.js';
 import { checkTtl, parseDuration } from '../shared/duration.js';
@@ -16,10 +17,13 @@ import { createLogger } from '../shared/logger.js';
 import { parseMail } from '../shared/mail/mail-parse.js';
 import { createMailer } from '../shared/mail/mailer.js';
 import { createSmtpCapture, outboxDir } from '../shared/mail/smtp-capture.js';
+import { MetricsListener } from '../shared/metrics-listener.js';
+import { createMetrics } from '../shared/metrics.js';
 import { makeOwnerOnly } from '../shared/private-files.js';
-import { openRedis } from '../shared/redis.js';
+import { connectOrExplain, openRedis, watchRedis } from '../shared/redis.js';
 import { AuditStore } from '../shared/store/audit.store.js';
 import { EngineerStore } from '../shared/store/engineer.store.js';
+import { SessionCensus } from '../shared/store/session-census.js';
 import { SessionStore } from '../shared/store/session.store.js';
 import { buildTicketAdapters } from '../ticketing/help-desks.js';
 import { startWorkers } from '../workers/start-workers.js';
@@ -58,14 +62,17 @@ async function main(): Promise<void> {
   // One registry for the API (webhooks) and the workers (comments): the generic help desk and every configured vendor.
   const adapters = buildTicketAdapters(config, { now: () => Date.now() });
   const redisUrl = resolveRedisUrl(config);
+  // Fail at once with one line when Redis is not there, instead of retrying in the background.
+  (await connectOrExplain(openRedis(redisUrl, { failFast: true, name: 'tether-probe' }), redisUrl)).disconnect();
   // Dev keys are generated on first start and only read afterwards.
   const signingKey = loadOrCreateSigningKey(config.home);
   const hostKey = loadOrCreateRelayHostKey(config.home);
   const open: Closable[] = [];
   const connections: Redis[] = [];
+  const watches: { quiet(): void }[] = [];
   const connect = (name: string) => {
     const c = openRedis(redisUrl, { name });
-    c.on('error', (err) => logger.warn({ err: describeError(err), name }, 'redis connection error'));
+    watches.push(watchRedis(c, logger, name));
     connections.push(c);
     return c;
   };
@@ -73,16 +80,31 @@ async function main(): Promise<void> {
 
   let closing = false;
   const shutdown = async (signal: string) => {
-    if (closing) return;
+    if (closing) {
+      // A second Ctrl-C means "now".
+      say(`serve: ${signal} again: exiting now`);
+      process.exit(130);
+    }
     closing = true;
-    logger.info({ signal }, 'shutting down');
+    say(`serve: ${signal}: shutting down (up to ${config.shutdownMs / 1000} s; ${signal} again to exit now)`);
+    const deadline = setTimeout(() => {
+      say(`serve: not closed after ${config.shutdownMs / 1000} s (jobs or connections still busy): exiting now`);
+      process.exit(1);
+    }, config.shutdownMs);
+    deadline.unref();
+    // Stop reconnecting: a Redis that left first must not keep the process (or its log) busy.
+    for (const w of watches) w.quiet();
+    for (const c of connections) c.options.retryStrategy = () => null;
     for (const c of open.reverse()) await c.close().catch((err) => logger.error({ err: describeError(err) }, 'close failed'));
     for (const c of connections) c.disconnect();
+    say('serve: stopped');
     process.exit(0);
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
+  // One registry for every role in this process; scraped at the api's /metrics and/or TETHER_METRICS_PORT.
+  const metrics = createMetrics({ roles, logger: logger.child({ component: 'metrics' }) });
   let relayPort = config.relay.port;
   if (roles.includes('relay')) {
     const relay = new RelayServer({
@@ -97,6 +119,7 @@ async function main(): Promise<void> {
       relayId: `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`,
       now: () => Date.now(),
       logger: logger.child({ role: 'relay' }),
+      metrics,
     });
     relayPort = await relay.start();
     open.push(relay);
@@ -126,6 +149,7 @@ async function main(): Promise<void> {
       adapters,
       logger: logger.child({ role: 'workers' }),
       tuning: { ticketKeyTtlMs, operatorEmail: config.operatorEmail },
+      metrics,
     });
     open.push({ close: async () => mailer.close() }, workers);
     say('workers running: ticket-events, key-issue, key-delivery, notifications, ticket-sync, expiry, tunnel-monitor');
@@ -140,12 +164,25 @@ async function main(): Promise<void> {
       adapters,
       // One-click mints keys in the API, with the same signing key and relay endpoint as the workers.
       oneClick: { signingKey, relay: relayEndpoint(config, relayPort) },
+      metrics,
     });
+    // Redis-wide gauges (sessions, queues) are the api role's: every api replica reports the same values.
+    const queueCensus = new QueueCensus(redis, config.redisPrefix, { now: () => Date.now() });
+    metrics.watchCluster({ sessions: new SessionCensus(redis, config.redisPrefix, { now: () => Date.now() }), queues: queueCensus });
+    open.push(queueCensus);
     await app.listen({ host: config.api.host, port: config.api.port });
     open.push({ close: () => app.close() });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.api.port;
     say(`api listening on http://${config.api.host}:${port}`);
+  }
+  if (config.metrics.port !== undefined) {
+    const listener = new MetricsListener({ metrics, listen: { host: config.metrics.host, port: config.metrics.port }, logger: logger.child({ component: 'metrics' }) });
+    const port = await listener.start();
+    open.push(listener);
+    say(`metrics listening on http://${config.metrics.host}:${port}/metrics`);
+  } else if (!roles.includes('api')) {
+    say('metrics: not served (no api role in this process; set TETHER_METRICS_PORT)');
   }
   say(`help desks: ${[...adapters.keys()].join(', ')}`);
   say(`ready: ${roles.join(', ')} (TETHER_HOME ${config.home}, signing key ${signingKey.kid})`);

@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // `tether`: the operator CLI. Reads the same environment as the server processes (see README).
 import { Command, CommanderError } from 'commander';
+import { exitQuietlyOnClosedPipe } from '../shared/quiet-pipe.js';
 import { registerApplianceCommands } from './tether/appliance.command.js';
 import { registerCredentialCommands } from './tether/credentials.command.js';
 import { registerEngineerCommands } from './tether/engineer.command.js';
 import { registerKeyCommands } from './tether/key.command.js';
+import { registerOperatorCommands } from './tether/operator.command.js';
 import { runCommand } from './tether/output.js';
 import { registerSessionCommands } from './tether/session.commands.js';
 import { registerSshConfigCommand } from './tether/ssh-config.command.js';
+
+exitQuietlyOnClosedPipe();
 
 const program = new Command('tether')
   .description('Tether orchestrator operator CLI')
@@ -20,6 +24,7 @@ registerSessionCommands(program, runCommand);
 registerSshConfigCommand(program, runCommand);
 registerApplianceCommands(program, runCommand);
 registerCredentialCommands(program, runCommand);
+registerOperatorCommands(program, runCommand);
 
 try {
   await program.parseAsync(process.argv);

@@ -42,6 +42,11 @@ const serverEnvSchema = z.object({
   TETHER_OPERATOR_EMAIL: z.email('must be a mail address').optional(),
   TETHER_TICKET_KEY_TTL: z.string().regex(/^\d+[smhdw]$/, 'must be a duration such as 7d').default('7d'),
   TETHER_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Where a process without the api role serves GET /metrics (docs/metrics.md); unset: no listener. */
+  TETHER_METRICS_PORT: port.optional(),
+  TETHER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** How long a shutdown may take (jobs finishing, connections closing) before the process exits anyway. */
+  TETHER_SHUTDOWN_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
 });
 
 export type ServerEnv = z.infer<typeof serverEnvSchema>;
@@ -263,6 +268,9 @@ export interface ServerConfig {
   /** The vendor help desks (the generic one is configured by webhookSecret and ticketCommentUrl). */
   ticketing: TicketingConfig;
   logLevel: ServerEnv['TETHER_LOG_LEVEL'];
+  /** The metrics listener (shared/metrics-listener.ts); port undefined: none. */
+  metrics: { host: string; port: number | undefined };
+  shutdownMs: number;
 }
 
 /** Lists every problem at once, each naming its variable. */
@@ -302,6 +310,8 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): Readonly
     ticketCommentUrl: e.TETHER_TICKET_COMMENT_URL,
     ticketing: ticketingConfig(desks.data),
     logLevel: e.TETHER_LOG_LEVEL,
+    metrics: { host: e.TETHER_METRICS_HOST, port: e.TETHER_METRICS_PORT },
+    shutdownMs: e.TETHER_SHUTDOWN_MS,
   });
 }
 

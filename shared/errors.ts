@@ -40,7 +40,12 @@ export const ERROR_CODES = [
   'api_refused',
   'engineer_not_authorised',
   'credentials_unavailable',
+  // operators
+  'operator_not_found',
+  'operator_exists',
+  'forbidden',
   // infrastructure
+  'redis_unreachable',
   'internal',
 ] as const;
 

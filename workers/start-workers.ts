@@ -15,7 +15,9 @@ import type { SigningKey } from '../shared/key/key-files.js';
 import type { Logger } from '../shared/logger.js';
 import { addressOf, type Mailer } from '../shared/mail/mailer.js';
 import { mailDomainOf } from '../shared/mail/message-id.js';
-import { openRedis } from '../shared/redis.js';
+import { meteredMailer } from '../shared/mail/metered-mailer.js';
+import type { WorkerMeter } from '../shared/metrics.js';
+import { openRedis, watchRedis } from '../shared/redis.js';
 import type { RelayEndpoint } from '../shared/session/issue-key.js';
 import { ApplianceStore } from '../shared/store/appliance.store.js';
 import { AuditStore } from '../shared/store/audit.store.js';
@@ -62,6 +64,8 @@ export interface StartWorkersDeps {
   relay: RelayEndpoint;
   mailer: Mailer;
   logger: Logger;
+  /** The process's metrics (job durations, mails, expiry lateness, transitions); none when absent. */
+  metrics?: WorkerMeter | undefined;
   now?: () => number;
   /** Help-desk adapters by system; default: the generic one and the vendors configured in config. */
   adapters?: TicketAdapters;
@@ -87,7 +91,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
   const warnOffsetsMs = parseWarnOffsets(deps.config.warnOffsets);
   const plain = openRedis(deps.redisUrl, { name: 'tether-pipeline' });
   const blocking = openRedis(deps.redisUrl, { forBullmq: true, name: 'tether-workers' });
-  for (const c of [plain, blocking]) c.on('error', (err) => log.warn({ err: describeError(err) }, 'redis connection error'));
+  const watches = [watchRedis(plain, log, 'tether-pipeline'), watchRedis(blocking, log, 'tether-workers')];
 
   const sessions = new SessionStore(plain, deps.prefix);
   const audit = new AuditStore(plain, deps.prefix);
@@ -114,16 +118,18 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     lockDurationMs: t.lockDurationMs,
     stalledIntervalMs: t.stalledIntervalMs,
     onFailedForGood,
+    metrics: deps.metrics,
   };
   const common = { sessions, producers, now, logger: deps.logger };
+  const mailer = deps.metrics ? meteredMailer(deps.mailer, deps.metrics) : deps.mailer;
   const factories: Record<QueueName, () => Worker> = {
     [QUEUE.ticketEvents]: () => createTicketEventsWorker({ ...common, ticketKeyTtlMs: t.ticketKeyTtlMs ?? DEFAULT_TICKET_KEY_TTL_MS }, rt),
     [QUEUE.keyIssue]: () => createKeyIssueWorker({ ...common, keyTexts, signingKey: deps.signingKey, relay: deps.relay, appliances, credentials }, rt),
-    [QUEUE.keyDelivery]: () => createKeyDeliveryWorker({ ...common, keyTexts, mailer: deps.mailer, mailDomain, operatorEmail }, rt),
-    [QUEUE.notifications]: () => createNotificationsWorker({ sessions, mailer: deps.mailer, now, logger: deps.logger, mailDomain, sentMails }, rt),
+    [QUEUE.keyDelivery]: () => createKeyDeliveryWorker({ ...common, keyTexts, mailer, mailDomain, operatorEmail }, rt),
+    [QUEUE.notifications]: () => createNotificationsWorker({ sessions, mailer, now, logger: deps.logger, mailDomain, sentMails }, rt),
     [QUEUE.ticketSync]: () => createTicketSyncWorker({ adapters, logger: deps.logger, burst: new CommentBurst({ redis: plain, prefix: deps.prefix, now }) }, rt),
     // Expiry jobs are tiny and bunch up at shared deadlines: more in flight keeps a burst on time.
-    [QUEUE.expiry]: () => createExpiryWorker(common, { ...rt, concurrency: t.concurrency ?? EXPIRY_CONCURRENCY }),
+    [QUEUE.expiry]: () => createExpiryWorker({ ...common, metrics: deps.metrics }, { ...rt, concurrency: t.concurrency ?? EXPIRY_CONCURRENCY }),
     [QUEUE.tunnelMonitor]: () => createTunnelMonitorWorker({ sessions, now, logger: deps.logger, graceMs: deps.config.lostGraceMs }, rt),
   };
   const selected = t.queues ?? QUEUE_NAMES;
@@ -147,6 +153,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
           warnOffsetsMs,
           blockMs: t.bridgeBlockMs,
           claimIdleMs: t.bridgeClaimIdleMs,
+          metrics: deps.metrics,
         });
   await bridge?.start();
   await Promise.all(workers.map((w) => w.waitUntilReady()));
@@ -155,6 +162,9 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
   let closing: Promise<void> | undefined;
   return {
     close() {
+      // Shutting down: no more reconnect attempts or outage lines from these connections.
+      for (const w of watches) w.quiet();
+      for (const c of [plain, blocking]) c.options.retryStrategy = () => null;
       closing ??= (async () => {
         await bridge?.close();
         await Promise.all(workers.map((w) => w.close()));

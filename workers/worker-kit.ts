@@ -7,6 +7,7 @@ import { JOBS, type JobData } from '../queues/job-schemas.js';
 import { bullPrefix, type JobName } from '../queues/queue-names.js';
 import { describeError, isAppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import type { WorkerMeter } from '../shared/metrics.js';
 
 /** What a processor may know about the job beyond its payload. */
 export interface JobContext {
@@ -33,6 +34,8 @@ export interface WorkerRuntime {
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   onFailedForGood?: (failure: FailedForGood) => void | Promise<void>;
+  /** Observes each run's duration (successful or not); none when absent. */
+  metrics?: Pick<WorkerMeter, 'jobDuration'> | undefined;
 }
 
 /** Parses job data; data that does not match (another version, corruption) is never retried. */
@@ -59,10 +62,13 @@ export function buildWorker<N extends JobName>(name: N, process: Processor<N>, r
     async (job: Job) => {
       if (job.name !== name) throw new UnrecoverableError(`unexpected job name ${job.name} on queue ${queue}`);
       const data = parseJobData(name, job.data);
+      const started = performance.now();
       try {
         return await process(data, { jobId: job.id ?? '', attemptsMade: job.attemptsMade });
       } catch (err) {
         throw toBullError(err);
+      } finally {
+        rt.metrics?.jobDuration(queue, (performance.now() - started) / 1000);
       }
     },
     {
@@ -73,7 +79,15 @@ export function buildWorker<N extends JobName>(name: N, process: Processor<N>, r
       ...(rt.stalledIntervalMs ? { stalledInterval: rt.stalledIntervalMs } : {}),
     },
   );
-  worker.on('error', (err) => log.warn({ err: describeError(err) }, 'worker error'));
+  // The same error (Redis gone, say) is logged once a minute, not on every retry.
+  let last = { text: '', at: 0 };
+  worker.on('error', (err) => {
+    const text = describeError(err);
+    const at = Date.now();
+    if (text === last.text && at - last.at < 60_000) return;
+    last = { text, at };
+    log.warn({ err: text }, 'worker error');
+  });
   worker.on('failed', (job, err) => {
     if (!job) return;
     const forGood = Boolean(job.finishedOn) || err instanceof UnrecoverableError || err.name === 'UnrecoverableError';

@@ -3,11 +3,13 @@
 import type { Redis } from 'ioredis';
 import { loadServerConfig } from '../../shared/config.js';
 import { loadOrCreateSigningKey, type SigningKey } from '../../shared/key/key-files.js';
-import { openRedis } from '../../shared/redis.js';
+import { AppError } from '../../shared/errors.js';
+import { openRedis, redisUnreachable } from '../../shared/redis.js';
 import { ApplianceStore } from '../../shared/store/appliance.store.js';
 import { AuditStore } from '../../shared/store/audit.store.js';
 import { CredentialStore, credentialSecretFrom } from '../../shared/store/credential.store.js';
 import { EngineerStore } from '../../shared/store/engineer.store.js';
+import { OperatorStore } from '../../shared/store/operator.store.js';
 import { SessionStore } from '../../shared/store/session.store.js';
 import { resolveRedisUrl } from '../runtime.js';
 
@@ -15,8 +17,17 @@ export class OperatorContext {
   readonly config = loadServerConfig();
   private redisClient: Redis | undefined;
 
+  /** The first connection error, if Redis could not be reached: the command then says so in one line. */
+  redisFailure: AppError | undefined;
+
   get redis(): Redis {
-    this.redisClient ??= openRedis(resolveRedisUrl(this.config), { name: 'tether-cli' });
+    if (!this.redisClient) {
+      const url = resolveRedisUrl(this.config);
+      // One attempt, 2 s: a person is waiting, and a dead Redis must not print retry traces.
+      const client = openRedis(url, { name: 'tether-cli', failFast: true });
+      client.on('error', (err) => (this.redisFailure ??= redisUnreachable(url, err)));
+      this.redisClient = client;
+    }
     return this.redisClient;
   }
   get sessions() {
@@ -24,6 +35,9 @@ export class OperatorContext {
   }
   get engineers() {
     return new EngineerStore(this.redis, this.config.redisPrefix);
+  }
+  get operators() {
+    return new OperatorStore(this.redis, this.config.redisPrefix);
   }
   get audit() {
     return new AuditStore(this.redis, this.config.redisPrefix);
@@ -43,6 +57,10 @@ export class OperatorContext {
     return Date.now();
   }
   async close(): Promise<void> {
-    if (this.redisClient) await this.redisClient.quit().catch(() => this.redisClient?.disconnect());
+    if (this.redisClient) {
+      if (this.redisClient.status === 'end') return;
+      if (this.redisFailure || this.redisClient.status !== 'ready') this.redisClient.disconnect();
+      else await this.redisClient.quit().catch(() => this.redisClient?.disconnect());
+    }
   }
 }

@@ -21,8 +21,9 @@ export const runCommand: Run = async (fn) => {
     ctx = new OperatorContext();
     await fn(ctx);
   } catch (err) {
-    process.stderr.write(`tether: ${describeError(err)}\n`);
-    process.exitCode = exitCodeOf(err);
+    const shown = ctx?.redisFailure ?? err;
+    process.stderr.write(`tether: ${describeError(shown)}\n`);
+    process.exitCode = exitCodeOf(shown);
   } finally {
     await ctx?.close();
   }
