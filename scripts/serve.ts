@@ -13,7 +13,7 @@ import { loadServerConfig } from '../shared/config.js';
 import { checkTtl, parseDuration } from '../shared/duration.js';
 import { describeError } from '../shared/errors.js';
 import { loadOrCreateRelayHostKey, loadOrCreateSigningKey } from '../shared/key/key-files.js';
-import { createLogger } from '../shared/logger.js';
+import { createServerLogger } from '../shared/logger.js';
 import { parseMail } from '../shared/mail/mail-parse.js';
 import { createMailer } from '../shared/mail/mailer.js';
 import { createSmtpCapture, outboxDir } from '../shared/mail/smtp-capture.js';
@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const roles = parseRoles(values.roles ?? '');
   const config = loadServerConfig();
   const ticketKeyTtlMs = checkTtl(parseDuration(config.ticketKeyTtl));
-  const logger = createLogger('tether', config.logLevel);
+  const logger = createServerLogger('tether', config.logLevel, config.log);
   // TETHER_HOME holds keys, mails with keys and the Redis AOF: owner-only, older installs narrowed too.
   const notOwnerOnly = makeOwnerOnly(config.home);
   if (notOwnerOnly.length) logger.warn({ paths: notOwnerOnly.slice(0, 20), count: notOwnerOnly.length }, 'could not make these paths under TETHER_HOME owner-only');

@@ -45,6 +45,9 @@ const serverEnvSchema = z.object({
   /** Where a process without the api role serves GET /metrics (docs/metrics.md); unset: no listener. */
   TETHER_METRICS_PORT: port.optional(),
   TETHER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  TETHER_LOG_FORMAT: z.enum(['json', 'human']).default('json'),
+  /** When set, the server writes its JSON log to <dir>/tether.log and the console shows warnings only. */
+  TETHER_LOG_DIR: z.string().min(1).optional(),
   /** How long a shutdown may take (jobs finishing, connections closing) before the process exits anyway. */
   TETHER_SHUTDOWN_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
 });
@@ -271,6 +274,7 @@ export interface ServerConfig {
   /** The metrics listener (shared/metrics-listener.ts); port undefined: none. */
   metrics: { host: string; port: number | undefined };
   shutdownMs: number;
+  log: { format: 'json' | 'human'; dir: string | undefined };
 }
 
 /** Lists every problem at once, each naming its variable. */
@@ -312,6 +316,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): Readonly
     logLevel: e.TETHER_LOG_LEVEL,
     metrics: { host: e.TETHER_METRICS_HOST, port: e.TETHER_METRICS_PORT },
     shutdownMs: e.TETHER_SHUTDOWN_MS,
+    log: { format: e.TETHER_LOG_FORMAT, dir: e.TETHER_LOG_DIR ? resolve(e.TETHER_LOG_DIR) : undefined },
   });
 }
 

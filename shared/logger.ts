@@ -1,6 +1,9 @@
 // Structured logging (pino). Secrets never go in: keys, seeds and passwords are redacted by path
 // as a second line of defence; callers log session ids, never key text.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { humanLogStream } from './human-log.js';
 
 export type { DestinationStream, Logger };
 
@@ -12,4 +15,24 @@ export function createLogger(name: string, level = 'info', destination?: Destina
     redact: { paths: ['key', '*.key', 'password', '*.password', 'cred', '*.cred', 'seed', 'token', '*.token', 'authorization'], censor: '[redacted]' },
   };
   return destination ? pino(options, destination) : pino(options);
+}
+
+export interface ServerLogOptions {
+  /** `json` (default, for log shippers) or `human` (one readable line each, for a console). */
+  format: 'json' | 'human';
+  /** When set, every line also goes as JSON to `<dir>/tether.log` (0600), and the console shows warnings and errors only. */
+  dir?: string | undefined;
+}
+
+/** The server processes' logger: JSON to stdout, or human lines, optionally with a JSON file. */
+export function createServerLogger(name: string, level: string, opts: ServerLogOptions): Logger {
+  const console = opts.format === 'human' ? humanLogStream(process.stdout) : process.stdout;
+  if (!opts.dir) return createLogger(name, level, opts.format === 'human' ? console : undefined);
+  mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+  const file = pino.destination({ dest: join(opts.dir, 'tether.log'), mode: 0o600, mkdir: true, sync: false });
+  const streams = pino.multistream([
+    { level: level as pino.Level, stream: file },
+    { level: 'warn', stream: console },
+  ]);
+  return createLogger(name, level, streams);
 }

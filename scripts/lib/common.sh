@@ -42,4 +42,17 @@ ensure_npm_deps() {
 
 build() {
   npm run --silent build
+  touch dist/.build-stamp
+}
+
+# Builds only when a source, the lock or a tsconfig is newer than the last build: a start with
+# nothing changed skips tsc entirely.
+build_if_stale() {
+  if [ -f dist/.build-stamp ] && [ -z "$(find shared queues workers api relay appliance ticketing scripts bench \
+      package-lock.json tsconfig.json tsconfig.build.json -newer dist/.build-stamp \
+      \( -name '*.ts' -o -name '*.json' -o -name '*.html' -o -name '*.css' -o -name '*.js' \) -print -quit 2>/dev/null)" ]; then
+    return 0
+  fi
+  log "building (sources changed since the last build)"
+  build
 }

@@ -1,17 +1,19 @@
 // Mints a tether key and its ISSUED session in one step: the single path used by the operator
 // CLI, the key-issue worker and one-click. Enforces the 12-week cap and the product's ports; seals
-// credential and password to an enrolled appliance, keeps the generated password in custody, and
-// places keys for enrolled appliances in their inbox (push).
+// credential and password to an enrolled appliance and keeps that password in custody; for any other
+// appliance mints an escrow key (no password: the appliance makes one and escrows it sealed to the
+// custody key); places keys for enrolled appliances in their inbox (push).
 import { randomBytes } from 'node:crypto';
 import { checkTtl } from '../duration.js';
 import { AppError, isAppError } from '../errors.js';
 import { encodeKey } from '../key/key-codec.js';
 import type { SigningKey } from '../key/key-files.js';
+import { generatePassword } from '../key/password-escrow.js';
 import { sealContext, sealSecrets } from '../key/sealing.js';
 import { DEFAULT_PORTS, serialSchema, type PasswordSpec, type Product, type TetherKeyPayload } from '../key/tether-key.schema.js';
 import { generateSeedPair } from '../ssh-keys.js';
 import type { ApplianceStore } from '../store/appliance.store.js';
-import type { CredentialStore } from '../store/credential.store.js';
+import { credentialSecretFrom, custodyKeyFrom, type CredentialStore } from '../store/credential.store.js';
 import type { SessionStore } from '../store/session.store.js';
 import type { SessionRecord, TicketRef } from './session.schema.js';
 
@@ -66,21 +68,12 @@ export interface IssuedKey {
 
 const ID_BYTES = 12;
 
+/** 16 base64url characters that never start with `-` or `_`, so an id is never read as a CLI option. */
 export function newId(): string {
-  return randomBytes(ID_BYTES).toString('base64url');
-}
-
-export function generatePassword(): string {
-  // 20 characters from an unambiguous alphabet: ~115 bits.
-  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
-  const bytes = randomBytes(40);
-  let out = '';
-  for (const b of bytes) {
-    if (b >= 4 * alphabet.length) continue; // rejection sampling keeps the draw uniform
-    out += alphabet[b % alphabet.length];
-    if (out.length === 20) break;
+  for (;;) {
+    const id = randomBytes(ID_BYTES).toString('base64url');
+    if (/^[A-Za-z0-9]/.test(id)) return id;
   }
-  return out.length === 20 ? out : generatePassword();
 }
 
 export function checkPorts(product: Product, ports: readonly number[] | undefined): number[] {
@@ -102,9 +95,14 @@ export async function issueKey(req: IssueRequest, deps: IssueDeps): Promise<Issu
   const { seed, raw: tunnelPub } = generateSeedPair();
   const id = newId();
   const jti = newId();
-  const pw: PasswordSpec = req.passwordMode === 'customer' ? { mode: 'customer' } : { mode: 'generated', value: generatePassword() };
-  const secrets = { cred: seed.toString('base64url'), pw };
   const enrolled = deps.appliances ? await deps.appliances.sealingKeyOf(serial.data) : null;
+  // A bearer key is read by whoever reads the mail: it carries no password. The appliance generates
+  // one and escrows it sealed to the custody key (issue 13). A sealed key may carry one: only the
+  // enrolled identity opens it.
+  const pw: PasswordSpec =
+    req.passwordMode === 'customer' ? { mode: 'customer' } : enrolled ? { mode: 'generated', value: generatePassword() } : { mode: 'escrow' };
+  const secrets = { cred: seed.toString('base64url'), pw };
+  const custody = pw.mode === 'escrow' ? custodyKeyFrom(credentialSecretFrom(deps.signingKey.privateKey)).publicRaw.toString('base64url') : undefined;
   const payload: TetherKeyPayload = {
     v: 1,
     kid: deps.signingKey.kid,
@@ -118,6 +116,7 @@ export async function issueKey(req: IssueRequest, deps: IssueDeps): Promise<Issu
     ports,
     // Sealed: only the enrolled identity opens them, so a key intercepted in mail is useless.
     ...(enrolled ? { sealed: sealSecrets(enrolled.sealPub, secrets, sealContext(serial.data, jti)) } : secrets),
+    ...(custody ? { custody } : {}),
   };
   const key = encodeKey(payload, deps.signingKey.privateKey);
   // Stored before the session exists: a crash in between leaves only a password that expires.
@@ -135,6 +134,7 @@ export async function issueKey(req: IssueRequest, deps: IssueDeps): Promise<Issu
       expiresAt,
       ticket: req.ticket,
       email: req.email,
+      passwordEscrow: pw.mode === 'escrow',
     },
     req.actor,
   );

@@ -86,3 +86,13 @@ describe('tunnel credential key pairs', () => {
     expect(rawPublicFromSeed(seed).equals(raw)).toBe(true);
   });
 });
+
+describe('session ids', () => {
+  it('never start with "-" or "_", so a CLI never reads one as an option', async () => {
+    const { newId } = await import('../../shared/session/issue-key.js');
+    const ids = Array.from({ length: 5_000 }, () => newId());
+    expect(ids.filter((id) => /^[-_]/.test(id))).toEqual([]);
+    expect(new Set(ids.map((id) => id.length))).toEqual(new Set([16]));
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});

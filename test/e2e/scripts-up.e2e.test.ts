@@ -1,0 +1,62 @@
+// `scripts/up` as a newcomer runs it: with nothing changed since the last build it starts without
+// running tsc, its console is human lines (the JSON log goes to TETHER_HOME/logs/), everything it
+// writes under TETHER_HOME is owner-only, and Ctrl-C stops the server and its Redis.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT } from '../helpers/processes.js';
+import { freePort } from '../helpers/redis-server.js';
+
+const home = mkdtempSync(join(tmpdir(), 'tether-up-'));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+
+describe('scripts/up', () => {
+  it('starts without rebuilding, shows human lines, keeps JSON in the log file, and Ctrl-C stops it all', async () => {
+    const redisPort = await freePort();
+    const env = {
+      ...process.env,
+      TETHER_HOME: home,
+      TETHER_REDIS_PORT: String(redisPort),
+      TETHER_RELAY_PORT: String(await freePort()),
+      TETHER_API_PORT: String(await freePort()),
+      TETHER_WEBHOOK_SECRET: 'scripts-up-test-secret-0123456789',
+    };
+    delete env.REDIS_URL;
+    delete env.SMTP_URL;
+    const child = spawn(join(ROOT, 'scripts', 'up'), [], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const deadline = Date.now() + 30_000;
+    while (!/ready: /.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    try {
+      expect(out, out).toMatch(/ready: api, workers, relay/);
+      expect(out).not.toMatch(/building/); // scripts/test built just before: nothing is stale
+      for (const line of out.split('\n').filter(Boolean)) expect(line.startsWith('{'), line).toBe(false);
+      expect(out).toMatch(/redis listening on redis:\/\/127\.0\.0\.1:/);
+      const logFile = join(home, 'logs', 'tether.log');
+      expect(existsSync(logFile)).toBe(true);
+      expect(statSync(logFile).mode & 0o777).toBe(0o600);
+      expect(statSync(join(home, 'logs')).mode & 0o777).toBe(0o700);
+      expect(statSync(home).mode & 0o777).toBe(0o700);
+    } finally {
+      process.kill(-child.pid!, 'SIGINT');
+    }
+    await exited;
+    expect(out).toMatch(/serve: stopped|serve: SIGINT: shutting down/);
+    const logged = readFileSync(join(home, 'logs', 'tether.log'), 'utf8').trim().split('\n');
+    expect(logged.length).toBeGreaterThan(0);
+    for (const line of logged) expect(() => JSON.parse(line)).not.toThrow();
+    // Redis is gone with it.
+    const probe = await new Promise<boolean>((resolve) => {
+      const s = connect(redisPort, '127.0.0.1');
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    expect(probe).toBe(false);
+  }, 60_000);
+});
