@@ -2,7 +2,7 @@
 // session's, or the one the last click opened) or create one through the help-desk adapter with
 // the customer's description, then mint a key sealed to the appliance and hand it back.
 import type { Producers } from '../queues/producers.js';
-import { AppError, describeError } from '../shared/errors.js';
+import { AppError, describeError, isAppError } from '../shared/errors.js';
 import type { SigningKey } from '../shared/key/key-files.js';
 import type { TetherResponse } from '../shared/protocol.js';
 import { issueKey, type RelayEndpoint } from '../shared/session/issue-key.js';
@@ -60,6 +60,8 @@ export async function oneClickTether(input: OneClickInput, deps: OneClickDeps): 
         appliance: { serial: a.serial, product: a.product, version: a.version },
       });
     } catch (err) {
+      // A configuration problem will not pass by retrying: say what is missing.
+      if (isAppError(err, 'config_invalid')) throw new HttpError(503, 'not_configured', `one-click cannot open a ticket: ${describeError(err)}`);
       throw new HttpError(503, 'unavailable', `the help desk could not open a ticket (${describeError(err)}); try again shortly`);
     }
   }

@@ -4,6 +4,7 @@
 // where each role listens. SIGINT/SIGTERM close everything cleanly.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
 import { buildApiServer } from '../api/api-server.js';
@@ -26,6 +27,7 @@ import { EngineerStore } from '../shared/store/engineer.store.js';
 import { SessionCensus } from '../shared/store/session-census.js';
 import { SessionStore } from '../shared/store/session.store.js';
 import { buildTicketAdapters } from '../ticketing/help-desks.js';
+import { localTicketSink } from '../ticketing/local-ticket-sink.js';
 import { startWorkers } from '../workers/start-workers.js';
 import { relayEndpoint, resolveRedisUrl } from './runtime.js';
 
@@ -50,7 +52,12 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { roles: { type: 'string', default: ROLES.join(',') }, 'smtp-capture': { type: 'boolean', default: false } },
+    options: {
+      roles: { type: 'string', default: ROLES.join(',') },
+      'smtp-capture': { type: 'boolean', default: false },
+      // Embedded default: generic help-desk comments go to TETHER_HOME/tickets/ when no comment URL is set.
+      'ticket-sink': { type: 'boolean', default: false },
+    },
   });
   const roles = parseRoles(values.roles ?? '');
   const config = loadServerConfig();
@@ -60,7 +67,11 @@ async function main(): Promise<void> {
   const notOwnerOnly = makeOwnerOnly(config.home);
   if (notOwnerOnly.length) logger.warn({ paths: notOwnerOnly.slice(0, 20), count: notOwnerOnly.length }, 'could not make these paths under TETHER_HOME owner-only');
   // One registry for the API (webhooks) and the workers (comments): the generic help desk and every configured vendor.
-  const adapters = buildTicketAdapters(config, { now: () => Date.now() });
+  const localSink =
+    values['ticket-sink'] && !config.ticketCommentUrl
+      ? localTicketSink(join(config.home, 'tickets'), (t, file) => say(`ticket comment filed: ${t.system}:${t.id} → ${file}`))
+      : undefined;
+  const adapters = buildTicketAdapters(config, { now: () => Date.now(), localSink });
   const redisUrl = resolveRedisUrl(config);
   // Fail at once with one line when Redis is not there, instead of retrying in the background.
   (await connectOrExplain(openRedis(redisUrl, { failFast: true, name: 'tether-probe' }), redisUrl)).disconnect();

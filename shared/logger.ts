@@ -2,7 +2,7 @@
 // as a second line of defence; callers log session ids, never key text.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pino, type DestinationStream, type Logger } from 'pino';
+import { destination, multistream, pino, type DestinationStream, type Level, type Logger } from 'pino';
 import { humanLogStream } from './human-log.js';
 
 export type { DestinationStream, Logger };
@@ -29,9 +29,9 @@ export function createServerLogger(name: string, level: string, opts: ServerLogO
   const console = opts.format === 'human' ? humanLogStream(process.stdout) : process.stdout;
   if (!opts.dir) return createLogger(name, level, opts.format === 'human' ? console : undefined);
   mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
-  const file = pino.destination({ dest: join(opts.dir, 'tether.log'), mode: 0o600, mkdir: true, sync: false });
-  const streams = pino.multistream([
-    { level: level as pino.Level, stream: file },
+  const file = destination({ dest: join(opts.dir, 'tether.log'), mode: 0o600, mkdir: true, sync: false });
+  const streams = multistream([
+    { level: level as Level, stream: file },
     { level: 'warn', stream: console },
   ]);
   return createLogger(name, level, streams);

@@ -1,11 +1,13 @@
 // The generic help-desk adapter (our own JSON, the reference for the vendor adapters): verifies
 // the signed webhook, maps it to a TicketEvent, and posts signed comments to the configured URL
-// (TETHER_TICKET_COMMENT_URL) with the same headers and secret.
+// (TETHER_TICKET_COMMENT_URL) with the same headers and secret, or, in the embedded default without
+// that URL, files them in a local ticket sink (TETHER_HOME/tickets/).
 import { randomBytes } from 'node:crypto';
 import { AppError, describeError } from '../shared/errors.js';
 import type { TicketRef } from '../shared/session/session.schema.js';
 import { signGeneric, verifyGeneric } from './generic-signature.js';
 import { GENERIC_SYSTEM, parseGenericWebhook } from './generic-webhook.schema.js';
+import type { LocalTicketSink } from './local-ticket-sink.js';
 import type { InboundWebhook, NewTicket, ParseResult, TicketAdapter, TicketComment, Verdict } from './ticket-adapter.js';
 
 export interface GenericAdapterOptions {
@@ -15,6 +17,8 @@ export interface GenericAdapterOptions {
   commentUrl: string | undefined;
   now: () => number;
   timeoutMs?: number;
+  /** Used when commentUrl is unset (the embedded default): comments are filed locally. */
+  localSink?: LocalTicketSink | undefined;
 }
 
 /** Statuses worth another try: the help desk is busy or down, not refusing this comment. */
@@ -26,6 +30,10 @@ export function createGenericAdapter(opts: GenericAdapterOptions): TicketAdapter
   const timeoutMs = opts.timeoutMs ?? 10_000;
 
   async function post(ticket: TicketRef, comment: TicketComment): Promise<void> {
+    if (!opts.commentUrl && opts.localSink) {
+      opts.localSink.file(ticket, comment, opts.now());
+      return;
+    }
     if (!opts.commentUrl || !opts.secret) {
       throw new AppError('config_invalid', 'generic help desk comments need TETHER_TICKET_COMMENT_URL and TETHER_WEBHOOK_SECRET');
     }
@@ -51,7 +59,7 @@ export function createGenericAdapter(opts: GenericAdapterOptions): TicketAdapter
 
   return {
     system: GENERIC_SYSTEM,
-    canComment: Boolean(opts.commentUrl && opts.secret),
+    canComment: Boolean(opts.commentUrl && opts.secret) || Boolean(!opts.commentUrl && opts.localSink),
     verify(req: InboundWebhook): Verdict {
       if (!opts.secret) return { ok: false, reason: 'webhook secret is not configured (TETHER_WEBHOOK_SECRET)' };
       return verifyGeneric(opts.secret, req.headers, req.rawBody, req.receivedAt);

@@ -29,7 +29,7 @@ export interface TetherSystem {
   close(): Promise<void>;
 }
 
-export async function startTetherSystem(redisUrl: string, extraEnv: NodeJS.ProcessEnv = {}, roles = 'relay'): Promise<TetherSystem> {
+export async function startTetherSystem(redisUrl: string, extraEnv: NodeJS.ProcessEnv = {}, roles = 'relay', serveArgs: string[] = []): Promise<TetherSystem> {
   const home = mkdtempSync(join(tmpdir(), 'tether-home-'));
   const prefix = randomPrefix();
   const relayPort = await freePort();
@@ -56,7 +56,7 @@ export async function startTetherSystem(redisUrl: string, extraEnv: NodeJS.Proce
     tether,
     appliances: new Set(),
     async startServer() {
-      system.server = startNode('serve', ['--roles', roles], env);
+      system.server = startNode('serve', ['--roles', roles, ...serveArgs], env);
       await system.server.waitFor(/ready: /);
     },
     async close() {
