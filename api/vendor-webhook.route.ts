@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { pipelineKeys } from '../queues/pipeline-keys.js';
 import type { Producers } from '../queues/producers.js';
+import type { WebhookMeter, WebhookResult } from '../shared/metrics.js';
 import { GENERIC_SYSTEM } from '../ticketing/generic-webhook.schema.js';
 import type { TicketAdapter, TicketAdapters } from '../ticketing/ticket-adapter.js';
 import { HttpError } from './http-error.js';
@@ -19,6 +20,8 @@ export interface WebhookFlowDeps {
   bodyLimit: number;
   /** How long a delivery id is remembered (seconds), unless the adapter says otherwise. */
   dedupeTtlS: number;
+  /** Counts each delivery by system and result; none when absent. */
+  metrics?: WebhookMeter | undefined;
 }
 
 export interface VendorWebhookRouteDeps extends WebhookFlowDeps {
@@ -33,19 +36,23 @@ export function acceptRawBodies(app: FastifyInstance, bodyLimit: number): void {
 
 export async function acceptWebhook(adapter: TicketAdapter, request: FastifyRequest, reply: FastifyReply, deps: WebhookFlowDeps): Promise<FastifyReply> {
   const system = adapter.system;
+  const count = (result: WebhookResult) => deps.metrics?.webhookDelivery(system, result);
   const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
   const verdict = adapter.verify({ headers: request.headers, rawBody, receivedAt: deps.now() });
   if (!verdict.ok) {
     request.log.warn({ system, reason: verdict.reason }, 'webhook refused');
+    count('bad_signature');
     throw new HttpError(401, 'unauthorized', verdict.reason);
   }
   const parsed = adapter.parse(rawBody, request.headers);
   if (!parsed.ok && parsed.ignore) {
     request.log.info({ system, reason: parsed.reason }, 'webhook ignored');
+    count('ignored');
     return reply.code(200).send({ status: 'ignored', reason: parsed.reason });
   }
   if (!parsed.ok) {
     request.log.warn({ system, reason: parsed.reason }, 'webhook refused');
+    count('invalid_body');
     throw new HttpError(400, 'invalid_body', parsed.reason);
   }
   const event = parsed.event;
@@ -53,6 +60,7 @@ export async function acceptWebhook(adapter: TicketAdapter, request: FastifyRequ
   const first = await deps.redis.set(dedupeKey, String(deps.now()), 'EX', adapter.dedupeTtlS ?? deps.dedupeTtlS, 'NX');
   if (first !== 'OK') {
     request.log.info({ system, delivery: event.deliveryId }, 'webhook duplicate');
+    count('duplicate');
     return reply.code(200).send({ status: 'duplicate', id: event.deliveryId });
   }
   try {
@@ -60,9 +68,11 @@ export async function acceptWebhook(adapter: TicketAdapter, request: FastifyRequ
   } catch (err) {
     // Not queued: forget the id so the help desk's retry is not taken for a duplicate.
     await deps.redis.del(dedupeKey).catch(() => undefined);
+    count('error');
     throw err;
   }
   request.log.info({ ticket: event.ticket, kind: event.kind, delivery: event.deliveryId }, 'ticket event queued');
+  count('accepted');
   return reply.code(202).send({ status: 'queued', id: event.deliveryId });
 }
 
@@ -72,7 +82,10 @@ export async function vendorWebhookRoute(app: FastifyInstance, deps: VendorWebho
     const vendor = request.params.vendor;
     // The generic help desk has its own static route; this one serves the vendors only.
     const adapter = vendor === GENERIC_SYSTEM ? undefined : deps.adapters.get(vendor);
-    if (!adapter) throw new HttpError(404, 'not_found', `no help desk "${vendor.slice(0, 32)}" is configured`);
+    if (!adapter) {
+      deps.metrics?.webhookDelivery('unknown', 'unknown_system'); // never the path's text: labels stay bounded
+      throw new HttpError(404, 'not_found', `no help desk "${vendor.slice(0, 32)}" is configured`);
+    }
     return acceptWebhook(adapter, request, reply, deps);
   });
 }

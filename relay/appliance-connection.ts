@@ -4,13 +4,16 @@
 // transition was made at login); a reconnect registers, and applies the connect transition, only
 // with its first accepted forward, so a login that asks for anything else (exec, shell) never
 // displaces the live tunnel. A connection that forwards nothing is ended after FORWARD_GRACE_MS.
+// Its one other request is the password escrow (password-escrow.ts).
 import type { Connection } from 'ssh2';
 import { isAppError } from '../shared/errors.js';
+import { ESCROW_REQUEST } from '../shared/key/password-escrow.js';
 import type { Logger } from '../shared/logger.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import type { ApplianceIdentity } from './appliance-auth.js';
 import { destroyChannels, newTunnel, type ApplianceRegistry, type Tunnel } from './appliance-registry.js';
-import { rejectWithReason } from './ssh2-internals.js';
+import { onEscrow, type EscrowDeps } from './password-escrow.js';
+import { rejectWithReason, routeVendorRequests } from './ssh2-internals.js';
 
 export interface ApplianceConnectionDeps {
   sessions: SessionStore;
@@ -19,6 +22,8 @@ export interface ApplianceConnectionDeps {
   actor: string;
   now: () => number;
   logger: Logger;
+  /** Password escrow (custody deposit and audit); without it escrow requests are refused. */
+  escrow?: EscrowDeps | undefined;
 }
 
 type Reply = (() => void) | undefined;
@@ -61,6 +66,7 @@ export function serveAppliance(conn: Connection, id: ApplianceIdentity, deps: Ap
     grace.unref();
   }
 
+  routeVendorRequests(conn, [ESCROW_REQUEST]);
   conn.on('request', (accept: AcceptForward, reject: Reply, name: string, info: ForwardInfo) => {
     switch (name) {
       case 'tcpip-forward':
@@ -70,6 +76,11 @@ export function serveAppliance(conn: Connection, id: ApplianceIdentity, deps: Ap
         // Only the tunnel that holds the session may end it.
         if (!registered || tunnel.ended) return reject?.();
         return void onCancel(tunnel, accept, reject, deps);
+      case ESCROW_REQUEST: {
+        // Only the tunnel that holds the session may escrow its password.
+        const isTunnel = registered && !tunnel.ended && deps.registry.forSession(tunnel.sid, tunnel.serial) === tunnel;
+        return void onEscrow({ sid: tunnel.sid, serial: tunnel.serial, conn, isTunnel, data: info, accept, reject }, deps.escrow);
+      }
       default:
         deps.logger.info({ sid: tunnel.sid, serial: tunnel.serial, request: name }, 'appliance request refused');
         reject?.();

@@ -6,7 +6,8 @@
 import type { AuthContext, Connection, PublicKeyAuthContext } from 'ssh2';
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { refusalBanner } from '../shared/relay-protocol.js';
+import type { AuthFailureReason, AuthKind, RelayMeter } from '../shared/metrics.js';
+import { refusalBanner, type RelayRefusal } from '../shared/relay-protocol.js';
 import type { AuditStore } from '../shared/store/audit.store.js';
 import { engineerNameSchema, type EngineerStore } from '../shared/store/engineer.store.js';
 import { ApplianceLogin, type ApplianceAuthDeps, type ApplianceAuthOutcome, type ApplianceIdentity } from './appliance-auth.js';
@@ -19,7 +20,16 @@ export interface LoginDeps extends ApplianceAuthDeps {
   engineers: EngineerStore;
   audit: AuditStore;
   logger: Logger;
+  metrics?: Pick<RelayMeter, 'authFailure'> | undefined;
 }
+
+/** The metric's fixed reason words; a refusal without a banner is a key the relay did not accept. */
+const FAILURE_REASON: Record<RelayRefusal, AuthFailureReason> = {
+  keyAlreadyUsed: 'key_already_used',
+  sessionClosed: 'session_closed',
+  keyExpired: 'key_expired',
+  unavailable: 'unavailable',
+};
 
 /** Refused authentication attempts tolerated per connection before it is dropped. */
 const MAX_AUTH_REFUSALS = 10;
@@ -39,11 +49,18 @@ export function handleLogin(conn: Connection, ip: string, deps: LoginDeps, onIde
   let appliance: ApplianceLogin | undefined;
   let refusals = 0;
   let reuseAudited = false;
+  let accepted = false;
+  /** The last refusal: counted once, if the connection ends without authenticating. */
+  let failure: { kind: AuthKind; reason: AuthFailureReason } | undefined;
+  let kind: AuthKind = 'appliance';
 
   const decide = async (ctx: PublicKeyAuthContext): Promise<ApplianceAuthOutcome | { kind: 'accept'; identity: EngineerIdentity }> => {
     // Serials that cannot be engineer names (upper case, usually) skip the registry round trip.
-    const engineer = engineerNameSchema.safeParse(ctx.username).success ? await deps.engineers.get(ctx.username) : null;
+    const named = engineerNameSchema.safeParse(ctx.username).success;
+    kind = named ? 'engineer' : 'appliance'; // until the registry answers
+    const engineer = named ? await deps.engineers.get(ctx.username) : null;
     if (engineer) return authenticateEngineer(ctx, engineer);
+    kind = 'appliance';
     appliance ??= new ApplianceLogin(deps);
     return appliance.decide(ctx);
   };
@@ -57,19 +74,24 @@ export function handleLogin(conn: Connection, ip: string, deps: LoginDeps, onIde
       const slow = err instanceof DecisionTimeout;
       deps.logger.error({ err: slow ? 'no answer from Redis' : describeError(err), user: ctx.username, ip }, 'authentication failed on an internal error; dropping the connection');
       sendAuthBanner(conn, refusalBanner('unavailable'));
+      failure = { kind, reason: 'unavailable' };
       conn.end();
       return;
     }
     switch (outcome.kind) {
       case 'accept':
         // The identity must be set before accept(): ssh2 emits 'ready' synchronously inside it.
-        if (ctx.signature) onIdentity(outcome.identity);
+        if (ctx.signature) {
+          accepted = true;
+          onIdentity(outcome.identity);
+        }
         return ctx.accept();
       case 'partial':
         // A query is answered PK_OK; the proven credential asks for the next key.
         return ctx.signature ? ctx.reject(['publickey'], true) : ctx.accept();
       case 'refuse':
         deps.logger.info({ user: ctx.username, ip, reason: outcome.reason }, 'authentication refused');
+        failure = { kind, reason: outcome.tell ? FAILURE_REASON[outcome.tell] : 'key_refused' };
         if (outcome.reuse && !reuseAudited) {
           reuseAudited = true;
           void deps.audit
@@ -82,6 +104,9 @@ export function handleLogin(conn: Connection, ip: string, deps: LoginDeps, onIde
     }
   };
 
+  conn.once('close', () => {
+    if (!accepted && failure) deps.metrics?.authFailure(failure.kind, failure.reason);
+  });
   conn.on('authentication', (ctx: AuthContext) => {
     if (ctx.method === 'publickey') return void onPublicKey(ctx);
     // 'none' (OpenSSH's opening probe), password, keyboard-interactive, hostbased: refused.

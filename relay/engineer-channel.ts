@@ -3,12 +3,15 @@
 // audits opened/closed. Policy (who may open what) is decided before this is called.
 import type { ServerChannel } from 'ssh2';
 import type { Logger } from '../shared/logger.js';
+import type { RelayByteTotals } from '../shared/metrics.js';
 import type { AuditStore } from '../shared/store/audit.store.js';
 import type { Binding, ChannelHandle, Tunnel } from './appliance-registry.js';
 import { OPEN_FAILURE, type OpenFailureCode } from './ssh2-internals.js';
 
 export interface EngineerChannelDeps {
   audit: AuditStore;
+  /** Relay-wide byte totals (metrics): plain numbers, added to per chunk. */
+  bytes: RelayByteTotals;
   now: () => number;
   logger: Logger;
 }
@@ -72,8 +75,8 @@ class EngineerChannel implements ChannelHandle {
     private readonly deps: EngineerChannelDeps,
   ) {
     this.openedAt = deps.now();
-    this.relay(eng, app, this.toAppliance);
-    this.relay(app, eng, this.fromAppliance);
+    this.relay(eng, app, this.toAppliance, 'toAppliance');
+    this.relay(app, eng, this.fromAppliance, 'fromAppliance');
   }
 
   /** Teardown: both ends close now; unsent data is dropped. */
@@ -85,12 +88,14 @@ class EngineerChannel implements ChannelHandle {
     this.app.close();
   }
 
-  private relay(src: ServerChannel, dst: ServerChannel, leg: Leg): void {
+  private relay(src: ServerChannel, dst: ServerChannel, leg: Leg, direction: keyof RelayByteTotals): void {
+    const totals = this.deps.bytes;
     // Same backpressure as stream.pipe (pause on a full write buffer, resume on drain), with the
     // byte count in the same listener and no copies: chunks go to ssh2 as they came.
     src.on('data', (chunk: Buffer) => {
       if (this.discarding) return;
       leg.bytes += chunk.length;
+      totals[direction] += chunk.length;
       if (!dst.write(chunk)) src.pause();
     });
     dst.on('drain', () => src.resume());

@@ -3,8 +3,10 @@
 import type { Redis } from 'ioredis';
 import type { RelayHostKey } from '../shared/key/key-files.js';
 import type { Logger } from '../shared/logger.js';
+import type { RelayMeter } from '../shared/metrics.js';
 import type { AuditStore } from '../shared/store/audit.store.js';
 import type { EngineerStore } from '../shared/store/engineer.store.js';
+import type { EscrowDepositStore } from '../shared/store/escrow-deposit.store.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 
 export interface RelayDeps {
@@ -13,6 +15,8 @@ export interface RelayDeps {
   audit: AuditStore;
   /** A dedicated connection, used only to SUBSCRIBE to the session events channel. */
   subscriber: Redis;
+  /** Where escrowed support passwords go, sealed as received; without it escrow requests are refused. */
+  custody?: EscrowDepositStore | undefined;
   hostKey: RelayHostKey;
   listen: { host: string; port: number };
   /** SSH keepalive interval towards every client (ssh2 drops a client after 3 missed replies). */
@@ -23,6 +27,8 @@ export interface RelayDeps {
   relayId: string;
   now: () => number;
   logger: Logger;
+  /** The process's metrics (bytes, auth failures, live tunnels and channels); none when absent. */
+  metrics?: RelayMeter | undefined;
 }
 
 /** The audit actor for everything this relay does on its own account. */

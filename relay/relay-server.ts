@@ -43,14 +43,18 @@ export class RelayServer {
   private readonly connDeps: ApplianceConnectionDeps;
   private readonly engineerDeps: EngineerConnectionDeps;
   private server: ssh2.Server | undefined;
+  private unwatch: (() => void) | undefined;
   private starting = false;
   private closing: Promise<void> | undefined;
 
   constructor(private readonly deps: RelayDeps) {
     this.actor = relayActor(deps);
-    this.connDeps = { sessions: deps.sessions, registry: this.registry, relayId: deps.relayId, actor: this.actor, now: deps.now, logger: deps.logger };
-    this.engineerDeps = { ...this.connDeps, audit: deps.audit, engineers: deps.engineers };
-    this.loginDeps = { sessions: deps.sessions, engineers: deps.engineers, audit: deps.audit, relayId: deps.relayId, actor: this.actor, now: deps.now, logger: deps.logger };
+    const escrow = deps.custody ? { custody: deps.custody, audit: deps.audit, actor: this.actor, now: deps.now, logger: deps.logger } : undefined;
+    this.connDeps = { sessions: deps.sessions, registry: this.registry, relayId: deps.relayId, actor: this.actor, now: deps.now, logger: deps.logger, escrow };
+    // Without metrics the byte totals still add up, in an object nobody reads.
+    const bytes = deps.metrics?.bytes ?? { toAppliance: 0, fromAppliance: 0 };
+    this.engineerDeps = { ...this.connDeps, audit: deps.audit, engineers: deps.engineers, bytes };
+    this.loginDeps = { sessions: deps.sessions, engineers: deps.engineers, audit: deps.audit, relayId: deps.relayId, actor: this.actor, now: deps.now, logger: deps.logger, metrics: deps.metrics };
     this.roster = new EngineerRoster({ subscriber: deps.subscriber, engineers: deps.engineers, audit: deps.audit, relayId: deps.relayId, now: deps.now, logger: deps.logger });
     this.heartbeats = new HeartbeatBatcher({
       sessions: deps.sessions,
@@ -72,6 +76,13 @@ export class RelayServer {
   /** Number of live appliance tunnels held by this relay. */
   get tunnelCount(): number {
     return this.registry.size;
+  }
+
+  /** Open engineer channels across this relay's tunnels (read on scrape: O(tunnels)). */
+  get engineerChannelCount(): number {
+    let n = 0;
+    for (const t of this.registry.values()) n += t.channels?.size ?? 0;
+    return n;
   }
 
   /** Checks the crypto binding, subscribes to teardown orders, listens; resolves to the bound port. */
@@ -107,6 +118,7 @@ export class RelayServer {
     }
     this.server = server;
     this.heartbeats.start();
+    this.unwatch = this.deps.metrics?.watchRelay({ tunnels: () => this.tunnelCount, engineerChannels: () => this.engineerChannelCount });
     const port = (server.address() as AddressInfo).port;
     this.deps.logger.info({ host: this.deps.listen.host, port, relayId: this.deps.relayId }, 'relay listening');
     return port;
@@ -120,6 +132,7 @@ export class RelayServer {
   }
 
   private async shutdown(): Promise<void> {
+    this.unwatch?.();
     this.heartbeats.close();
     await this.teardown.close();
     await this.roster.close();

@@ -105,3 +105,38 @@ export function preparedHostKey(privateKeyText: string): ParsedKey {
   if (pemSymbol && typeof pem === 'string') key[pemSymbol] = createPrivateKey(pem);
   return key;
 }
+
+type GlobalRequestHandler = (proto: unknown, name: string, wantReply: boolean, data: unknown) => void;
+/** ssh2 emits 'request' (with accept/reject tied to its in-order reply queue) only for these. */
+const CARRIER_REQUEST = 'cancel-streamlocal-forward@openssh.com';
+
+/**
+ * Lets this connection's 'request' listener see the vendor global requests in `names` (RFC 4254
+ * §4 `name@domain`), with their raw data as a Buffer. ssh2's server answers every global request it
+ * does not know with FAILURE and never emits it. Its handler is wrapped for this one connection: a
+ * listed request is passed to ssh2's own handler under a name ssh2 emits (so the answer takes its
+ * place in ssh2's reply queue: replies to pipelined requests, keepalives included, keep their order,
+ * and an unauthenticated connection is still refused by ssh2), with `emit` shadowed for that one
+ * synchronous call to restore the real name and data. Returns false (nothing changed: such requests
+ * stay refused) when the internals are absent.
+ */
+export function routeVendorRequests(conn: Connection, names: readonly string[]): boolean {
+  const proto = (conn as unknown as { _protocol?: { _handlers?: { GLOBAL_REQUEST?: GlobalRequestHandler } } })._protocol;
+  const handlers = proto?._handlers;
+  const original = handlers?.GLOBAL_REQUEST;
+  if (!handlers || typeof original !== 'function') return false;
+  handlers.GLOBAL_REQUEST = (p, name, wantReply, data) => {
+    if (!names.includes(name) || !Buffer.isBuffer(data)) return original(p, name, wantReply, data);
+    const emitter = conn as unknown as { emit: (event: string | symbol, ...args: unknown[]) => boolean };
+    const emit = emitter.emit;
+    const hadOwn = Object.prototype.hasOwnProperty.call(emitter, 'emit');
+    emitter.emit = (event, ...args) => (event === 'request' ? emit.call(conn, 'request', args[0], args[1], name, data) : emit.call(conn, event, ...args));
+    try {
+      original(p, CARRIER_REQUEST, wantReply, { socketPath: '' });
+    } finally {
+      if (hadOwn) emitter.emit = emit;
+      else delete (emitter as { emit?: unknown }).emit;
+    }
+  };
+  return true;
+}

@@ -24,6 +24,7 @@ import { makeOwnerOnly } from '../shared/private-files.js';
 import { connectOrExplain, openRedis, watchRedis } from '../shared/redis.js';
 import { AuditStore } from '../shared/store/audit.store.js';
 import { EngineerStore } from '../shared/store/engineer.store.js';
+import { EscrowDepositStore } from '../shared/store/escrow-deposit.store.js';
 import { SessionCensus } from '../shared/store/session-census.js';
 import { SessionStore } from '../shared/store/session.store.js';
 import { buildTicketAdapters } from '../ticketing/help-desks.js';
@@ -122,6 +123,7 @@ async function main(): Promise<void> {
       sessions: new SessionStore(redis, config.redisPrefix),
       engineers: new EngineerStore(redis, config.redisPrefix),
       audit: new AuditStore(redis, config.redisPrefix),
+      custody: new EscrowDepositStore(redis, config.redisPrefix),
       subscriber: connect('tether-relay-sub'),
       hostKey,
       listen: { host: config.relay.listen, port: config.relay.port },
@@ -176,6 +178,9 @@ async function main(): Promise<void> {
       // One-click mints keys in the API, with the same signing key and relay endpoint as the workers.
       oneClick: { signingKey, relay: relayEndpoint(config, relayPort) },
       metrics,
+      // Operators get the ssh-config with the pinned host key, and in dev (embedded SMTP capture) the outbox.
+      relayHostKeyLine: hostKey.publicLine,
+      ...(!config.smtpUrl && values['smtp-capture'] ? { outboxDir: outboxDir(config.home) } : {}),
     });
     // Redis-wide gauges (sessions, queues) are the api role's: every api replica reports the same values.
     const queueCensus = new QueueCensus(redis, config.redisPrefix, { now: () => Date.now() });

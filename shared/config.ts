@@ -110,7 +110,7 @@ const ticketingEnvSchema = z.object({
 type TicketingEnv = z.infer<typeof ticketingEnvSchema>;
 
 /** Per help desk: the variable that switches it on, and groups that must be set together. */
-const HELP_DESK_RULES = [
+export const HELP_DESK_RULES = [
   { secret: 'TETHER_ZENDESK_WEBHOOK_SECRET', api: ['TETHER_ZENDESK_URL', 'TETHER_ZENDESK_EMAIL', 'TETHER_ZENDESK_API_TOKEN'], needs: [] },
   { secret: 'TETHER_JIRA_WEBHOOK_SECRET', api: ['TETHER_JIRA_URL', 'TETHER_JIRA_EMAIL', 'TETHER_JIRA_API_TOKEN'], needs: ['TETHER_JIRA_SERIAL_FIELD'] },
   { secret: 'TETHER_SERVICENOW_WEBHOOK_SECRET', api: ['TETHER_SERVICENOW_URL', 'TETHER_SERVICENOW_USER', 'TETHER_SERVICENOW_PASSWORD'], needs: [] },

@@ -10,6 +10,7 @@ import { pipelineKeys } from '../queues/pipeline-keys.js';
 import type { Producers } from '../queues/producers.js';
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import type { WorkerMeter } from '../shared/metrics.js';
 import type { ApplianceStore } from '../shared/store/appliance.store.js';
 import type { AuditEntry } from '../shared/store/audit.store.js';
 import type { CredentialStore } from '../shared/store/credential.store.js';
@@ -35,6 +36,8 @@ export interface AuditBridgeDeps {
   /** Entries pending this long with some consumer are taken over. */
   claimIdleMs?: number;
   batch?: number;
+  /** Counts each transition entry once system-wide; none when absent. */
+  metrics?: Pick<WorkerMeter, 'transition'> | undefined;
 }
 
 type RawEntry = [id: string, fields: string[] | null];
@@ -143,7 +146,10 @@ export class AuditBridge {
     const entry = toEntry(raw);
     try {
       if (entry && entry.type.startsWith('session.')) await this.react(entry);
-      await this.client.call('XACK', this.stream, this.group, raw[0]);
+      const acked = await this.client.call('XACK', this.stream, this.group, raw[0]);
+      // XACK answers 1 only to the first consumer that acknowledges an entry (a claimed entry may
+      // be handled twice), so every transition is counted once in the whole system.
+      if (acked === 1 && entry?.type.startsWith('session.')) this.deps.metrics?.transition(entry.type.slice('session.'.length), entry.fields.reason ?? '');
       return true;
     } catch (err) {
       // Left pending: claimed again after claimIdleMs.

@@ -8,6 +8,7 @@ import type { Producers } from '../queues/producers.js';
 import { JOB } from '../queues/queue-names.js';
 import { isAppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import type { WorkerMeter } from '../shared/metrics.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import { buildWorker, type WorkerRuntime } from './worker-kit.js';
 
@@ -16,6 +17,8 @@ export interface ExpiryDeps {
   producers: Producers;
   now: () => number;
   logger: Logger;
+  /** Observes how late each teardown ran against the deadline; none when absent. */
+  metrics?: Pick<WorkerMeter, 'expiryLateness'> | undefined;
 }
 
 export type ExpiryResult = 'warned' | 'expired' | 'stale' | 'gone' | 'no_recipient';
@@ -39,7 +42,9 @@ export async function processExpiry(data: JobData<typeof JOB.expiry>, deps: Expi
     if (isAppError(err, 'session_closed')) return 'gone';
     throw err;
   }
-  deps.logger.info({ sid: s.id, lateMs: deps.now() - s.expiresAt }, 'session expired');
+  const lateMs = deps.now() - s.expiresAt;
+  deps.metrics?.expiryLateness(lateMs / 1000);
+  deps.logger.info({ sid: s.id, lateMs }, 'session expired');
   return 'expired';
 }
 

@@ -64,7 +64,7 @@ export async function processKeyDelivery(data: JobData<typeof JOB.keyDelivery>, 
     now: deps.now(),
     ticket: session.ticket,
   });
-  await deps.mailer.send({ to: [session.email], ...mail, messageId: messageIdOf({ ref: session.id, template: 'key' }, deps.mailDomain) });
+  await deps.mailer.send({ to: [session.email], ...mail, messageId: messageIdOf({ ref: session.id, template: 'key' }, deps.mailDomain), template: 'key' });
   // Nothing may come between the 250 and this write: every await in between widens the window.
   await deps.keyTexts.recordDelivered(session.id, data.channel, session.expiresAt, deps.now());
   deps.logger.info({ sid: session.id, serial: session.serial }, 'key mail accepted by the SMTP server');

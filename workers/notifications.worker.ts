@@ -76,7 +76,7 @@ export async function processNotification(data: NotificationData, ctx: JobContex
   if (await deps.sentMails.wasSent(identity)) return 'already_sent';
   const mail = await render(data, deps);
   if (!mail) return 'skipped';
-  await deps.mailer.send({ to: data.to, ...mail, messageId: messageIdOf(identity, deps.mailDomain) });
+  await deps.mailer.send({ to: data.to, ...mail, messageId: messageIdOf(identity, deps.mailDomain), template: data.template });
   // Right after the 250: a crash before this write is the only way this notice goes out twice.
   await deps.sentMails.record(identity, deps.now());
   deps.logger.info({ template: data.template, jobId: ctx.jobId }, 'notification sent');

@@ -10,6 +10,8 @@ export interface OutgoingMail {
   html: string;
   /** A stable Message-ID lets receiving systems spot a resend. */
   messageId?: string | undefined;
+  /** Which template this is (`key`, `expiring_soon`, ...), for metrics only; never sent. */
+  template?: string | undefined;
 }
 
 export interface SentMail {

@@ -1,5 +1,6 @@
 // The append-only audit stream: session transitions (written by the session store's scripts) and
-// engineer channels, credential reveals and operator actions (written here).
+// engineer channels, credential reveals and operator actions (written here). Reads page through the
+// stream by entry id, newest or oldest first, filtering as they go; a scan is bounded per call.
 import type { Redis } from 'ioredis';
 import { redisKeys } from './redis-keys.js';
 
@@ -8,6 +9,21 @@ export interface AuditEntry {
   type: string;
   at: number;
   fields: Record<string, string>;
+}
+
+export interface AuditPage {
+  entries: AuditEntry[];
+  /** Where the next page starts (an entry id, exclusive); null when the stream has nothing older. */
+  next: string | null;
+}
+
+const BATCH = 500;
+
+function entryOf([id, flat]: [string, string[]]): AuditEntry {
+  const fields: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
+  const { type = '', at = '0', ...rest } = fields;
+  return { id, type, at: Number(at), fields: rest };
 }
 
 export class AuditStore {
@@ -28,11 +44,50 @@ export class AuditStore {
   async list(opts: { after?: string; count?: number } = {}): Promise<AuditEntry[]> {
     const start = opts.after ? `(${opts.after}` : '-';
     const rows = await this.redis.xrange(this.key, start, '+', 'COUNT', opts.count ?? 10_000);
-    return rows.map(([id, flat]) => {
-      const fields: Record<string, string> = {};
-      for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
-      const { type = '', at = '0', ...rest } = fields;
-      return { id, type, at: Number(at), fields: rest };
-    });
+    return rows.map(entryOf);
+  }
+
+  /**
+   * Newest first, older than `before` (exclusive stream id): up to `limit` entries that `match`,
+   * reading at most `scanLimit` entries. A filtered page may come back short (even empty) with a
+   * cursor when the scan limit ended it; `next` is null only when nothing older is left.
+   */
+  async pageNewestFirst(opts: { before?: string | undefined; limit: number; match?: (e: AuditEntry) => boolean; scanLimit?: number }): Promise<AuditPage> {
+    const scanLimit = opts.scanLimit ?? 20_000;
+    const entries: AuditEntry[] = [];
+    let end = opts.before ? `(${opts.before}` : '+';
+    let scanned = 0;
+    for (;;) {
+      const want = Math.min(BATCH, scanLimit - scanned);
+      const rows = await this.redis.xrevrange(this.key, end, '-', 'COUNT', want);
+      for (const row of rows) {
+        scanned++;
+        const e = entryOf(row);
+        if (!opts.match || opts.match(e)) entries.push(e);
+        if (entries.length === opts.limit || scanned === scanLimit) {
+          const older = await this.redis.xrevrange(this.key, `(${e.id}`, '-', 'COUNT', 1);
+          return { entries, next: older.length ? e.id : null };
+        }
+      }
+      if (rows.length < want) return { entries, next: null };
+      end = `(${rows[rows.length - 1]![0]}`;
+    }
+  }
+
+  /** Every entry of one session, oldest first, from `sinceMs` (a stream id time) on; at most `cap` scanned. */
+  async ofSession(sid: string, sinceMs: number, cap = 100_000): Promise<AuditEntry[]> {
+    const out: AuditEntry[] = [];
+    let start = `${Math.max(0, Math.floor(sinceMs))}-0`;
+    for (let scanned = 0; scanned < cap; ) {
+      const rows = await this.redis.xrange(this.key, start, '+', 'COUNT', BATCH);
+      for (const row of rows) {
+        const e = entryOf(row);
+        if (e.fields.sid === sid) out.push(e);
+      }
+      scanned += rows.length;
+      if (rows.length < BATCH) break;
+      start = `(${rows[rows.length - 1]![0]}`;
+    }
+    return out;
   }
 }

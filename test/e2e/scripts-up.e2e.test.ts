@@ -16,7 +16,7 @@ afterAll(() => rmSync(home, { recursive: true, force: true }));
 describe('scripts/up', () => {
   it('starts without rebuilding, shows human lines, keeps JSON in the log file, and Ctrl-C stops it all', async () => {
     const redisPort = await freePort();
-    const env = {
+    const env: NodeJS.ProcessEnv = {
       ...process.env,
       TETHER_HOME: home,
       TETHER_REDIS_PORT: String(redisPort),

@@ -13,6 +13,7 @@ import { decodeKey, keyIdOf } from '../../shared/key/key-codec.js';
 import { loadOrCreateRelayHostKey, type RelayHostKey } from '../../shared/key/key-files.js';
 import type { Product } from '../../shared/key/tether-key.schema.js';
 import { createLogger } from '../../shared/logger.js';
+import type { RelayMeter } from '../../shared/metrics.js';
 import { issueKey } from '../../shared/session/issue-key.js';
 import type { SessionRecord } from '../../shared/session/session.schema.js';
 import { generateSeed, openSshPrivateKeyFromSeed } from '../../shared/ssh-keys.js';
@@ -39,7 +40,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(redisUrl: string, opts: { heartbeatFlushMs?: number; relayId?: string } = {}): Promise<Harness> {
+export async function startHarness(redisUrl: string, opts: { heartbeatFlushMs?: number; relayId?: string; metrics?: RelayMeter } = {}): Promise<Harness> {
   const prefix = randomPrefix();
   const dir = mkdtempSync(join(tmpdir(), 'tether-relay-test-'));
   const redis = new Redis(redisUrl);
@@ -63,6 +64,7 @@ export async function startHarness(redisUrl: string, opts: { heartbeatFlushMs?: 
     relayId: opts.relayId ?? 'test-relay',
     now: () => Date.now() + clock.skewMs,
     logger: createLogger('relay-test', 'silent'),
+    metrics: opts.metrics,
   });
   const port = await relay.start();
   return {

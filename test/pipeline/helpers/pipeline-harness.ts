@@ -14,6 +14,7 @@ import { createLogger } from '../../../shared/logger.js';
 import { createMailer, type Mailer } from '../../../shared/mail/mailer.js';
 import { parseMail, type ParsedMail } from '../../../shared/mail/mail-parse.js';
 import { createSmtpCapture, outboxDir, type CapturedMail, type SmtpCapture } from '../../../shared/mail/smtp-capture.js';
+import type { TetherMetrics } from '../../../shared/metrics.js';
 import { AuditStore } from '../../../shared/store/audit.store.js';
 import { SessionStore } from '../../../shared/store/session.store.js';
 import { signGeneric } from '../../../ticketing/generic-signature.js';
@@ -30,6 +31,8 @@ export interface HarnessOptions {
   workers?: boolean;
   tuning?: PipelineTuning;
   env?: Record<string, string>;
+  /** Handed to the API and the workers, as serve does. */
+  metrics?: TetherMetrics;
 }
 
 export interface Mail extends ParsedMail {
@@ -121,7 +124,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   redis.on('error', () => undefined);
   const signingKey = loadOrCreateSigningKey(home);
   const mailer = createMailer({ smtpUrl: smtp.url, from: config.mailFrom, timeoutMs: 2_000 });
-  const api = await buildApiServer({ config, redis, prefix, logger });
+  const api = await buildApiServer({ config, redis, prefix, logger, metrics: opts.metrics });
   await api.listen({ host: '127.0.0.1', port: 0 });
   const addr = api.server.address();
   const apiUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
@@ -151,6 +154,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
         relay: RELAY,
         mailer,
         logger,
+        metrics: opts.metrics,
         tuning: { retry: { backoffMs: 200 }, bridgeBlockMs: 500, bridgeClaimIdleMs: 2_000, ...tuning },
       });
       running.push(w);
