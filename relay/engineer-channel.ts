@@ -43,7 +43,10 @@ export function openEngineerChannel(req: ChannelRequest, deps: EngineerChannelDe
   const { tunnel, binding } = req;
   tunnel.conn.forwardOut(binding.bindAddr, binding.bindPort, req.originIP, req.originPort, (err, app) => {
     if (err) {
-      req.refuse(`appliance ${tunnel.serial} did not open port ${req.port}`, OPEN_FAILURE.connectFailed);
+      // The agent says why in its refusal (`connection refused on the appliance's 127.0.0.1:80`);
+      // ssh2 hands that text over as "(SSH) Channel open failure: <text>". An older agent says nothing.
+      const said = /^\(SSH\) Channel open failure: (.+)$/.exec(err.message)?.[1]?.trim().slice(0, 200);
+      req.refuse(said ? `appliance ${tunnel.serial}, port ${req.port}: ${said}` : `appliance ${tunnel.serial} did not open port ${req.port}`, OPEN_FAILURE.connectFailed);
       return;
     }
     if (tunnel.ended || req.engineerGone()) {

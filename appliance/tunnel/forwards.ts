@@ -5,6 +5,7 @@ import { connect, type Socket } from 'node:net';
 import type { Client as SshClient } from 'ssh2';
 import type { ForwardTarget } from '../agent-config.js';
 import { isClosed } from './client-close.js';
+import { refusalText, rejectWithText } from './channel-refusal.js';
 
 /** The bind address OpenSSH sends for `-R PORT:…`; the relay echoes it on every channel. */
 export const BIND_ADDRESS = 'localhost';
@@ -90,8 +91,8 @@ export function serveForwards(client: SshClient, specs: readonly ForwardSpec[], 
       socket.on('close', () => channel.close());
       channel.pipe(socket).pipe(channel);
     });
-    socket.on('error', (err) => {
-      if (!channelOpen) reject();
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      if (!channelOpen) rejectWithText(client, reject, refusalText(err, target));
       onError(`port ${info.destPort}: local service ${target.host}:${target.port}: ${err.message}`);
     });
     socket.on('close', () => open.delete(socket));

@@ -138,6 +138,23 @@ describe('the relay refuses engineers by default', () => {
   it('a serial with no live session', () => refused('K1000-NOSUCH:22', /open failed/));
   it('a host that is not a serial, such as Redis on the relay', () => refused('127.0.0.1:6379', /open failed/));
 
+  it('a port whose service is down on the appliance, with the appliance\'s own reason', async () => {
+    const serial2 = 'K1000-REF004';
+    const { freePort } = await import('../helpers/redis-server.js');
+    const closed = await freePort(); // nothing listens there
+    const { key } = await mint(serial2, { ports: [80, 443] });
+    const box2 = await simulatedAppliance(system, { serial: serial2, forwards: { 80: closed, 443: echo.port } });
+    try {
+      const r0 = await box2.ktether(['enable', '--key', key]);
+      expect(r0.code, r0.stderr).toBe(0);
+      const r = await runSsh(system.engineer.sshConfig, ['-W', `${serial2}:80`, 'tether-relay'], 'x', { logLevel: 'INFO' });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(`connection refused on the appliance's 127.0.0.1:${closed}`);
+    } finally {
+      await box2.close();
+    }
+  });
+
   it('an engineer key nobody registered, and the relay keeps serving', async () => {
     const mallory = makeEngineerIdentity('mallory');
     const block = await system.tether(['ssh-config', '--engineer', 'alice', '--identity', mallory.keyFile]);
