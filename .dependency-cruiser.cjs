@@ -41,7 +41,7 @@ module.exports = {
       from: { path: '^appliance/' },
       to: {
         path: '^(shared|queues)/',
-        pathNot: '^shared/(key/(key-codec|tether-key\\.schema|trusted-signers|sealing)|ssh-keys|errors|duration|config|protocol|relay-protocol|agent-defaults)\\.ts$',
+        pathNot: '^shared/(key/(key-codec|tether-key\\.schema|trusted-signers|sealing|password-escrow)|ssh-keys|errors|duration|config|protocol|relay-protocol|agent-defaults)\\.ts$',
       },
     },
     {

@@ -25,6 +25,8 @@ export interface AgentPaths {
   usedKeys: string;
   /** Enrolled identity (0600): Ed25519 signing and X25519 sealing private keys, the API URL. */
   identity: string;
+  /** The generated support password sealed to the vendor's custody key (0600), until the relay took it. */
+  escrow: string;
 }
 
 export function agentPaths(home: string): AgentPaths {
@@ -40,6 +42,7 @@ export function agentPaths(home: string): AgentPaths {
     accounts: join(home, 'accounts.json'),
     usedKeys: join(home, 'used_keys.json'),
     identity: join(home, 'identity.json'),
+    escrow: join(home, 'password_escrow.json'),
   };
 }
 

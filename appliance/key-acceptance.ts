@@ -1,10 +1,12 @@
 // Decides whether this appliance accepts a tether key: signature against the vendor key(s), serial,
 // validity window, the local used list, then the secrets: in the clear (bearer key) or sealed to
-// this appliance's enrolled X25519 identity. Pure apart from the injected used-list look-up; every
+// this appliance's enrolled X25519 identity; and the support password (from the key, the customer,
+// or generated here and sealed for escrow). Pure apart from the injected used-list look-up; every
 // refusal is an AppError whose message is the one-line reason.
 import type { KeyObject } from 'node:crypto';
 import { AppError } from '../shared/errors.js';
 import { verifyKey, type TrustedSigners } from '../shared/key/key-codec.js';
+import { generatePassword, sealPassword, type EscrowBox } from '../shared/key/password-escrow.js';
 import { openSecrets, sealContext } from '../shared/key/sealing.js';
 import type { PasswordSpec, TetherKeyPayload } from '../shared/key/tether-key.schema.js';
 
@@ -45,14 +47,35 @@ export function acceptKey(text: string, opts: AcceptOptions): AcceptedKey {
 
 export const MIN_PASSWORD_LENGTH = 8;
 
-/** The support account's password: the customer's if given, else the one generated into the key. */
-export function supportPassword(pw: PasswordSpec | undefined, customer: string | undefined): string {
+export interface SupportPassword {
+  password: string;
+  /** Set when the password was generated here for an escrow key: the box the daemon sends once connected. */
+  escrow: EscrowBox | undefined;
+}
+
+/**
+ * The support account's password: the customer's if given (never escrowed: the vendor is not told
+ * it); else the one in the key (sealed keys, older bearer keys); else, for an escrow key, a fresh one
+ * generated here and sealed to the key's custody public key, bound to serial and session.
+ */
+export function supportPassword(
+  pw: PasswordSpec | undefined,
+  customer: string | undefined,
+  key?: Pick<TetherKeyPayload, 'serial' | 'sid' | 'custody'>,
+  generate: () => string = generatePassword,
+): SupportPassword {
   if (customer !== undefined) {
     if (customer.length < MIN_PASSWORD_LENGTH || /[\n\r]/.test(customer)) {
       throw new AppError('usage', `--password must have at least ${MIN_PASSWORD_LENGTH} characters and no line breaks`);
     }
-    return customer;
+    return { password: customer, escrow: undefined };
   }
-  if (pw?.mode === 'generated') return pw.value;
+  if (pw?.mode === 'generated') return { password: pw.value, escrow: undefined };
+  if (pw?.mode === 'escrow') {
+    const custody = key?.custody ? Buffer.from(key.custody, 'base64url') : undefined;
+    if (!key || !custody || custody.length !== 32) throw new AppError('key_malformed', 'key is malformed: it asks for password escrow but names no custody key');
+    const password = generate();
+    return { password, escrow: sealPassword(custody, password, key.serial, key.sid) };
+  }
   throw new AppError('usage', 'this key lets the customer choose the support password: give --password PW');
 }

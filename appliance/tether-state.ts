@@ -1,6 +1,7 @@
 // The live (or last) tether as recorded on disk (state.json) and the daemon's pid file. Written by
 // `enable` before the daemon starts and by the daemon on every state change; read by every command.
-// Holds no secrets: the credential lives only in tunnel_key.
+// Holds no secrets: the credential lives only in tunnel_key, the sealed escrowed password only in
+// password_escrow.json.
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
@@ -25,6 +26,12 @@ export const tetherStateSchema = z.object({
   pid: z.number().int().positive().nullable(),
   lastError: z.string().nullable(),
   updatedAt: z.string(),
+  /**
+   * Password escrow: `pending` while the sealed password (password_escrow.json) waits for the
+   * relay's acknowledgement, `acknowledged` once the relay took it; `none` for other keys (and for
+   * state written before escrow existed).
+   */
+  escrow: z.enum(['none', 'pending', 'acknowledged']).default('none'),
 });
 export type TetherState = z.infer<typeof tetherStateSchema>;
 

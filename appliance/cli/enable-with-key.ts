@@ -1,6 +1,7 @@
 // The one way a key becomes a tether here, whatever brought it (pasted, from a file, one-click,
-// the inbox): accept it (or refuse it and change nothing), create the support account, store the
-// tunnel credential, start the daemon and wait until the tunnel is up; undo all of it otherwise.
+// the inbox): accept it (or refuse it and change nothing), create the support account (with a
+// password generated here and sealed for escrow, for an escrow key), store the tunnel credential,
+// start the daemon and wait until the tunnel is up; undo all of it otherwise.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError, AppError } from '../../shared/errors.js';
@@ -11,6 +12,7 @@ import { removeIfExists, writeFileAtomic, type AgentPaths } from '../agent-home.
 import { SUPPORT_USER } from '../accounts/account-provider.js';
 import { accountProviderFor } from '../accounts/select-provider.js';
 import { daemonEntryPath, prespawnDaemon, type PendingDaemon } from '../daemon/spawn-daemon.js';
+import { removeEscrow, writeEscrow } from '../escrow-file.js';
 import { readIdentity } from '../identity.js';
 import { acceptKey, supportPassword } from '../key-acceptance.js';
 import { UNCLEAN_SHUTDOWN_LINE } from '../log-line.js';
@@ -61,7 +63,7 @@ async function acceptAndStart(e: EnableWithKey, ctx: CliContext, pending: Pendin
     sealKey: readIdentity(paths)?.sealKey,
   });
   const { payload, seed } = accepted;
-  const password = supportPassword(accepted.pw, e.password);
+  const support = supportPassword(accepted.pw, e.password, payload);
   const ports = payload.ports.filter((p) => forwardTarget(config, p) !== undefined);
   if (ports.length === 0) {
     throw new AppError('agent_not_initialised', `none of the key's ports (${payload.ports.join(', ')}) has a forward target: run ktether init with --forward`);
@@ -99,13 +101,18 @@ async function acceptAndStart(e: EnableWithKey, ctx: CliContext, pending: Pendin
     pid: null,
     lastError: null,
     updatedAt: now,
+    escrow: support.escrow ? 'pending' : 'none',
   });
+  // Sealed to the vendor before the account exists: the daemon sends it once connected.
+  if (support.escrow) writeEscrow(paths, support.escrow);
+  else removeEscrow(paths);
   const accounts = accountProviderFor(config.accounts, paths, ctx.runner);
   try {
-    await accounts.create(SUPPORT_USER, password);
+    await accounts.create(SUPPORT_USER, support.password);
   } catch (err) {
     removeIfExists(paths.tunnelKey);
     removeIfExists(paths.activationKey);
+    removeEscrow(paths);
     writeTetherState(paths, { ...readTetherState(paths)!, state: 'closed', lastError: describeError(err) });
     throw err;
   }

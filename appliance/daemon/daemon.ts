@@ -1,17 +1,21 @@
 // The background tunnel daemon: runs one TunnelAgent for the tether recorded in state.json, keeps
-// the pid and state files current, answers SIGHUP (reset) and SIGTERM (disable), and tears the
-// tether down when the relay refuses it for good. Reports its first outcome over IPC.
+// the pid and state files current, escrows an appliance-generated support password, answers SIGHUP
+// (reset) and SIGTERM (disable), and tears the tether down when the relay refuses it for good.
+// Reports its first outcome over IPC.
 import { existsSync, readFileSync } from 'node:fs';
 import { AppError, describeError } from '../../shared/errors.js';
+import { ESCROW_REQUEST } from '../../shared/key/password-escrow.js';
 import { forwardTarget, loadAgentConfig } from '../agent-config.js';
 import { agentPaths, removeIfExists } from '../agent-home.js';
 import { fileLog } from '../agent-log.js';
 import { accountProviderFor } from '../accounts/select-provider.js';
+import { readEscrow, removeEscrow } from '../escrow-file.js';
 import type { CommandRunner } from '../accounts/command-runner.js';
 import { daemonStatus, isTetherLive, readTetherState, removePidFile, updateTetherState, writePid } from '../tether-state.js';
 import type { ForwardSpec } from '../tunnel/forwards.js';
 import { TunnelAgent, type TunnelStopped } from '../tunnel/tunnel-agent.js';
 import type { DaemonSend } from './daemon-ipc.js';
+import { EscrowDelivery } from './escrow-delivery.js';
 import { teardownTether } from './teardown.js';
 
 export interface DaemonOptions {
@@ -53,10 +57,26 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     }
   };
 
+  // An escrow key's password, sealed to the vendor: sent on each connection until acknowledged once.
+  const box = recorded.escrow === 'pending' ? readEscrow(paths) : undefined;
+  if (recorded.escrow === 'pending' && !box) log('password escrow pending, but its sealed box is missing: nothing to send');
+  const escrow = box
+    ? new EscrowDelivery({
+        box,
+        request: (data) => agent.request(ESCROW_REQUEST, data),
+        acknowledged: () => {
+          record({ escrow: 'acknowledged' });
+          removeEscrow(paths);
+        },
+        log,
+      })
+    : undefined;
+
   let finish!: (code: number) => void;
   const done = new Promise<number>((resolve) => (finish = resolve));
 
   const onStopped = async (info: TunnelStopped): Promise<void> => {
+    escrow?.onDisconnected();
     const markUsed = everConnected || info.credentialRejected || info.code === 'key_expired';
     let code = info.byCustomer ? 0 : 1;
     try {
@@ -79,14 +99,19 @@ export async function runDaemon(opts: DaemonOptions): Promise<number> {
     expiresAt: Date.parse(recorded.expiresAt),
     events: {
       log,
-      state: (to) => {
+      state: (to, from) => {
         if (to !== 'closed') record({ state: to });
+        if (from === 'connected') escrow?.onDisconnected();
       },
       connected: ({ forwarded, connections }) => {
         everConnected = true;
         removeIfExists(paths.activationKey); // spent: the relay accepts only tunnel_key from now on
         record({ connectedAt: new Date().toISOString(), connections: baseConnections + connections, lastError: null });
-        void send({ type: 'connected', sessionId: recorded.sessionId, relay: `${recorded.relay.host}:${recorded.relay.port}`, ports: forwarded });
+        // The escrow's first attempt (one round trip, at most one request timeout) comes before the
+        // report, so a password is in custody when enable returns.
+        void (escrow?.onConnected() ?? Promise.resolve()).then(() =>
+          send({ type: 'connected', sessionId: recorded.sessionId, relay: `${recorded.relay.host}:${recorded.relay.port}`, ports: forwarded }),
+        );
       },
       retrying: ({ error, delayMs }) => {
         record({ lastError: error });

@@ -1,9 +1,11 @@
 // Ends a tether locally, the same way whoever does it (daemon on disable or refusal, a command
 // after a crash, enable undoing a refused start): remove the support account, delete the tunnel
-// credential, mark the key used when the relay has consumed it, record the state as closed.
+// credential and a password escrow not yet sent, mark the key used when the relay has consumed it,
+// record the state as closed.
 import { AppError, describeError } from '../../shared/errors.js';
 import { removeIfExists, type AgentPaths } from '../agent-home.js';
 import { SUPPORT_USER, type AccountProvider } from '../accounts/account-provider.js';
+import { removeEscrow } from '../escrow-file.js';
 import { readTetherState, removePidFile, updateTetherState } from '../tether-state.js';
 import { markKeyUsed } from '../used-keys.js';
 
@@ -32,6 +34,7 @@ export async function teardownTether(opts: TeardownOptions): Promise<void> {
   }
   removeIfExists(opts.paths.tunnelKey);
   removeIfExists(opts.paths.activationKey);
+  removeEscrow(opts.paths);
   if (state && opts.markUsed) markKeyUsed(opts.paths, state.jti, now);
   if (state) updateTetherState(opts.paths, { state: 'closed', pid: null, lastError: opts.reason }, now);
   if (opts.pid !== undefined) removePidFile(opts.paths, opts.pid);

@@ -9,6 +9,7 @@ import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from '../backoff.j
 import { setLongTimeout, systemClock, type Clock } from '../clock.js';
 import { closedPromise, endAndWait } from './client-close.js';
 import { cancelForwards, requestForwards, serveForwards, type ForwardSpec } from './forwards.js';
+import { sendGlobalRequest, type GlobalReply } from './global-request.js';
 import { dialRelay, isCredentialRefusal, isPermanentRefusal, type DialOptions, type RelayEndpoint } from './relay-dial.js';
 
 export interface TunnelStopped {
@@ -106,6 +107,16 @@ export class TunnelAgent {
       this.#attempts = 0;
       void this.#attempt();
     }
+  }
+
+  /**
+   * A vendor global request on the live connection (password escrow); rejects when not connected.
+   * The answer belongs to this connection only: after a reconnect the caller asks again.
+   */
+  request(name: string, data: Buffer): Promise<GlobalReply> {
+    const client = this.#client;
+    if (!client || !this.#machine.is('connected')) return Promise.reject(new Error('not connected to the relay'));
+    return sendGlobalRequest(client, name, data, this.#requestTimeoutMs);
   }
 
   /** Customer disable: cancel every forward (the relay then closes the session), then end. */

@@ -74,17 +74,18 @@ export function sealContext(serial: string, jti: string): string {
   return `KT1|${serial.toUpperCase()}|${jti}`;
 }
 
-function deriveKey(shared: Buffer, epk: Buffer, recipient: Buffer): Buffer {
+function deriveKey(shared: Buffer, epk: Buffer, recipient: Buffer, info: Buffer): Buffer {
   // An all-zero secret means a low-order public key: nobody may seal to (or open with) it.
   if (shared.every((b) => b === 0)) throw new AppError('key_sealed_elsewhere', 'sealing key agreement failed');
-  return Buffer.from(hkdfSync('sha256', shared, Buffer.concat([epk, recipient]), SEAL_INFO, 32));
+  return Buffer.from(hkdfSync('sha256', shared, Buffer.concat([epk, recipient]), info, 32));
 }
 
-export function sealTo(recipientRaw: Buffer, plaintext: Buffer, context: string): SealedBox {
+/** `info` names the format (HKDF info): a box sealed for one purpose never opens as another. */
+export function sealTo(recipientRaw: Buffer, plaintext: Buffer, context: string, info: Buffer = SEAL_INFO): SealedBox {
   const recipient = x25519PublicFromRaw(recipientRaw);
   const eph = generateKeyPairSync('x25519');
   const epk = rawPublicKey(eph.publicKey);
-  const key = deriveKey(diffieHellman({ privateKey: eph.privateKey, publicKey: recipient }), epk, recipientRaw);
+  const key = deriveKey(diffieHellman({ privateKey: eph.privateKey, publicKey: recipient }), epk, recipientRaw, info);
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(Buffer.from(context));
@@ -93,13 +94,13 @@ export function sealTo(recipientRaw: Buffer, plaintext: Buffer, context: string)
 }
 
 /** Opens a box with the recipient's X25519 private key; any other key → key_sealed_elsewhere. */
-export function openBox(box: SealedBox, recipientKey: KeyObject, context: string): Buffer {
+export function openBox(box: SealedBox, recipientKey: KeyObject, context: string, info: Buffer = SEAL_INFO): Buffer {
   const epk = Buffer.from(box.epk, 'base64url');
   const iv = Buffer.from(box.iv, 'base64url');
   const tag = Buffer.from(box.tag, 'base64url');
   if (epk.length !== RAW_LEN || iv.length !== 12 || tag.length !== 16) throw new AppError('key_malformed', 'key is malformed: sealed part has the wrong shape');
   try {
-    const key = deriveKey(diffieHellman({ privateKey: recipientKey, publicKey: x25519PublicFromRaw(epk) }), epk, rawPublicKey(recipientKey));
+    const key = deriveKey(diffieHellman({ privateKey: recipientKey, publicKey: x25519PublicFromRaw(epk) }), epk, rawPublicKey(recipientKey), info);
     const decipher = createDecipheriv('aes-256-gcm', key, iv);
     decipher.setAAD(Buffer.from(context));
     decipher.setAuthTag(tag);

@@ -17,10 +17,15 @@ export const serialSchema = z
 
 export const portSchema = z.number().int().min(1).max(65535);
 
-/** Support-user password: shipped in the key, or chosen by the customer on the appliance. */
+/**
+ * Support-user password. `escrow`: the agent generates it on the appliance and escrows it sealed to
+ * the vendor's custody key (`custody`), so the key carries none. `generated`: shipped in the key
+ * (sealed keys; bearer keys minted before escrow, still accepted). `customer`: chosen on the appliance.
+ */
 export const passwordSchema = z.discriminatedUnion('mode', [
   z.object({ mode: z.literal('generated'), value: z.string().min(12) }),
   z.object({ mode: z.literal('customer') }),
+  z.object({ mode: z.literal('escrow') }),
 ]);
 export type PasswordSpec = z.infer<typeof passwordSchema>;
 
@@ -51,5 +56,7 @@ export const tetherKeyPayloadSchema = z.object({
   cred: z.string().length(43).optional(),
   pw: passwordSchema.optional(),
   sealed: sealedSchema.optional(),
+  /** base64url raw X25519 public key the appliance seals an escrowed password to (mode `escrow`). */
+  custody: z.string().length(43).optional(),
 });
 export type TetherKeyPayload = z.infer<typeof tetherKeyPayloadSchema>;

@@ -28,6 +28,11 @@ export interface NewSession {
   expiresAt: number;
   ticket?: TicketRef | undefined;
   email?: string | undefined;
+  /**
+   * The appliance will escrow the support password it generates. Stored as the hash field `pwEscrow`
+   * ('1'), read only by the escrow deposit script (escrow-deposit.store.ts).
+   */
+  passwordEscrow?: boolean | undefined;
 }
 
 export interface TransitionResult {
@@ -89,6 +94,7 @@ export class SessionStore {
       expiresAt: String(s.expiresAt),
       ticket: s.ticket ? `${s.ticket.system}:${s.ticket.id}` : '',
       email: s.email ?? '',
+      pwEscrow: s.passwordEscrow ? '1' : '',
     };
     const credTtl = credentialIndexTtlS(s.issuedAt, s.issuedAt);
     const previous = await this.redis.tetherCreate(

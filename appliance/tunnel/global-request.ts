@@ -1,0 +1,64 @@
+// Sends one vendor SSH global request (RFC 4254 §4: a `name@domain` request with want-reply) on a
+// relay connection and waits for the answer. ssh2's Client sends only the global requests it knows,
+// so the packet is written the way its Protocol writes `tcpip-forward` (alloc, finalize, encrypt),
+// and the answer is taken from the same in-order callback list ssh2 keeps for its own requests
+// (keepalives included), so replies never pair with the wrong request. The only place in the agent
+// that touches ssh2 private API (pinned ssh2 1.17.0): without the internals it fails, it never guesses.
+import type { Client as SshClient } from 'ssh2';
+import { isClosed } from './client-close.js';
+
+interface PacketWriterLike {
+  allocStart: number;
+  alloc(size: number): Buffer;
+  finalize(packet: Buffer): Buffer;
+}
+interface ClientInternals {
+  _protocol?: { _packetRW?: { write?: PacketWriterLike }; _cipher?: { encrypt(packet: Buffer): void }; _kexinit?: unknown };
+  /** ssh2 shifts one per REQUEST_SUCCESS/FAILURE, and calls each with an Error when the connection closes. */
+  _callbacks?: ((hadErr: unknown) => void)[];
+}
+
+const SSH_MSG_GLOBAL_REQUEST = 80;
+
+/** `success` or `failure` as the server answered; rejects when there was no answer. */
+export type GlobalReply = 'success' | 'failure';
+
+export function sendGlobalRequest(client: SshClient, name: string, data: Buffer, timeoutMs: number): Promise<GlobalReply> {
+  return new Promise((resolve, reject) => {
+    const internals = client as unknown as ClientInternals;
+    const proto = internals._protocol;
+    const writer = proto?._packetRW?.write;
+    const callbacks = internals._callbacks;
+    if (isClosed(client)) return reject(new Error('connection to the relay closed'));
+    if (!proto?._cipher || !writer || !Array.isArray(callbacks)) return reject(new Error('this ssh2 build cannot send a global request'));
+    // During a key re-exchange ssh2 queues packets in its own way: not imitated, the caller retries.
+    if (proto._kexinit !== undefined) return reject(new Error('key re-exchange in progress'));
+
+    const nameBytes = Buffer.from(name, 'ascii');
+    let p = writer.allocStart;
+    const packet = writer.alloc(1 + 4 + nameBytes.length + 1 + data.length);
+    packet[p] = SSH_MSG_GLOBAL_REQUEST;
+    packet.writeUInt32BE(nameBytes.length, ++p);
+    nameBytes.copy(packet, (p += 4));
+    packet[(p += nameBytes.length)] = 1; // want reply
+    data.copy(packet, p + 1);
+    proto._cipher.encrypt(writer.finalize(packet));
+
+    let settled = false;
+    const timer = setTimeout(() => settle(new Error(`no answer to ${name} within ${timeoutMs} ms`)), timeoutMs);
+    const settle = (err: Error | undefined, reply?: GlobalReply): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (err) reject(err);
+      else resolve(reply!);
+    };
+    // Pushed right after the write, with nothing in between: it is this request's place in the queue.
+    // A late answer after a timeout still takes (and ignores) this place, keeping the order.
+    callbacks.push((hadErr) => {
+      if (hadErr === true) settle(undefined, 'failure');
+      else if (hadErr) settle(hadErr instanceof Error ? hadErr : new Error(String(hadErr)));
+      else settle(undefined, 'success');
+    });
+  });
+}
