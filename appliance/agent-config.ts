@@ -48,7 +48,7 @@ export function forwardTarget(config: AgentConfig, port: number): ForwardTarget 
 
 export function loadAgentConfig(paths: AgentPaths): AgentConfig {
   const raw = readJsonIfExists(paths.config);
-  if (raw === undefined) throw new AppError('agent_not_initialised', `ktether is not initialised in ${paths.home}: run ktether init first`);
+  if (raw === undefined) throw new AppError('agent_not_initialised', `not initialised in ${paths.home}: run ktether init first`);
   const parsed = agentConfigSchema.safeParse(raw);
   if (!parsed.success) throw new AppError('agent_not_initialised', `${paths.config} is invalid: run ktether init again`);
   return parsed.data;

@@ -35,6 +35,11 @@ export async function disableCommand(args: string[], ctx: CliContext): Promise<n
     await teardownTether({ paths, accounts, reason: null, markUsed: true, now: ctx.now(), ...(daemon.pid !== undefined ? { pid: daemon.pid } : {}) });
   } else {
     await removeLeftovers(paths, accounts, daemon.stale);
+    if (!daemon.running) {
+      // Nothing was enabled: say so rather than claim a disable (leftovers, if any, are gone).
+      say(ctx, 'No tether is enabled: nothing to disable.');
+      return 0;
+    }
   }
   say(ctx, 'Tether disabled.');
   return 0;

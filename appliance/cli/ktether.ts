@@ -4,6 +4,7 @@
 import { loadAgentHome } from '../../shared/config.js';
 import { describeError, isAppError } from '../../shared/errors.js';
 import type { CliContext } from './cli-context.js';
+import { agentVersion } from './version.js';
 
 export const USAGE = `usage: ktether <command> [options]   (state in $KTETHER_HOME, default ./.ktether)
   init --serial SN --product sma|sda --version V --vendor-key FILE [--forward PORT=HOST:PORT ...] [--accounts file|linux]
@@ -12,7 +13,8 @@ export const USAGE = `usage: ktether <command> [options]   (state in $KTETHER_HO
   disable
   reset [--timeout 30s]
   status [--json]
-  doctor [--relay HOST:PORT]`;
+  doctor [--relay HOST:PORT]
+  --version`;
 
 type Command = (args: string[], ctx: CliContext) => Promise<number>;
 
@@ -42,27 +44,26 @@ export async function runKtether(argv: string[], over: Partial<CliContext> = {})
     early: over.early,
   };
   const [name, ...args] = argv;
+  // Every error line carries one prefix, whoever wrote it (parser, command, daemon report).
+  const fail = (line: string, code: number): number => {
+    ctx.err(`ktether: ${line}`);
+    return code;
+  };
   if (name === 'help' || name === '--help' || name === '-h') {
     ctx.out(USAGE);
     return 0;
   }
-  if (name === undefined) {
-    ctx.err('missing command: use init, enroll, enable, disable, reset, status or doctor (ktether help lists the options)');
-    return 2;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    ctx.out(agentVersion());
+    return 0;
   }
+  if (name === undefined) return fail('missing command: use init, enroll, enable, disable, reset, status or doctor (ktether help lists the options)', 2);
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-  if (!load) {
-    ctx.err(`unknown command "${name}": use init, enroll, enable, disable, reset, status or doctor`);
-    return 2;
-  }
+  if (!load) return fail(`unknown command "${name}": use init, enroll, enable, disable, reset, status or doctor`, 2);
   try {
     return await (await load())(args, ctx);
   } catch (err) {
-    if (isAppError(err)) {
-      ctx.err(err.message.split('\n')[0] ?? err.code);
-      return err.code === 'usage' ? 2 : 1;
-    }
-    ctx.err(`internal error: ${describeError(err)}`);
-    return 1;
+    if (isAppError(err)) return fail(err.message.split('\n')[0] ?? err.code, err.code === 'usage' ? 2 : 1);
+    return fail(`internal error: ${describeError(err)}`, 1);
   }
 }

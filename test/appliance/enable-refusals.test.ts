@@ -47,8 +47,10 @@ async function expectRefused(key: string, reason: string | RegExp, extra: string
   const r = await ktether(['enable', '--key', key, ...extra]);
   expect(r.code).toBe(exitCode);
   expect(r.err).toHaveLength(1);
-  if (typeof reason === 'string') expect(r.err[0]).toBe(reason);
-  else expect(r.err[0]).toMatch(reason);
+  // One prefix on every error line, then the reason.
+  expect(r.err[0]).toMatch(/^ktether: /);
+  if (typeof reason === 'string') expect(r.err[0]).toBe(`ktether: ${reason}`);
+  else expect(r.err[0]!.slice('ktether: '.length)).toMatch(reason);
   expect(r.out).toEqual([]);
   expect(snapshot()).toEqual(before);
 }
@@ -108,7 +110,18 @@ describe('ktether enable refusals', () => {
       const r = await ktether(args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err).toHaveLength(1);
+      expect(r.err[0]).toMatch(/^ktether: /);
     }
+  });
+
+  it('prints its version, and says so when disable finds nothing enabled', async () => {
+    const v = await ktether(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.out).toEqual([expect.stringMatching(/^ktether \d+\.\d+\.\d+$/)]);
+    const d = await ktether(['disable']);
+    expect(d.code).toBe(0);
+    expect(d.out.at(-1)).toMatch(/\[ktether\] No tether is enabled: nothing to disable\.$/);
+    expect(d.out.join('\n')).not.toMatch(/Tether disabled/);
   });
 
   it('refuses everything but init before init', async () => {
@@ -116,7 +129,7 @@ describe('ktether enable refusals', () => {
     for (const cmd of ['enable', 'status', 'reset', 'disable']) {
       const r = await ktether(cmd === 'enable' ? [cmd, '--key', vendor.key().text] : [cmd]);
       expect(r.code, cmd).toBe(1);
-      expect(r.err).toEqual([`ktether is not initialised in ${home}: run ktether init first`]);
+      expect(r.err).toEqual([`ktether: not initialised in ${home}: run ktether init first`]);
     }
   });
 });

@@ -120,7 +120,7 @@ describe('ktether CLI (compiled, child process)', () => {
 
     const again = await ktether(['enable', '--key', key.text]);
     expect(again.code).toBe(1);
-    expect(again.stderr).toBe('key already used\n');
+    expect(again.stderr).toBe('ktether: key already used\n');
   });
 
   it('reset reconnects with the same key; a SIGKILLed daemon is restarted with the unclean-shutdown line', async () => {
@@ -161,7 +161,7 @@ describe('ktether CLI (compiled, child process)', () => {
     relay.rejectAuth = true;
     const r = await ktether(['enable', '--key', key.text]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('refused by relay: the key is no longer valid (already used, revoked or expired)\n');
+    expect(r.stderr).toBe('ktether: refused by relay: the key is no longer valid (already used, revoked or expired)\n');
     expect(accounts()).toEqual({});
     expect(existsSync(paths.tunnelKey)).toBe(false);
     expect(isKeyUsed(paths, key.payload.jti)).toBe(true);
@@ -174,7 +174,7 @@ describe('ktether CLI (compiled, child process)', () => {
     key = vendor.key({ cred: key.seed.toString('base64url'), relay: { host: '127.0.0.1', port: relay.port, fp: wrongFp } });
     const r = await ktether(['enable', '--key', key.text]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`relay host key does not match the key (expected ${wrongFp}, got ${relay.fingerprint})\n`);
+    expect(r.stderr).toBe(`ktether: relay host key does not match the key (expected ${wrongFp}, got ${relay.fingerprint})\n`);
     expect(relay.auths).toEqual([]);
     expect(accounts()).toEqual({});
     expect(existsSync(paths.tunnelKey)).toBe(false);
@@ -187,7 +187,7 @@ describe('ktether CLI (compiled, child process)', () => {
     key = vendor.key({ cred: key.seed.toString('base64url'), relay: { host: '127.0.0.1', port, fp: relay.fingerprint } });
     const r = await ktether(['enable', '--key', key.text, '--timeout', '1s']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(new RegExp(`^could not connect to the relay at 127\\.0\\.0\\.1:${port} within 1s: .*ECONNREFUSED.*\\n$`));
+    expect(r.stderr).toMatch(new RegExp(`^ktether: could not connect to the relay at 127\\.0\\.0\\.1:${port} within 1s: .*ECONNREFUSED.*\\n$`));
     expect(accounts()).toEqual({});
     expect(existsSync(paths.tunnelKey)).toBe(false);
     expect(isKeyUsed(paths, key.payload.jti)).toBe(false);
@@ -208,10 +208,10 @@ describe('ktether CLI (compiled, child process)', () => {
     writeFileSync(paths.config, JSON.stringify(config));
     const db = await ktether(['doctor', '--relay', `127.0.0.1:${relay.port}`]);
     expect(db.code).toBe(1);
-    expect(db.stderr).toMatch(/^doctor: database access enabled failed: 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
+    expect(db.stderr).toMatch(/^ktether: doctor: database access enabled failed: 127\.0\.0\.1:\d+: connect ECONNREFUSED/);
 
     const noRelay = await ktether(['doctor']);
     expect(noRelay.code).toBe(1);
-    expect(noRelay.stderr).toBe('doctor: outbound TCP to the relay failed: no relay known yet (no key enabled here): give --relay HOST:PORT\n');
+    expect(noRelay.stderr).toBe('ktether: doctor: outbound TCP to the relay failed: no relay known yet (no key enabled here): give --relay HOST:PORT\n');
   });
 });

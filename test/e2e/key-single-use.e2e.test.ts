@@ -47,7 +47,7 @@ describe('a key is single-use on the server', () => {
     expect(first.code, first.stderr).toBe(0);
     const second = await b.ktether(['enable', '--key', key]);
     expect(second.code).toBe(1);
-    expect(second.stderr).toBe('refused by relay: key already used\n');
+    expect(second.stderr).toBe('ktether: refused by relay: key already used\n');
     expect(await auditCount('key.reuse_refused', sid)).toBe(1);
 
     for (let i = 0; i < 10; i++) {
@@ -69,7 +69,7 @@ describe('a key is single-use on the server', () => {
     expect(winners).toHaveLength(1);
     const losers = results.filter((r) => r.code !== 0);
     expect(losers).toHaveLength(19);
-    for (const r of losers) expect(r.stderr).toBe('refused by relay: key already used\n');
+    for (const r of losers) expect(r.stderr).toBe('ktether: refused by relay: key already used\n');
     const winner = winners[0]!;
 
     await new Promise((r) => setTimeout(r, 30_000));
