@@ -7,16 +7,21 @@ import type { Redis } from 'ioredis';
 import { Producers } from '../queues/producers.js';
 import type { ServerConfig } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
+import type { TetherMetrics } from '../shared/metrics.js';
 import { SessionStore } from '../shared/store/session.store.js';
 import { createGenericAdapter } from '../ticketing/generic.adapter.js';
 import { buildTicketAdapters } from '../ticketing/help-desks.js';
 import type { TicketAdapter, TicketAdapters } from '../ticketing/ticket-adapter.js';
 import { applianceApiRoute, type ApplianceApiDeps } from './appliance-api.route.js';
+import { consoleRoute } from './console.route.js';
 import { registerErrorHandling } from './error-handler.js';
+import { eventsRoute } from './events.route.js';
 import { genericWebhookRoute } from './generic-webhook.route.js';
 import { healthRoute } from './health.route.js';
+import { metricsRoute } from './metrics.route.js';
+import { operatorApiRoute, prepareOperatorSurface } from './operator-api.js';
+import { queueBoardRoute } from './queue-board.route.js';
 import { RedactingLogController, serializeRequest } from './request-log.js';
-import { sessionsRoute } from './sessions.route.js';
 import { vendorWebhookRoute } from './vendor-webhook.route.js';
 
 export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
@@ -37,6 +42,12 @@ export interface ApiDeps {
   bodyLimit?: number;
   /** Signing key and relay endpoint for one-click minting; without them one-click answers 503. */
   oneClick?: ApplianceApiDeps['oneClick'];
+  /** The relay host key's public line (operator ssh-config; needs oneClick's relay endpoint too). */
+  relayHostKeyLine?: string;
+  /** The embedded SMTP capture's outbox (dev): GET /v1/outbox; without it those routes answer 404. */
+  outboxDir?: string;
+  /** This process's metrics: GET /metrics and webhook counts (none without it). */
+  metrics?: TetherMetrics;
 }
 
 export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
@@ -56,14 +67,32 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     deps.genericAdapter ?? adapters.get('generic') ?? createGenericAdapter({ secret: deps.config.api.webhookSecret, commentUrl: deps.config.ticketCommentUrl, now });
 
   registerErrorHandling(app);
+  // Before any route: zod validation and serialization, security headers, the OpenAPI recorder, who-is-asking.
+  await prepareOperatorSurface(app, { redis: deps.redis, redisPrefix: deps.prefix, adminToken: deps.config.api.adminToken });
   app.addHook('onClose', async () => producers.close());
   await app.register(healthRoute, { redis: deps.redis });
+  if (deps.metrics) await app.register(metricsRoute, { metrics: deps.metrics });
   // Plugin options named `prefix` would become a route prefix in Fastify: the Redis one is `redisPrefix`.
-  await app.register(genericWebhookRoute, { adapter, redis: deps.redis, redisPrefix: deps.prefix, producers, now, bodyLimit, dedupeTtlS: DEDUPE_TTL_S });
-  await app.register(vendorWebhookRoute, { adapters, redis: deps.redis, redisPrefix: deps.prefix, producers, now, bodyLimit, dedupeTtlS: DEDUPE_TTL_S });
-  await app.register(sessionsRoute, { sessions, adminToken: deps.config.api.adminToken, now });
+  await app.register(genericWebhookRoute, { adapter, redis: deps.redis, redisPrefix: deps.prefix, producers, now, bodyLimit, dedupeTtlS: DEDUPE_TTL_S, metrics: deps.metrics });
+  await app.register(vendorWebhookRoute, { adapters, redis: deps.redis, redisPrefix: deps.prefix, producers, now, bodyLimit, dedupeTtlS: DEDUPE_TTL_S, metrics: deps.metrics });
+  await app.register(operatorApiRoute, {
+    config: deps.config,
+    redis: deps.redis,
+    redisPrefix: deps.prefix,
+    sessions,
+    producers,
+    adapters,
+    now,
+    signing: deps.oneClick,
+    relayHostKeyLine: deps.relayHostKeyLine,
+    outboxDir: deps.outboxDir,
+  });
+  await app.register(queueBoardRoute, { producers });
   // One-click opens its tickets in TETHER_ONE_CLICK_HELP_DESK (default: the generic help desk).
   const oneClickAdapter = adapters.get(deps.config.ticketing.oneClickHelpDesk) ?? adapter;
   await app.register(applianceApiRoute, { config: deps.config, redis: deps.redis, redisPrefix: deps.prefix, sessions, producers, adapter: oneClickAdapter, now, oneClick: deps.oneClick });
+  // The console (static files at /console) and its live feed (one Redis subscriber per process).
+  await app.register(consoleRoute);
+  await app.register(eventsRoute, { redis: deps.redis, redisPrefix: deps.prefix });
   return app;
 }

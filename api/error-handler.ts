@@ -1,7 +1,7 @@
 // The one place where errors become HTTP answers: `{ "error": { "code", "message" } }`. AppError
 // codes map to statuses here and nowhere else; Fastify's own errors (body too large, unsupported
 // media type, malformed request) are named; anything unexpected is a 500 without details.
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, describeError, type ErrorCode } from '../shared/errors.js';
 import { HttpError } from './http-error.js';
@@ -60,19 +60,22 @@ function fastifyError(err: FastifyError): { status: number; body: ErrorBody } | 
   return { status, body: { error: { code: 'invalid_body', message: describeError(err) } } };
 }
 
+/** Answers `err` as the contract says; also for plugins with their own error handler (Bull Board). */
+export function replyWithError(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (err instanceof HttpError) return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
+  if (err instanceof AppError) {
+    const status = statusOfAppError(err);
+    if (status >= 500) request.log.error({ code: err.code, err: describeError(err) }, 'request failed');
+    return reply.code(status).send({ error: { code: err.code, message: status >= 500 && err.code === 'internal' ? 'internal error' : describeError(err) } });
+  }
+  const known = fastifyError(err as FastifyError);
+  if (known) return reply.code(known.status).send(known.body);
+  request.log.error({ err: describeError(err) }, 'unexpected error');
+  return reply.code(500).send({ error: { code: 'internal', message: 'internal error' } });
+}
+
 export function registerErrorHandling(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError | Error, request, reply) => {
-    if (err instanceof HttpError) return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
-    if (err instanceof AppError) {
-      const status = statusOfAppError(err);
-      if (status >= 500) request.log.error({ code: err.code, err: describeError(err) }, 'request failed');
-      return reply.code(status).send({ error: { code: err.code, message: status >= 500 && err.code === 'internal' ? 'internal error' : describeError(err) } });
-    }
-    const known = fastifyError(err as FastifyError);
-    if (known) return reply.code(known.status).send(known.body);
-    request.log.error({ err: describeError(err) }, 'unexpected error');
-    return reply.code(500).send({ error: { code: 'internal', message: 'internal error' } });
-  });
+  app.setErrorHandler(replyWithError);
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
   });

@@ -1,72 +1,118 @@
-// The operator API (bearer TETHER_ADMIN_TOKEN): list and show sessions, revoke one, extend one.
-// Revoke and extend go through the session store, whose audit entries drive the same teardown
-// and rescheduling as every other path.
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+// Sessions in the operator API: list with filters and paging, one session with its timeline and
+// engineer channels (from the audit stream), revoke and extend. Revoke and extend go through the
+// session store, whose audit entries (actor = the operator) drive the same teardown and
+// rescheduling as every other path.
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { checkTtl, parseDuration } from '../shared/duration.js';
 import { AppError } from '../shared/errors.js';
+import { SESSION_STATES } from '../shared/session/session-machine.js';
 import { sessionView } from '../shared/session/session.schema.js';
+import type { AuditStore } from '../shared/store/audit.store.js';
+import { pageSessions } from '../shared/store/session-page.js';
 import type { SessionStore } from '../shared/store/session.store.js';
-import { HttpError } from './http-error.js';
+import { errorAnswers, guarded } from './operator-route.js';
+import { auditView, auditViewSchema, channelViewSchema, channelsOf, nextCursorSchema, pageQuery, sessionViewSchema } from './operator-views.js';
 
 export interface SessionsRouteDeps {
+  redis: Redis;
+  redisPrefix: string;
   sessions: SessionStore;
-  adminToken: string | undefined;
+  audit: AuditStore;
   now: () => number;
 }
 
-const idParams = z.object({ id: z.string().min(1).max(64) });
-const listQuery = z.object({ limit: z.coerce.number().int().min(1).max(5_000).default(500) });
-const extendBody = z.object({ ttl: z.string().min(2).max(16) });
+/** The timeline is read from a day before issue: stream ids use Redis's clock, not ours. */
+const TIMELINE_SLACK_MS = 86_400_000;
 
-function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
-}
-
-function parseOr400<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new HttpError(400, 'invalid_body', i ? `${i.path.join('.') || 'body'}: ${i.message}` : 'invalid request');
-  }
-  return r.data;
-}
+const tags = ['sessions'];
+export const sessionIdParams = z.object({ id: z.string().min(1).max(64) });
+const sessionAnswer = z.object({ session: sessionViewSchema });
 
 export async function sessionsRoute(app: FastifyInstance, deps: SessionsRouteDeps): Promise<void> {
-  const expected = deps.adminToken ? digest(deps.adminToken) : undefined;
-  app.addHook('onRequest', async (request: FastifyRequest) => {
-    if (!expected) throw new HttpError(503, 'unavailable', 'operator API is disabled: TETHER_ADMIN_TOKEN is not set');
-    const m = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-    // Digests have equal length, so the comparison is constant-time whatever was sent.
-    if (!m || !timingSafeEqual(digest(m[1]!), expected)) throw new HttpError(401, 'unauthorized', 'missing or wrong bearer token');
-  });
+  const r = app.withTypeProvider<ZodTypeProvider>();
 
-  app.get('/v1/sessions', async (request) => {
-    const { limit } = parseOr400(listQuery, request.query);
-    return { sessions: (await deps.sessions.list(limit)).map(sessionView) };
-  });
+  r.get(
+    '/v1/sessions',
+    guarded('viewer', {
+      tags,
+      summary: 'Sessions, newest first, filtered and paged',
+      querystring: z.object({
+        state: z.enum(SESSION_STATES).optional(),
+        serial: z.string().min(1).max(64).optional().describe('exact, case-insensitive'),
+        ticket: z.string().min(1).max(200).optional().describe('SYSTEM:ID, or the ticket id alone'),
+        product: z.enum(['sma', 'sda']).optional(),
+        ...pageQuery,
+      }),
+      response: { 200: z.object({ sessions: z.array(sessionViewSchema), nextCursor: nextCursorSchema }), ...errorAnswers() },
+    }),
+    async (request) => {
+      const page = await pageSessions(deps.redis, deps.redisPrefix, request.query);
+      return { sessions: page.sessions.map(sessionView), nextCursor: page.next };
+    },
+  );
 
-  app.get('/v1/sessions/:id', async (request) => {
-    const { id } = parseOr400(idParams, request.params);
-    return { session: sessionView(await deps.sessions.require(id)) };
-  });
+  r.get(
+    '/v1/sessions/:id',
+    guarded('viewer', {
+      tags,
+      summary: 'One session with its timeline (audit entries, oldest first) and engineer channels',
+      params: sessionIdParams,
+      response: {
+        200: z.object({ session: sessionViewSchema, timeline: z.array(auditViewSchema), channels: z.array(channelViewSchema) }),
+        ...errorAnswers(404),
+      },
+    }),
+    async (request) => {
+      const session = await deps.sessions.require(request.params.id);
+      const entries = await deps.audit.ofSession(session.id, session.issuedAt - TIMELINE_SLACK_MS);
+      return { session: sessionView(session), timeline: entries.map(auditView), channels: channelsOf(entries) };
+    },
+  );
 
-  app.post('/v1/sessions/:id/revoke', async (request) => {
-    const { id } = parseOr400(idParams, request.params);
-    await deps.sessions.close(id, 'revoked', 'operator', deps.now());
-    return { session: sessionView(await deps.sessions.require(id)) };
-  });
+  r.post(
+    '/v1/sessions/:id/revoke',
+    guarded(
+      'admin',
+      {
+        tags,
+        summary: 'End a session now (reason revoked): the relay drops the appliance and every engineer channel',
+        params: sessionIdParams,
+        response: { 200: sessionAnswer, ...errorAnswers(404, 409) },
+      },
+      { action: 'revoke sessions' },
+    ),
+    async (request) => {
+      const { id } = request.params;
+      await deps.sessions.close(id, 'revoked', request.operator.name, deps.now());
+      return { session: sessionView(await deps.sessions.require(id)) };
+    },
+  );
 
-  app.post('/v1/sessions/:id/extend', async (request) => {
-    const { id } = parseOr400(idParams, request.params);
-    const { ttl } = parseOr400(extendBody, request.body ?? {});
-    const session = await deps.sessions.require(id);
-    if (session.state === 'CLOSED') throw new AppError('session_closed', `session ${id} is closed`);
-    // The new expiry counts from now; the 12-week cap counts from issue time.
-    const expiresAt = Math.floor((deps.now() + parseDuration(ttl)) / 1000) * 1000;
-    checkTtl(expiresAt - session.issuedAt);
-    const extended = await deps.sessions.extend(id, expiresAt, 'operator', deps.now());
-    return { session: sessionView(extended) };
-  });
+  r.post(
+    '/v1/sessions/:id/extend',
+    guarded(
+      'admin',
+      {
+        tags,
+        summary: 'Move the expiry: the new life counts from now, at most 12 weeks after issue',
+        params: sessionIdParams,
+        body: z.object({ ttl: z.string().min(2).max(16).describe('90s, 2h, 7d, 12w') }),
+        response: { 200: sessionAnswer, ...errorAnswers(404, 409) },
+      },
+      { action: 'extend sessions' },
+    ),
+    async (request) => {
+      const { id } = request.params;
+      const session = await deps.sessions.require(id);
+      if (session.state === 'CLOSED') throw new AppError('session_closed', `session ${id} is closed`);
+      // The new expiry counts from now; the 12-week cap counts from issue time.
+      const expiresAt = Math.floor((deps.now() + parseDuration(request.body.ttl)) / 1000) * 1000;
+      checkTtl(expiresAt - session.issuedAt);
+      const extended = await deps.sessions.extend(id, expiresAt, request.operator.name, deps.now());
+      return { session: sessionView(extended) };
+    },
+  );
 }

@@ -11,6 +11,8 @@ export function pipelineKeys(prefix: string) {
     /** SET NX with a TTL: the first delivery of a webhook id wins. */
     webhookDelivery: (system: string, deliveryId: string) =>
       `${p}webhook:${system}:${createHash('sha256').update(deliveryId).digest('hex').slice(0, 40)}`,
+    /** SCAN pattern over one help desk's remembered deliveries (each holds its acceptance time, ms). */
+    webhookDeliveries: (system: string) => `${p}webhook:${system}:*`,
     /** Sealed key text, until delivered, closed or expired. */
     keyText: (sid: string) => `${p}keytext:${sid}`,
     /** Set, with the key text's removal in one MULTI, once the SMTP server accepted the key. */

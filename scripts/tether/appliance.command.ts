@@ -5,24 +5,27 @@ import { formatDuration, parseDuration } from '../../shared/duration.js';
 import { AppError } from '../../shared/errors.js';
 import { serialSchema } from '../../shared/key/tether-key.schema.js';
 import { MAX_TOKEN_TTL_MS } from '../../shared/store/appliance.store.js';
+import { actorFor, withActorOption, type ActorOption } from './actor.js';
 import { printJson, type Run } from './output.js';
 
 export function registerApplianceCommands(program: Command, run: Run): void {
   const appliance = program.command('appliance').description('appliance enrolment (one-click, sealed keys, push)');
 
-  appliance
-    .command('token')
-    .description('print a single-use enrolment token for `ktether enroll --api URL --token T`')
-    .requiredOption('--serial <sn>', 'the appliance serial the token is for')
-    .option('--ttl <duration>', `how long the token may be used (at most ${formatDuration(MAX_TOKEN_TTL_MS)})`, '15m')
-    .action((opts: { serial: string; ttl: string }) =>
+  withActorOption(
+    appliance
+      .command('token')
+      .description('print a single-use enrolment token for `ktether enroll --api URL --token T`')
+      .requiredOption('--serial <sn>', 'the appliance serial the token is for')
+      .option('--ttl <duration>', `how long the token may be used (at most ${formatDuration(MAX_TOKEN_TTL_MS)})`, '15m'),
+  ).action((opts: ActorOption & { serial: string; ttl: string }) =>
       run(async (ctx) => {
         const serial = serialSchema.safeParse(opts.serial);
         if (!serial.success) throw new AppError('usage', `invalid --serial "${opts.serial}": ${serial.error.issues[0]?.message}`);
         const ttlMs = parseDuration(opts.ttl);
         if (ttlMs > MAX_TOKEN_TTL_MS) throw new AppError('usage', `--ttl ${opts.ttl} is too long: enrolment tokens live at most ${formatDuration(MAX_TOKEN_TTL_MS)}`);
+        const actor = await actorFor(ctx, opts.as, 'admin', 'enrol appliances');
         const { token, expiresAt } = await ctx.appliances.issueToken(serial.data, ttlMs, ctx.now());
-        await ctx.audit.append('appliance.token_issued', { serial: serial.data, actor: 'operator', expiresAt }, ctx.now());
+        await ctx.audit.append('appliance.token_issued', { serial: serial.data, actor, expiresAt }, ctx.now());
         process.stdout.write(`${token}\n`);
       }),
     );

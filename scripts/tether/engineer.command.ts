@@ -3,17 +3,19 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AppError } from '../../shared/errors.js';
 import { parseEngineerKey } from '../../shared/store/engineer.store.js';
+import { actorFor, withActorOption, type ActorOption } from './actor.js';
 import type { OperatorContext } from './operator-context.js';
 import { printJson, type Run } from './output.js';
 
 export function registerEngineerCommands(program: Command, run: Run): void {
   const engineer = program.command('engineer').description('manage the engineers who may reach appliances');
 
-  engineer
-    .command('add <name>')
-    .description('register an engineer, or add a public key to one')
-    .requiredOption('--pubkey <file>', 'OpenSSH public key file (e.g. ~/.ssh/id_ed25519.pub)')
-    .action((name: string, opts: { pubkey: string }) =>
+  withActorOption(
+    engineer
+      .command('add <name>')
+      .description('register an engineer, or add a public key to one')
+      .requiredOption('--pubkey <file>', 'OpenSSH public key file (e.g. ~/.ssh/id_ed25519.pub)'),
+  ).action((name: string, opts: ActorOption & { pubkey: string }) =>
       run(async (ctx: OperatorContext) => {
         let text: string;
         try {
@@ -22,8 +24,9 @@ export function registerEngineerCommands(program: Command, run: Run): void {
           throw new AppError('usage', `cannot read public key file ${opts.pubkey}`);
         }
         const key = parseEngineerKey(text);
+        const actor = await actorFor(ctx, opts.as, 'admin', 'manage engineers');
         await ctx.engineers.addKey(name, key, ctx.now());
-        await ctx.audit.append('engineer.added', { engineer: name, fingerprint: key.fingerprint, actor: 'operator' }, ctx.now());
+        await ctx.audit.append('engineer.added', { engineer: name, fingerprint: key.fingerprint, actor }, ctx.now());
         process.stdout.write(`engineer ${name} may now connect with ${key.type} ${key.fingerprint}\n`);
       }),
     );
@@ -40,17 +43,19 @@ export function registerEngineerCommands(program: Command, run: Run): void {
       }),
     );
 
-  engineer
-    .command('remove <name>')
-    .description("remove an engineer, or one of their keys; every relay ends the engineer's open connections at once")
-    .option('--key <fingerprint>', 'remove only this key (SHA256:… as `tether engineer list` shows it)')
-    .action((name: string, opts: { key?: string }) =>
+  withActorOption(
+    engineer
+      .command('remove <name>')
+      .description("remove an engineer, or one of their keys; every relay ends the engineer's open connections at once")
+      .option('--key <fingerprint>', 'remove only this key (SHA256:… as `tether engineer list` shows it)'),
+  ).action((name: string, opts: ActorOption & { key?: string }) =>
       run(async (ctx) => {
+        const actor = await actorFor(ctx, opts.as, 'admin', 'manage engineers');
         if (opts.key) {
-          if (!(await ctx.engineers.removeKey(name, opts.key, 'operator', ctx.now()))) throw new AppError('engineer_not_found', `engineer ${name} has no key ${opts.key}`);
+          if (!(await ctx.engineers.removeKey(name, opts.key, actor, ctx.now()))) throw new AppError('engineer_not_found', `engineer ${name} has no key ${opts.key}`);
           return void process.stdout.write(`key ${opts.key} of engineer ${name} removed; connections made with it are closed\n`);
         }
-        if (!(await ctx.engineers.remove(name, 'operator', ctx.now()))) throw new AppError('engineer_not_found', `no engineer named ${name}`);
+        if (!(await ctx.engineers.remove(name, actor, ctx.now()))) throw new AppError('engineer_not_found', `no engineer named ${name}`);
         process.stdout.write(`engineer ${name} removed; their open connections are closed\n`);
       }),
     );

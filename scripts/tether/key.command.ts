@@ -9,6 +9,7 @@ import { handOverKeyForDelivery } from '../../queues/key-handover.js';
 import { KeyTextStore, keyTextSecretFrom } from '../../queues/key-text.store.js';
 import { Producers } from '../../queues/producers.js';
 import { relayEndpoint } from '../runtime.js';
+import { actorFor, withActorOption } from './actor.js';
 import { printJson, type Run } from './output.js';
 
 interface IssueOptions {
@@ -21,6 +22,7 @@ interface IssueOptions {
   email?: string;
   customerPassword?: boolean;
   json?: boolean;
+  as?: string;
 }
 
 export function parsePorts(text: string | undefined): number[] | undefined {
@@ -40,8 +42,7 @@ export function parseTicket(text: string | undefined) {
 
 export function registerKeyCommands(program: Command, run: Run): void {
   const key = program.command('key').description('tether keys');
-  key
-    .command('issue')
+  withActorOption(key.command('issue'))
     .description('mint a tether key for an appliance')
     .requiredOption('--serial <sn>', 'appliance serial number')
     .requiredOption('--product <product>', 'sma or sda')
@@ -57,6 +58,7 @@ export function registerKeyCommands(program: Command, run: Run): void {
         const product = productSchema.safeParse(opts.product.toLowerCase());
         if (!product.success) throw new AppError('usage', `invalid --product "${opts.product}": use sma or sda`);
         if (opts.email !== undefined && !/^[^@\s]+@[^@\s]+$/.test(opts.email)) throw new AppError('usage', `invalid --email "${opts.email}"`);
+        const actor = await actorFor(ctx, opts.as, 'admin', 'issue keys');
         const issued = await issueKey(
           {
             serial: opts.serial,
@@ -67,7 +69,7 @@ export function registerKeyCommands(program: Command, run: Run): void {
             ticket: parseTicket(opts.ticket),
             email: opts.email,
             passwordMode: opts.customerPassword ? 'customer' : 'generated',
-            actor: 'operator',
+            actor,
           },
           // Enrolled appliances get a sealed key, also pushed to their inbox; the password goes into custody.
           { sessions: ctx.sessions, signingKey: ctx.signingKey(), relay: relayEndpoint(ctx.config), now: () => ctx.now(), appliances: ctx.appliances, credentials: ctx.credentials },

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { MAX_TTL_MS, formatDuration, parseDuration } from '../../shared/duration.js';
 import { AppError } from '../../shared/errors.js';
 import { sessionView, type SessionRecord } from '../../shared/session/session.schema.js';
+import { actorFor, withActorOption, type ActorOption } from './actor.js';
 import type { OperatorContext } from './operator-context.js';
 import { printJson, type Run } from './output.js';
 
@@ -38,32 +39,36 @@ export function registerSessionCommands(program: Command, run: Run): void {
       }),
     );
 
-  program
-    .command('revoke')
-    .description('end a tether now: the relay drops the appliance and every engineer channel')
-    .option('--serial <sn>', 'the live session of this serial')
-    .option('--session <id>', 'a session id')
-    .action((opts: { serial?: string; session?: string }) =>
+  withActorOption(
+    program
+      .command('revoke')
+      .description('end a tether now: the relay drops the appliance and every engineer channel')
+      .option('--serial <sn>', 'the live session of this serial')
+      .option('--session <id>', 'a session id'),
+  ).action((opts: ActorOption & { serial?: string; session?: string }) =>
       run(async (ctx) => {
+        const actor = await actorFor(ctx, opts.as, 'admin', 'revoke sessions');
         const s = await sessionFor(ctx, opts);
-        await ctx.sessions.close(s.id, 'revoked', 'operator', ctx.now());
+        await ctx.sessions.close(s.id, 'revoked', actor, ctx.now());
         process.stdout.write(`session ${s.id} (${s.serial}) revoked\n`);
       }),
     );
 
-  program
-    .command('extend')
-    .description('move the expiry of a live session (at most 12 weeks after issue)')
-    .requiredOption('--session <id>', 'session id')
-    .requiredOption('--ttl <duration>', 'new life from now: 2h, 7d, …')
-    .action((opts: { session: string; ttl: string }) =>
+  withActorOption(
+    program
+      .command('extend')
+      .description('move the expiry of a live session (at most 12 weeks after issue)')
+      .requiredOption('--session <id>', 'session id')
+      .requiredOption('--ttl <duration>', 'new life from now: 2h, 7d, …'),
+  ).action((opts: ActorOption & { session: string; ttl: string }) =>
       run(async (ctx) => {
+        const actor = await actorFor(ctx, opts.as, 'admin', 'extend sessions');
         const s = await ctx.sessions.require(opts.session);
         const expiresAt = ctx.now() + parseDuration(opts.ttl);
         if (expiresAt - s.issuedAt > MAX_TTL_MS) {
           throw new AppError('ttl_too_long', `a session may live at most ${formatDuration(MAX_TTL_MS)} from issue; latest possible expiry is ${new Date(s.issuedAt + MAX_TTL_MS).toISOString()}`);
         }
-        await ctx.sessions.extend(s.id, expiresAt, 'operator', ctx.now());
+        await ctx.sessions.extend(s.id, expiresAt, actor, ctx.now());
         process.stdout.write(`session ${s.id} now expires at ${new Date(expiresAt).toISOString()}\n`);
       }),
     );

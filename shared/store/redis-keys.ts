@@ -16,6 +16,14 @@ export function redisKeys(prefix: string) {
     lastSeen: `${prefix}lastseen`,
     audit: `${prefix}audit`,
     engineers: `${prefix}engineers`,
+    /** Operators: name → JSON record (role, SHA-256 of the token). */
+    operators: `${prefix}operators`,
+    /** Operator name by hex SHA-256 of the personal token. */
+    operatorToken: (tokenHash: string) => `${prefix}operator:token:${tokenHash}`,
+    /** Console sign-ins by hex SHA-256 of the cookie value (12 h sliding TTL). */
+    consoleSession: (idHash: string) => `${prefix}console:session:${idHash}`,
+    /** @fastify/rate-limit counters of console sign-in, per client address. */
+    signInRate: `${prefix}console:sign-in-rate:`,
     /** Pub/sub: session transitions (JSON SessionEventMessage). */
     events: `${prefix}events`,
     /** Pub/sub: engineers or engineer keys removed (JSON EngineerRevocation); relays end their connections. */

@@ -1,0 +1,63 @@
+// Console sign-ins: a random session id (the `tether_session` cookie) → who signed in, how, and the
+// CSRF token of the session. Stored under the SHA-256 of the id, so a Redis dump holds no usable
+// cookie; 12 h sliding: every use moves the expiry.
+import { createHash, randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { operatorRoleSchema } from '../operator-role.js';
+import { redisKeys, type RedisKeys } from './redis-keys.js';
+
+export const CONSOLE_SESSION_TTL_MS = 12 * 3_600_000;
+
+/**
+ * `operator`: a personal token; the role is read from the operator store on every use, so a removed
+ * operator is signed out at once. `break-glass`: TETHER_ADMIN_TOKEN. `sso`: role from the provider's claims.
+ */
+export const consoleSessionSchema = z.object({
+  name: z.string().min(1).max(200),
+  role: operatorRoleSchema,
+  kind: z.enum(['operator', 'break-glass', 'sso']),
+  csrf: z.string().min(20),
+  createdAt: z.number().int(),
+});
+export type ConsoleSession = z.infer<typeof consoleSessionSchema>;
+
+const hashOf = (id: string) => createHash('sha256').update(id).digest('hex');
+
+export class ConsoleSessionStore {
+  private readonly keys: RedisKeys;
+
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+    private readonly ttlMs = CONSOLE_SESSION_TTL_MS,
+  ) {
+    this.keys = redisKeys(prefix);
+  }
+
+  /** A new session; returns its id (the cookie value) and record. */
+  async create(who: Omit<ConsoleSession, 'csrf' | 'createdAt'>, now: number): Promise<{ id: string; session: ConsoleSession }> {
+    const id = randomBytes(32).toString('base64url');
+    const session: ConsoleSession = { ...who, csrf: randomBytes(24).toString('base64url'), createdAt: now };
+    await this.redis.set(this.keys.consoleSession(hashOf(id)), JSON.stringify(session), 'PX', this.ttlMs);
+    return { id, session };
+  }
+
+  /** The session, its expiry moved 12 h on; null when unknown, expired or unreadable. */
+  async use(id: string): Promise<ConsoleSession | null> {
+    if (id.length > 100) return null;
+    const key = this.keys.consoleSession(hashOf(id));
+    const [[, raw]] = (await this.redis.multi().get(key).pexpire(key, this.ttlMs).exec()) as [[unknown, string | null], [unknown, number]];
+    if (!raw) return null;
+    try {
+      const r = consoleSessionSchema.safeParse(JSON.parse(raw));
+      return r.success ? r.data : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.redis.del(this.keys.consoleSession(hashOf(id)));
+  }
+}
