@@ -22,6 +22,8 @@ export const ticketEventSchema = z.object({
   requester: z.object({ email: z.email().max(254), name: z.string().max(200).optional() }),
   appliance: z.object({ serial: serialSchema, product: productSchema, version: z.string().max(32).optional() }),
   tags: z.array(z.string().min(1).max(64)).max(100),
+  /** Who the help desk assigned the ticket to; null: unassigned; absent: the help desk did not say. */
+  assignee: z.object({ email: z.string().max(254).optional(), login: z.string().max(200).optional() }).nullable().optional(),
 });
 
 export type TicketEvent = z.infer<typeof ticketEventSchema>;

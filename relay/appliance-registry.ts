@@ -12,6 +12,8 @@ export interface Binding {
 
 /** An open engineer channel, as far as teardown is concerned. */
 export interface ChannelHandle {
+  /** The engineer at the other end: a withdrawn grant ends only theirs. */
+  readonly engineer: string;
   destroy(): void;
 }
 

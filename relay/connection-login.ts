@@ -59,7 +59,7 @@ export function handleLogin(conn: Connection, ip: string, deps: LoginDeps, onIde
     const named = engineerNameSchema.safeParse(ctx.username).success;
     kind = named ? 'engineer' : 'appliance'; // until the registry answers
     const engineer = named ? await deps.engineers.get(ctx.username) : null;
-    if (engineer) return authenticateEngineer(ctx, engineer);
+    if (engineer) return authenticateEngineer(ctx, engineer, deps.now());
     kind = 'appliance';
     appliance ??= new ApplianceLogin(deps);
     return appliance.decide(ctx);

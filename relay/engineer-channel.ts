@@ -65,6 +65,7 @@ export function openEngineerChannel(req: ChannelRequest, deps: EngineerChannelDe
 }
 
 class EngineerChannel implements ChannelHandle {
+  readonly engineer: string;
   private readonly openedAt: number;
   private readonly toAppliance: Leg = { bytes: 0, flushed: false, srcClosed: false };
   private readonly fromAppliance: Leg = { bytes: 0, flushed: false, srcClosed: false };
@@ -77,6 +78,7 @@ class EngineerChannel implements ChannelHandle {
     private readonly app: ServerChannel,
     private readonly deps: EngineerChannelDeps,
   ) {
+    this.engineer = req.engineer;
     this.openedAt = deps.now();
     this.relay(eng, app, this.toAppliance, 'toAppliance');
     this.relay(app, eng, this.fromAppliance, 'fromAppliance');

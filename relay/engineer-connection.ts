@@ -2,7 +2,8 @@
 // tether held by this relay, on a port the session allows and the appliance forwarded. Every
 // refusal carries a reason text and lands in the audit stream.
 import type { Connection, ServerChannel, TcpipRequestInfo } from 'ssh2';
-import type { EngineerStore } from '../shared/store/engineer.store.js';
+import type { AccessStore, EngineerPolicy } from '../shared/store/access.store.js';
+import { keyIsCurrent, type EngineerStore } from '../shared/store/engineer.store.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import type { ApplianceRegistry } from './appliance-registry.js';
 import type { EngineerIdentity } from './engineer-auth.js';
@@ -12,6 +13,8 @@ import { OPEN_FAILURE, rejectWithReason, type OpenFailureCode } from './ssh2-int
 export interface EngineerConnectionDeps extends EngineerChannelDeps {
   sessions: SessionStore;
   engineers: EngineerStore;
+  access: AccessStore;
+  engineerPolicy: EngineerPolicy;
   registry: ApplianceRegistry;
   relayId: string;
 }
@@ -71,11 +74,20 @@ async function onDirectTcpip(
     return refuse('session store unavailable, try again', OPEN_FAILURE.connectFailed);
   }
   if (engineerGone()) return;
-  if (!registered?.keys.some((k) => k.fingerprint === id.fingerprint)) {
+  if (!registered?.keys.some((k) => k.fingerprint === id.fingerprint && keyIsCurrent(k, deps.now()))) {
     conn.end();
-    return refuse(`engineer ${engineer} (key ${id.fingerprint}) is no longer registered`);
+    return refuse(`engineer ${engineer} (key ${id.fingerprint}) is no longer registered or has expired`);
   }
   if (!session || session.state !== 'CONNECTED') return refuse(`tether of ${tunnel.serial} is not connected (${session?.state ?? 'no session'})`);
+  let allowed;
+  try {
+    allowed = await deps.access.allowed(session, engineer, deps.engineerPolicy);
+  } catch (err) {
+    deps.logger.error({ err, sid: tunnel.sid }, 'access look-up failed');
+    return refuse('session store unavailable, try again', OPEN_FAILURE.connectFailed);
+  }
+  if (engineerGone()) return;
+  if (!allowed) return refuse(`engineer ${engineer} is not authorised for the tether of ${tunnel.serial}: ask for a grant (tether session grant ${session.id} --engineer ${engineer}) or the ticket's assignment`);
   if (session.relayId && session.relayId !== deps.relayId) return refuse(`tether of ${tunnel.serial} is held by another relay`);
   if (!session.ports.includes(port)) return refuse(`port ${port} is not open for ${tunnel.serial}`);
   if (session.expiresAt <= deps.now()) return refuse(`tether of ${tunnel.serial} has expired`);

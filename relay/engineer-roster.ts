@@ -20,6 +20,8 @@ export interface RosterDeps {
   relayId: string;
   now: () => number;
   logger: Logger;
+  /** Ends an engineer's channels to one session (a withdrawn grant); returns how many. */
+  endSessionChannels: (engineer: string, sid: string) => number;
 }
 
 export class EngineerRoster {
@@ -75,7 +77,14 @@ export class EngineerRoster {
     } catch {
       return;
     }
-    if (parsed.success) this.revoke(parsed.data, parsed.data.fingerprints ? 'key removed' : 'engineer removed');
+    if (!parsed.success) return;
+    const rev = parsed.data;
+    if (rev.sid) {
+      const ended = this.deps.endSessionChannels(rev.engineer, rev.sid);
+      if (ended > 0) this.deps.logger.info({ engineer: rev.engineer, sid: rev.sid, ended }, 'engineer channels ended: grant withdrawn');
+      return;
+    }
+    this.revoke(rev, rev.fingerprints ? 'key removed' : 'engineer removed');
   };
 
   private readonly onReconnect = (): void => {

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { RelayHostKey } from '../shared/key/key-files.js';
 import type { Logger } from '../shared/logger.js';
 import type { RelayMeter } from '../shared/metrics.js';
+import type { AccessStore, EngineerPolicy } from '../shared/store/access.store.js';
 import type { AuditStore } from '../shared/store/audit.store.js';
 import type { EngineerStore } from '../shared/store/engineer.store.js';
 import type { EscrowDepositStore } from '../shared/store/escrow-deposit.store.js';
@@ -13,6 +14,10 @@ export interface RelayDeps {
   sessions: SessionStore;
   engineers: EngineerStore;
   audit: AuditStore;
+  /** Per-session authorisation: grants, the ticket's assignee. */
+  access: AccessStore;
+  /** `assigned`: only engineers granted the session or assigned its ticket; `all`: every registered engineer. */
+  engineerPolicy: EngineerPolicy;
   /** A dedicated connection, used only to SUBSCRIBE to the session events channel. */
   subscriber: Redis;
   /** Where escrowed support passwords go, sealed as received; without it escrow requests are refused. */

@@ -53,9 +53,17 @@ export class RelayServer {
     this.connDeps = { sessions: deps.sessions, registry: this.registry, relayId: deps.relayId, actor: this.actor, now: deps.now, logger: deps.logger, escrow };
     // Without metrics the byte totals still add up, in an object nobody reads.
     const bytes = deps.metrics?.bytes ?? { toAppliance: 0, fromAppliance: 0 };
-    this.engineerDeps = { ...this.connDeps, audit: deps.audit, engineers: deps.engineers, bytes };
+    this.engineerDeps = { ...this.connDeps, audit: deps.audit, engineers: deps.engineers, access: deps.access, engineerPolicy: deps.engineerPolicy, bytes };
     this.loginDeps = { sessions: deps.sessions, engineers: deps.engineers, audit: deps.audit, relayId: deps.relayId, actor: this.actor, now: deps.now, logger: deps.logger, metrics: deps.metrics };
-    this.roster = new EngineerRoster({ subscriber: deps.subscriber, engineers: deps.engineers, audit: deps.audit, relayId: deps.relayId, now: deps.now, logger: deps.logger });
+    this.roster = new EngineerRoster({
+      subscriber: deps.subscriber,
+      engineers: deps.engineers,
+      audit: deps.audit,
+      relayId: deps.relayId,
+      now: deps.now,
+      logger: deps.logger,
+      endSessionChannels: (engineer, sid) => this.endSessionChannels(engineer, sid),
+    });
     this.heartbeats = new HeartbeatBatcher({
       sessions: deps.sessions,
       registry: this.registry,
@@ -150,6 +158,17 @@ export class RelayServer {
         resolve();
       });
     });
+  }
+
+  /** Ends `engineer`'s open channels to the tunnel of session `sid`, if this relay holds it. */
+  private endSessionChannels(engineer: string, sid: string): number {
+    const tunnel = [...this.registry.values()].find((t) => t.sid === sid);
+    const mine = [...(tunnel?.channels ?? [])].filter((ch) => ch.engineer === engineer);
+    for (const ch of mine) {
+      tunnel?.channels?.delete(ch);
+      ch.destroy();
+    }
+    return mine.length;
   }
 
   private onConnection(conn: Connection, ip: string): void {

@@ -27,3 +27,14 @@ export function relayEndpoint(config: Readonly<ServerConfig>, boundPort?: number
   if (port === 0) throw new AppError('config_invalid', 'invalid configuration: TETHER_RELAY_PUBLIC_PORT: required when TETHER_RELAY_PORT is 0');
   return { host: config.relay.publicHost, port, fingerprint: hostKey.fingerprint };
 }
+
+/** The package version (package.json beside dist/ or the sources). */
+export function packageVersion(): string {
+  for (const up of ['..', '../..']) {
+    const file = join(import.meta.dirname, up, 'package.json');
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'tether-orchestrator' && pkg.version) return pkg.version;
+  }
+  return 'unknown';
+}

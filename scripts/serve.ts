@@ -22,6 +22,7 @@ import { MetricsListener } from '../shared/metrics-listener.js';
 import { createMetrics } from '../shared/metrics.js';
 import { makeOwnerOnly } from '../shared/private-files.js';
 import { connectOrExplain, openRedis, watchRedis } from '../shared/redis.js';
+import { AccessStore } from '../shared/store/access.store.js';
 import { AuditStore } from '../shared/store/audit.store.js';
 import { EngineerStore } from '../shared/store/engineer.store.js';
 import { EscrowDepositStore } from '../shared/store/escrow-deposit.store.js';
@@ -122,6 +123,8 @@ async function main(): Promise<void> {
     const relay = new RelayServer({
       sessions: new SessionStore(redis, config.redisPrefix),
       engineers: new EngineerStore(redis, config.redisPrefix),
+      access: new AccessStore(redis, config.redisPrefix),
+      engineerPolicy: config.engineerPolicy,
       audit: new AuditStore(redis, config.redisPrefix),
       custody: new EscrowDepositStore(redis, config.redisPrefix),
       subscriber: connect('tether-relay-sub'),
@@ -151,7 +154,7 @@ async function main(): Promise<void> {
       say(`smtp capture listening on ${at.host}:${at.port} (mail stored in ${outboxDir(config.home)})`);
     }
     if (!smtpUrl) throw new Error('invalid configuration: SMTP_URL: required for the workers role (or run scripts/up, which starts a capture)');
-    const mailer = createMailer({ smtpUrl, from: config.mailFrom });
+    const mailer = createMailer({ smtpUrl, from: config.mailFrom, maxConnections: config.smtpPool });
     const workers = await startWorkers({
       config,
       redisUrl,

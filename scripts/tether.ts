@@ -2,9 +2,11 @@
 // `tether`: the operator CLI. Reads the same environment as the server processes (see README).
 import { Command, CommanderError } from 'commander';
 import { exitQuietlyOnClosedPipe } from '../shared/quiet-pipe.js';
+import { packageVersion } from './runtime.js';
 import { registerApplianceCommands } from './tether/appliance.command.js';
 import { registerCredentialCommands } from './tether/credentials.command.js';
 import { registerEngineerCommands } from './tether/engineer.command.js';
+import { registerGrantCommands } from './tether/grant.commands.js';
 import { registerKeyCommands } from './tether/key.command.js';
 import { registerOperatorCommands } from './tether/operator.command.js';
 import { runCommand } from './tether/output.js';
@@ -15,15 +17,19 @@ exitQuietlyOnClosedPipe();
 
 const program = new Command('tether')
   .description('Tether orchestrator operator CLI')
+  .version(`tether ${packageVersion()}`, '-V, --version')
   .exitOverride()
-  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  // One prefix on every error line, the parser's included ("error: unknown option" → "tether: unknown option").
+  .configureOutput({ writeErr: (s) => process.stderr.write(s.replace(/^error: /gm, 'tether: ')) });
 
 registerEngineerCommands(program, runCommand);
 registerKeyCommands(program, runCommand);
 registerSessionCommands(program, runCommand);
 registerSshConfigCommand(program, runCommand);
 registerApplianceCommands(program, runCommand);
-registerCredentialCommands(program, runCommand);
+const session = program.command('session').description('one session: credentials, grants');
+registerCredentialCommands(session, runCommand);
+registerGrantCommands(session, runCommand);
 registerOperatorCommands(program, runCommand);
 
 try {

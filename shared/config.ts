@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_KTETHER_HOME } from './agent-defaults.js';
 import { AppError } from './errors.js';
+import { ssoSettings, type SsoConfig } from './sso-config.js';
 
 /** `Name <addr@host>` or a bare address → the address. */
 export function mailAddressOf(from: string): string {
@@ -40,12 +41,18 @@ const serverEnvSchema = z.object({
     .regex(/^\s*\d+[smhdw](\s*,\s*\d+[smhdw])*\s*$/, 'must be a comma-separated list of durations such as 24h,1h')
     .default('24h,1h'),
   TETHER_OPERATOR_EMAIL: z.email('must be a mail address').optional(),
+  /** `on`: the support mailbox gets a notice for every key mailed (one mail and one job per ticket). */
+  TETHER_KEY_SENT_NOTICE: z.enum(['off', 'on']).default('off'),
+  /** Pooled SMTP connections the workers keep open (0: a connection per mail). */
+  TETHER_SMTP_POOL: z.coerce.number().int().min(0).max(100).default(10),
   TETHER_TICKET_KEY_TTL: z.string().regex(/^\d+[smhdw]$/, 'must be a duration such as 7d').default('7d'),
   TETHER_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Where a process without the api role serves GET /metrics (docs/metrics.md); unset: no listener. */
   TETHER_METRICS_PORT: port.optional(),
   TETHER_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   TETHER_LOG_FORMAT: z.enum(['json', 'human']).default('json'),
+  /** Who reaches a session: `assigned` (granted or the ticket's assignee) or `all` registered engineers. */
+  TETHER_ENGINEER_POLICY: z.enum(['assigned', 'all']).default('assigned'),
   /** When set, the server writes its JSON log to <dir>/tether.log and the console shows warnings only. */
   TETHER_LOG_DIR: z.string().min(1).optional(),
   /** How long a shutdown may take (jobs finishing, connections closing) before the process exits anyway. */
@@ -265,6 +272,10 @@ export interface ServerConfig {
   warnOffsets: string;
   /** Support mailbox for key-sent and failed-job notices (default: the TETHER_MAIL_FROM address). */
   operatorEmail: string;
+  /** Whether the support mailbox hears of every key mailed (TETHER_KEY_SENT_NOTICE=on). */
+  keySentNotice: boolean;
+  /** SMTP connections the workers' mailer pools (0: one per mail). */
+  smtpPool: number;
   /** Life of keys provisioned for tickets, as a duration (`7d`). */
   ticketKeyTtl: string;
   ticketCommentUrl: string | undefined;
@@ -275,6 +286,11 @@ export interface ServerConfig {
   metrics: { host: string; port: number | undefined };
   shutdownMs: number;
   log: { format: 'json' | 'human'; dir: string | undefined };
+  /** Console single sign-on (TETHER_OIDC_*, shared/sso-config.ts); undefined: not configured. */
+  sso: SsoConfig | undefined;
+  /** TETHER_PUBLIC_URL: where browsers reach the api (no trailing slash); undefined: taken from each request. */
+  publicUrl: string | undefined;
+  engineerPolicy: 'assigned' | 'all';
 }
 
 /** Lists every problem at once, each naming its variable. */
@@ -289,7 +305,8 @@ function formatIssues(error: z.ZodError): string {
 export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): Readonly<ServerConfig> {
   const parsed = serverEnvSchema.safeParse(env);
   const desks = ticketingEnvSchema.safeParse(env);
-  const problems = [...issueLines(parsed.error), ...issueLines(desks.error), ...helpDeskPresenceProblems(env)];
+  const sso = ssoSettings(env);
+  const problems = [...issueLines(parsed.error), ...issueLines(desks.error), ...helpDeskPresenceProblems(env), ...sso.problems];
   if (!parsed.success || !desks.success || problems.length) throw new AppError('config_invalid', `invalid configuration: ${problems.join('; ')}`);
   const e = parsed.data;
   return Object.freeze({
@@ -310,13 +327,18 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): Readonly
     lostGraceMs: e.TETHER_LOST_GRACE_MS,
     warnOffsets: e.TETHER_WARN_OFFSETS,
     operatorEmail: e.TETHER_OPERATOR_EMAIL ?? mailAddressOf(e.TETHER_MAIL_FROM),
+    keySentNotice: e.TETHER_KEY_SENT_NOTICE === 'on',
+    smtpPool: e.TETHER_SMTP_POOL,
     ticketKeyTtl: e.TETHER_TICKET_KEY_TTL,
     ticketCommentUrl: e.TETHER_TICKET_COMMENT_URL,
     ticketing: ticketingConfig(desks.data),
     logLevel: e.TETHER_LOG_LEVEL,
     metrics: { host: e.TETHER_METRICS_HOST, port: e.TETHER_METRICS_PORT },
     shutdownMs: e.TETHER_SHUTDOWN_MS,
+    engineerPolicy: e.TETHER_ENGINEER_POLICY,
     log: { format: e.TETHER_LOG_FORMAT, dir: e.TETHER_LOG_DIR ? resolve(e.TETHER_LOG_DIR) : undefined },
+    sso: sso.sso,
+    publicUrl: sso.publicUrl,
   });
 }
 

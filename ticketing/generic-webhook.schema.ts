@@ -20,6 +20,8 @@ export const genericWebhookSchema = z.object({
     status: z.string().max(64).optional(),
     requester: z.object({ email: z.email().max(254), name: z.string().max(200).optional() }),
     tags: z.array(z.string().min(1).max(64)).max(100).default([]),
+    /** The support engineer the ticket is assigned to (mapped to a registered engineer by e-mail or login). */
+    assignee: z.object({ email: z.string().max(254).optional(), login: z.string().max(200).optional() }).nullable().optional(),
     appliance: z.object({
       serial: z.string({ error: 'serial is required' }).min(1, 'serial is required'),
       product: z.string({ error: 'product is required' }).transform((p, ctx) => {
@@ -62,6 +64,7 @@ export function parseGenericWebhook(rawBody: Buffer): ParseResult {
     requester: b.ticket.requester,
     appliance: { serial: b.ticket.appliance.serial, product: b.ticket.appliance.product, version: b.ticket.appliance.version },
     tags: b.ticket.tags,
+    ...(b.ticket.assignee !== undefined ? { assignee: b.ticket.assignee } : {}),
   };
   // The normalised schema adds the serial's shape rules and the limits every adapter shares.
   const event = ticketEventSchema.safeParse(candidate);

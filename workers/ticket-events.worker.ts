@@ -9,6 +9,7 @@ import { asksForTether, type TicketEvent } from '../queues/ticket-event.schema.j
 import { isAppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { SessionRecord } from '../shared/session/session.schema.js';
+import type { AccessStore } from '../shared/store/access.store.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import { liveSessionOfTicket } from './ticket-sessions.js';
 import { buildWorker, type WorkerRuntime } from './worker-kit.js';
@@ -33,12 +34,16 @@ export interface TicketEventsDeps {
   logger: Logger;
   /** Life of keys provisioned for tickets. */
   ticketKeyTtlMs: number;
+  /** Records the ticket's assignee (mapped to an engineer) for per-session authorisation. */
+  access?: AccessStore | undefined;
 }
 
 export async function processTicketEvent(data: JobData<typeof JOB.ticketEvent>, deps: TicketEventsDeps): Promise<TicketDecision> {
   const e = data.event;
   const decision = decideTicketEvent(e, await liveSessionOfTicket(deps.sessions, e.ticket, e.appliance.serial));
   const actor = `ticket:${e.ticket.system}:${e.ticket.id}`;
+  // Before provisioning: the assignee may reach the session from its first second.
+  if (e.kind !== 'closed' && e.assignee !== undefined && deps.access) await deps.access.assignFromTicket(e.ticket, e.assignee, actor, deps.now());
   if (decision.action === 'provision') {
     await deps.producers.keyIssue({
       serial: e.appliance.serial,
@@ -46,6 +51,7 @@ export async function processTicketEvent(data: JobData<typeof JOB.ticketEvent>, 
       version: e.appliance.version,
       ttlMs: deps.ticketKeyTtlMs,
       ticket: e.ticket,
+      ticketSubject: e.subject,
       email: e.requester.email,
       actor,
     });

@@ -12,6 +12,7 @@ import { AuditStore } from '../../shared/store/audit.store.js';
 import { EngineerStore } from '../../shared/store/engineer.store.js';
 import { SessionStore } from '../../shared/store/session.store.js';
 import { RelayServer } from '../../relay/relay-server.js';
+import { AccessStore } from '../../shared/store/access.store.js';
 
 export interface RelayStats {
   type: 'stats';
@@ -42,6 +43,8 @@ async function main(): Promise<void> {
   const relay = new RelayServer({
     sessions: new SessionStore(redis, config.redisPrefix),
     engineers: new EngineerStore(redis, config.redisPrefix),
+    access: new AccessStore(redis, config.redisPrefix),
+    engineerPolicy: config.engineerPolicy,
     audit: new AuditStore(redis, config.redisPrefix),
     subscriber: connect('bench-relay-sub'),
     hostKey: loadOrCreateRelayHostKey(config.home),

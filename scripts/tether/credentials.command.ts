@@ -4,17 +4,19 @@ import type { Command } from 'commander';
 import { revealPassword } from '../../shared/session/reveal-password.js';
 import { actorFor, withActorOption, type ActorOption } from './actor.js';
 import { printJson, type Run } from './output.js';
+import { sessionIdOf } from './session-id.js';
 
-export function registerCredentialCommands(program: Command, run: Run): void {
-  const session = program.command('session').description('one session');
+export function registerCredentialCommands(session: Command, run: Run): void {
   withActorOption(
     session
-      .command('credentials <id>')
+      .command('credentials [id]')
       .description('reveal the support password (kace_support) of a live session to a registered engineer; audited')
+      .option('--session <id>', 'the session id (instead of the positional one)')
       .requiredOption('--engineer <name>', 'the engineer who will use it (must be registered)')
       .option('--json', 'machine-readable output'),
-  ).action((id: string, opts: ActorOption & { engineer: string; json?: boolean }) =>
+  ).action((positional: string | undefined, opts: ActorOption & { session?: string; engineer: string; json?: boolean }) =>
     run(async (ctx) => {
+      const id = sessionIdOf(positional, opts.session);
       const actor = await actorFor(ctx, opts.as, 'engineer', 'reveal support passwords');
       const deps = { sessions: ctx.sessions, credentials: ctx.credentials, audit: ctx.audit, engineers: ctx.engineers, now: () => ctx.now() };
       const { serial, user, password } = await revealPassword(deps, { sid: id, actor, engineer: opts.engineer });

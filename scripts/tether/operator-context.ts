@@ -12,6 +12,7 @@ import { EngineerStore } from '../../shared/store/engineer.store.js';
 import { OperatorStore } from '../../shared/store/operator.store.js';
 import { SessionStore } from '../../shared/store/session.store.js';
 import { resolveRedisUrl } from '../runtime.js';
+import { AccessStore } from '../../shared/store/access.store.js';
 
 export class OperatorContext {
   readonly config = loadServerConfig();
@@ -32,6 +33,9 @@ export class OperatorContext {
   }
   get sessions() {
     return new SessionStore(this.redis, this.config.redisPrefix);
+  }
+  get access() {
+    return new AccessStore(this.redis, this.config.redisPrefix);
   }
   get engineers() {
     return new EngineerStore(this.redis, this.config.redisPrefix);

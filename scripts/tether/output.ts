@@ -9,8 +9,11 @@ export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** Codes that mean "the command line asked for something impossible": exit 2, like a parser error. */
+const USAGE_CODES: readonly string[] = ['usage', 'ttl_too_long'];
+
 export function exitCodeOf(err: unknown): number {
-  if (err instanceof AppError) return err.code === 'usage' ? 2 : 1;
+  if (err instanceof AppError) return USAGE_CODES.includes(err.code) ? 2 : 1;
   return 1;
 }
 

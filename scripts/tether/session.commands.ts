@@ -4,8 +4,22 @@ import { MAX_TTL_MS, formatDuration, parseDuration } from '../../shared/duration
 import { AppError } from '../../shared/errors.js';
 import { sessionView, type SessionRecord } from '../../shared/session/session.schema.js';
 import { actorFor, withActorOption, type ActorOption } from './actor.js';
+import type { AuditEntry } from '../../shared/store/audit.store.js';
 import type { OperatorContext } from './operator-context.js';
 import { printJson, type Run } from './output.js';
+
+function auditJson(e: AuditEntry) {
+  return { id: e.id, type: e.type, at: new Date(e.at).toISOString(), ...e.fields };
+}
+
+/** Times in one format (ISO 8601, UTC), epoch-ms fields such as expiresAt included. */
+function auditLine(e: AuditEntry): string {
+  const rest = Object.entries(e.fields)
+    .filter(([, v]) => v !== '')
+    .map(([k, v]) => `${k}=${/At$/.test(k) && /^\d{12,14}$/.test(v) ? new Date(Number(v)).toISOString() : v}`)
+    .join(' ');
+  return `${new Date(e.at).toISOString()}\t${e.type}\t${rest}\n`;
+}
 
 function line(s: SessionRecord): string {
   const state = s.reason ? `${s.state}(${s.reason})` : s.state;
@@ -44,12 +58,14 @@ export function registerSessionCommands(program: Command, run: Run): void {
       .command('revoke')
       .description('end a tether now: the relay drops the appliance and every engineer channel')
       .option('--serial <sn>', 'the live session of this serial')
-      .option('--session <id>', 'a session id'),
-  ).action((opts: ActorOption & { serial?: string; session?: string }) =>
+      .option('--session <id>', 'a session id')
+      .option('--json', 'machine-readable output: the closed session'),
+  ).action((opts: ActorOption & { serial?: string; session?: string; json?: boolean }) =>
       run(async (ctx) => {
         const actor = await actorFor(ctx, opts.as, 'admin', 'revoke sessions');
         const s = await sessionFor(ctx, opts);
         await ctx.sessions.close(s.id, 'revoked', actor, ctx.now());
+        if (opts.json) return printJson(sessionView(await ctx.sessions.require(s.id)));
         process.stdout.write(`session ${s.id} (${s.serial}) revoked\n`);
       }),
     );
@@ -59,8 +75,9 @@ export function registerSessionCommands(program: Command, run: Run): void {
       .command('extend')
       .description('move the expiry of a live session (at most 12 weeks after issue)')
       .requiredOption('--session <id>', 'session id')
-      .requiredOption('--ttl <duration>', 'new life from now: 2h, 7d, …'),
-  ).action((opts: ActorOption & { session: string; ttl: string }) =>
+      .requiredOption('--ttl <duration>', 'new life from now: 2h, 7d, …')
+      .option('--json', 'machine-readable output: the extended session'),
+  ).action((opts: ActorOption & { session: string; ttl: string; json?: boolean }) =>
       run(async (ctx) => {
         const actor = await actorFor(ctx, opts.as, 'admin', 'extend sessions');
         const s = await ctx.sessions.require(opts.session);
@@ -68,7 +85,8 @@ export function registerSessionCommands(program: Command, run: Run): void {
         if (expiresAt - s.issuedAt > MAX_TTL_MS) {
           throw new AppError('ttl_too_long', `a session may live at most ${formatDuration(MAX_TTL_MS)} from issue; latest possible expiry is ${new Date(s.issuedAt + MAX_TTL_MS).toISOString()}`);
         }
-        await ctx.sessions.extend(s.id, expiresAt, actor, ctx.now());
+        const extended = await ctx.sessions.extend(s.id, expiresAt, actor, ctx.now());
+        if (opts.json) return printJson(sessionView(extended));
         process.stdout.write(`session ${s.id} now expires at ${new Date(expiresAt).toISOString()}\n`);
       }),
     );
@@ -77,17 +95,23 @@ export function registerSessionCommands(program: Command, run: Run): void {
     .command('audit')
     .description('the audit trail, oldest first')
     .option('--session <id>', 'only entries of this session')
-    .option('--json', 'machine-readable output')
-    .action((opts: { session?: string; json?: boolean }) =>
+    .option('--json', 'machine-readable output (with --follow: one JSON object per line)')
+    .option('--follow', 'keep printing new entries as they are written (Ctrl-C to stop)')
+    .action((opts: { session?: string; json?: boolean; follow?: boolean }) =>
       run(async (ctx) => {
-        const all = (await ctx.audit.list()).filter((e) => !opts.session || e.fields.sid === opts.session);
-        if (opts.json) return printJson(all.map((e) => ({ id: e.id, type: e.type, at: new Date(e.at).toISOString(), ...e.fields })));
-        for (const e of all) {
-          const rest = Object.entries(e.fields)
-            .filter(([, v]) => v !== '')
-            .map(([k, v]) => `${k}=${v}`)
-            .join(' ');
-          process.stdout.write(`${new Date(e.at).toISOString()}\t${e.type}\t${rest}\n`);
+        if (opts.session && !(await ctx.sessions.get(opts.session))) throw new AppError('session_not_found', `no session ${opts.session}`);
+        const mine = (e: AuditEntry) => !opts.session || e.fields.sid === opts.session;
+        const all = (await ctx.audit.list()).filter(mine);
+        if (opts.json && !opts.follow) return printJson(all.map(auditJson));
+        for (const e of all) process.stdout.write(opts.json ? `${JSON.stringify(auditJson(e))}\n` : auditLine(e));
+        if (!opts.follow) return;
+        let after = all.at(-1)?.id ?? (await ctx.audit.lastId()) ?? '0-0';
+        for (;;) {
+          const fresh = await ctx.audit.follow(after, 5_000);
+          for (const e of fresh) {
+            after = e.id;
+            if (mine(e)) process.stdout.write(opts.json ? `${JSON.stringify(auditJson(e))}\n` : auditLine(e));
+          }
         }
       }),
     );

@@ -5,6 +5,7 @@ import { loadOrCreateRelayHostKey } from '../../shared/key/key-files.js';
 import { DEFAULT_IDENTITY, DEFAULT_RELAY_ALIAS, renderSshConfig } from '../../shared/ssh-config.js';
 import { relayEndpoint } from '../runtime.js';
 import type { Run } from './output.js';
+import { AppError } from '../../shared/errors.js';
 
 export function registerSshConfigCommand(program: Command, run: Run): void {
   program
@@ -15,6 +16,8 @@ export function registerSshConfigCommand(program: Command, run: Run): void {
     .option('--alias <name>', 'Host alias for the relay', DEFAULT_RELAY_ALIAS)
     .action((opts: { engineer: string; identity: string; alias: string }) =>
       run(async (ctx) => {
+        // A block for a name the relay does not know would only ever be refused.
+        if (!(await ctx.engineers.get(opts.engineer))) throw new AppError('engineer_not_found', `no engineer named ${opts.engineer}: register one with tether engineer add`);
         const relay = relayEndpoint(ctx.config);
         const hostKey = loadOrCreateRelayHostKey(ctx.config.home);
         process.stdout.write(

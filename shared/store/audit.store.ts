@@ -47,6 +47,18 @@ export class AuditStore {
     return rows.map(entryOf);
   }
 
+  /** The newest entry's id, or null for an empty stream. */
+  async lastId(): Promise<string | null> {
+    const rows = await this.redis.xrevrange(this.key, '+', '-', 'COUNT', 1);
+    return rows[0]?.[0] ?? null;
+  }
+
+  /** Entries after `after`, waiting up to `blockMs` for the first (XREAD BLOCK: needs its own connection). */
+  async follow(after: string, blockMs: number): Promise<AuditEntry[]> {
+    const res = (await this.redis.xread('COUNT', 1000, 'BLOCK', blockMs, 'STREAMS', this.key, after)) as [string, [string, string[]][]][] | null;
+    return (res?.[0]?.[1] ?? []).map(entryOf);
+  }
+
   /**
    * Newest first, older than `before` (exclusive stream id): up to `limit` entries that `match`,
    * reading at most `scanLimit` entries. A filtered page may come back short (even empty) with a

@@ -12,7 +12,19 @@ export const engineerNameSchema = z
   .string()
   .regex(/^[a-z][a-z0-9._-]{0,31}$/, 'engineer names are lower-case letters, digits, ".", "_" or "-", starting with a letter');
 
-const engineerKeySchema = z.object({ type: z.string(), blob: z.string(), fingerprint: z.string(), comment: z.string() });
+const engineerKeySchema = z.object({
+  type: z.string(),
+  blob: z.string(),
+  fingerprint: z.string(),
+  comment: z.string(),
+  /** Epoch ms after which the relay refuses this key (`tether engineer add … --expires 90d`). */
+  expiresAt: z.number().optional(),
+});
+
+/** A key counts only until its expiry, if it has one. */
+export function keyIsCurrent(key: { expiresAt?: number | undefined }, now: number): boolean {
+  return key.expiresAt === undefined || key.expiresAt > now;
+}
 export const engineerSchema = z.object({
   name: engineerNameSchema,
   keys: z.array(engineerKeySchema).min(1),
@@ -36,7 +48,8 @@ export function parseEngineerKey(text: string): EngineerKey {
 }
 
 /** What relays hear when access is withdrawn: every key of `engineer`, or only `fingerprints`. */
-export const engineerRevocationSchema = z.object({ engineer: engineerNameSchema, fingerprints: z.array(z.string()).optional() });
+/** With `sid`, only the engineer's channels to that session end (a grant was withdrawn). */
+export const engineerRevocationSchema = z.object({ engineer: engineerNameSchema, fingerprints: z.array(z.string()).optional(), sid: z.string().optional() });
 export type EngineerRevocation = z.infer<typeof engineerRevocationSchema>;
 
 /** `SHA256:…` of an SSH public-key blob, as OpenSSH prints it. */

@@ -16,6 +16,12 @@ export function redisKeys(prefix: string) {
     lastSeen: `${prefix}lastseen`,
     audit: `${prefix}audit`,
     engineers: `${prefix}engineers`,
+    /** Engineers explicitly granted a session: engineer → JSON {by, at}. */
+    grants: (sid: string) => `${prefix}grants:${sid}`,
+    /** The engineer a help-desk ticket is assigned to (mapped from the help desk's assignee). */
+    ticketAssignee: (system: string, id: string) => `${prefix}ticket-assignee:${system}:${id}`,
+    /** Help desk identity (`system:email-or-login`, lower-cased) → engineer name. */
+    engineerIdentities: `${prefix}engineer-identities`,
     /** Operators: name → JSON record (role, SHA-256 of the token). */
     operators: `${prefix}operators`,
     /** Operator name by hex SHA-256 of the personal token. */

@@ -89,10 +89,11 @@ describe('the agent refuses bad keys with a reason and changes nothing', () => {
 });
 
 describe('the operator CLI refuses what it may not issue', () => {
-  it('a TTL over 12 weeks, with exit code 1 and no session stored', async () => {
+  it('a TTL over 12 weeks: a usage error (exit 2), one prefixed line, no session stored', async () => {
     const before = await system.redis.zcard(system.sessions.keys.sessions);
     const r = await system.tether(['key', 'issue', '--serial', 'K1000-REF002', '--product', 'sma', '--ttl', '13w']);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^tether: /);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/12-week/);
     expect(await system.redis.zcard(system.sessions.keys.sessions)).toBe(before);

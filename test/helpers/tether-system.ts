@@ -40,6 +40,8 @@ export async function startTetherSystem(redisUrl: string, extraEnv: NodeJS.Proce
     TETHER_RELAY_PORT: String(relayPort),
     TETHER_HEARTBEAT_FLUSH_MS: '200',
     TETHER_LOG_LEVEL: 'warn',
+    // These systems test tunnels and pipelines; per-session authorisation has its own tests.
+    TETHER_ENGINEER_POLICY: 'all',
     ...extraEnv,
   };
   const redis = new Redis(redisUrl);

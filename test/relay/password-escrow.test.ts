@@ -16,6 +16,7 @@ import { CredentialStore, credentialSecretFrom, custodyKeyFrom, custodyRedisKey 
 import { EscrowDepositStore } from '../../shared/store/escrow-deposit.store.js';
 import { RelayServer } from '../../relay/relay-server.js';
 import { addEngineer, auditOf, connectAppliance, forwardPorts, startHarness, startService, uniqueSerial, waitFor, type Harness } from './relay-harness.js';
+import { AccessStore } from '../../shared/store/access.store.js';
 
 const pair = generateKeyPairSync('ed25519');
 const signingKey = { kid: keyIdOf(pair.publicKey), privateKey: pair.privateKey, publicKey: pair.publicKey, publicPem: '' };
@@ -45,6 +46,8 @@ beforeAll(async () => {
   relay = new RelayServer({
     sessions: h.sessions,
     engineers: h.engineers,
+      access: new AccessStore(h.redis, h.prefix),
+      engineerPolicy: 'all',
     audit: h.audit,
     custody: slowed,
     subscriber,

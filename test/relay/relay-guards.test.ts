@@ -8,6 +8,7 @@ import { assertCryptoBinding, ssh2CryptoBindingLoaded } from '../../relay/crypto
 import { rejectWithReason } from '../../relay/ssh2-internals.js';
 import { RelayServer } from '../../relay/relay-server.js';
 import { startHarness, type Harness } from './relay-harness.js';
+import { AccessStore } from '../../shared/store/access.store.js';
 
 describe('crypto binding guard', () => {
   it("finds ssh2's native crypto binding in this install", () => {
@@ -51,6 +52,8 @@ describe('relay lifecycle shape', () => {
     const spare = new RelayServer({
       sessions: h.sessions,
       engineers: h.engineers,
+      access: new AccessStore(h.redis, h.prefix),
+      engineerPolicy: 'all',
       audit: h.audit,
       subscriber,
       hostKey: h.hostKey,

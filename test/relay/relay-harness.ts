@@ -23,6 +23,7 @@ import { EngineerStore, parseEngineerKey } from '../../shared/store/engineer.sto
 import { SessionStore } from '../../shared/store/session.store.js';
 import { RelayServer } from '../../relay/relay-server.js';
 import { deletePrefix, randomPrefix } from '../helpers/redis-prefix.js';
+import { AccessStore, type EngineerPolicy } from '../../shared/store/access.store.js';
 
 export interface Harness {
   redis: Redis;
@@ -31,6 +32,7 @@ export interface Harness {
   sessions: SessionStore;
   engineers: EngineerStore;
   audit: AuditStore;
+  access: AccessStore;
   relay: RelayServer;
   port: number;
   hostKey: RelayHostKey;
@@ -40,7 +42,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(redisUrl: string, opts: { heartbeatFlushMs?: number; relayId?: string; metrics?: RelayMeter } = {}): Promise<Harness> {
+export async function startHarness(redisUrl: string, opts: { engineerPolicy?: EngineerPolicy; heartbeatFlushMs?: number; relayId?: string; metrics?: RelayMeter } = {}): Promise<Harness> {
   const prefix = randomPrefix();
   const dir = mkdtempSync(join(tmpdir(), 'tether-relay-test-'));
   const redis = new Redis(redisUrl);
@@ -52,10 +54,14 @@ export async function startHarness(redisUrl: string, opts: { heartbeatFlushMs?: 
   const audit = new AuditStore(redis, prefix);
   const hostKey = loadOrCreateRelayHostKey(dir);
   const clock = { skewMs: 0 };
+  const access = new AccessStore(redis, prefix);
   const relay = new RelayServer({
     sessions,
     engineers,
     audit,
+    access,
+    // Most relay tests are about tunnels, not authorisation: engineer-policy.test.ts covers `assigned`.
+    engineerPolicy: opts.engineerPolicy ?? 'all',
     subscriber,
     hostKey,
     listen: { host: '127.0.0.1', port: 0 },
@@ -74,6 +80,7 @@ export async function startHarness(redisUrl: string, opts: { heartbeatFlushMs?: 
     sessions,
     engineers,
     audit,
+    access,
     relay,
     port,
     hostKey,

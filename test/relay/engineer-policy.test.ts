@@ -1,0 +1,102 @@
+// Least privilege for engineers (TETHER_ENGINEER_POLICY=assigned, the default): a registered
+// engineer reaches a session only when granted it or assigned its ticket; withdrawing the grant
+// closes their open channels to it within a second; an expired engineer key is refused.
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parseEngineerKey } from '../../shared/store/engineer.store.js';
+import { readFileSync } from 'node:fs';
+import {
+  addEngineer,
+  auditOf,
+  connectAppliance,
+  forwardPorts,
+  issue,
+  runSsh,
+  sshW,
+  startHarness,
+  startService,
+  uniqueSerial,
+  waitFor,
+  within,
+  type EngineerKey,
+  type Harness,
+} from './relay-harness.js';
+
+let h: Harness;
+let svc: Awaited<ReturnType<typeof startService>>;
+let erin: EngineerKey;
+
+beforeAll(async () => {
+  h = await startHarness(inject('redisUrl'), { engineerPolicy: 'assigned' });
+  svc = await startService('SVC\n');
+  erin = await addEngineer(h, 'erin');
+});
+
+afterAll(async () => {
+  await h?.close();
+  await svc?.close();
+});
+
+async function connected(ticket?: { system: string; id: string }) {
+  const serial = uniqueSerial('POL');
+  const issued = await issue(h, serial, { ports: [22] });
+  if (ticket) await h.redis.hset(h.sessions.keys.session(issued.session.id), 'ticket', `${ticket.system}:${ticket.id}`);
+  const app = await connectAppliance(h, { serial, seed: issued.seed });
+  await forwardPorts(app, { 22: svc.port });
+  await waitFor(async () => (await h.sessions.get(issued.session.id))?.state === 'CONNECTED', 'CONNECTED');
+  return { serial, session: (await h.sessions.require(issued.session.id)) };
+}
+
+describe('engineer policy "assigned"', () => {
+  it('refuses an engineer nobody granted, with the way to get access, and audits it', async () => {
+    const { serial, session } = await connected();
+    const r = await sshW(h, erin, `${serial}:22`, Buffer.from('x'));
+    expect(r.code).toBe(255);
+    expect(r.stderr).toContain(`engineer erin is not authorised for the tether of ${serial}`);
+    expect(r.stderr).toContain(`tether session grant ${session.id} --engineer erin`);
+    await waitFor(async () => (await auditOf(h, 'engineer.channel.refused', { engineer: 'erin' })).length > 0, 'refusal audited');
+  });
+
+  it('lets a granted engineer in; withdrawing the grant closes the open channel within a second', async () => {
+    const { serial, session } = await connected();
+    await h.access.grant(session, 'erin', 'test-operator', Date.now());
+    expect(await auditOf(h, 'session.granted', { sid: session.id, engineer: 'erin', actor: 'test-operator' })).toHaveLength(1);
+    const open = runSsh(h, erin, ['-W', `${serial}:22`]);
+    open.child.stdin!.write('hi');
+    await waitFor(() => open.stdout().toString() === 'SVC\nhi', 'the granted channel');
+    const t0 = Date.now();
+    expect(await h.access.revokeGrant(session, 'erin', 'test-operator', Date.now())).toBe(true);
+    await within(open.done, 1_000, 'the channel closed');
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    const again = await sshW(h, erin, `${serial}:22`, Buffer.from('x'));
+    expect(again.code).toBe(255);
+    expect(again.stderr).toContain('is not authorised');
+    expect(await auditOf(h, 'session.grant_revoked', { sid: session.id, engineer: 'erin' })).toHaveLength(1);
+  });
+
+  it('lets in the engineer the ticket is assigned to, and no one else', async () => {
+    const ticket = { system: 'zendesk', id: `T-${Date.now()}` };
+    const { serial } = await connected(ticket);
+    const frank = await addEngineer(h, 'frank');
+    await h.access.mapIdentity('zendesk:frank@vendor.example', 'frank');
+    expect(await h.access.engineerFor(['zendesk:nobody@vendor.example', 'zendesk:frank@vendor.example'])).toBe('frank');
+    await h.access.setAssignee(ticket, 'frank');
+    const ok = await sshW(h, frank, `${serial}:22`, Buffer.from('as assignee'));
+    expect(ok.stdout.toString()).toBe('SVC\nas assignee');
+    const no = await sshW(h, erin, `${serial}:22`, Buffer.from('x'));
+    expect(no.code).toBe(255);
+  });
+
+  it('refuses an engineer key past its expiry at login', async () => {
+    const { serial, session } = await connected();
+    const gail = await addEngineer(h, 'gail', false);
+    const key = parseEngineerKey(readFileSync(`${gail.keyFile}.pub`, 'utf8'));
+    await h.engineers.addKey('gail', { ...key, expiresAt: Date.now() - 1_000 }, Date.now());
+    await h.access.grant(session, 'gail', 'test-operator', Date.now());
+    const r = await sshW(h, gail, `${serial}:22`, Buffer.from('x'));
+    expect(r.code).toBe(255);
+    expect(r.stderr).toMatch(/Permission denied/);
+    await h.engineers.addKey('gail', { ...key, expiresAt: Date.now() + 60_000 }, Date.now());
+    const ok = await sshW(h, gail, `${serial}:22`, Buffer.from('fresh'));
+    expect(ok.stdout.toString()).toBe('SVC\nfresh');
+  });
+});
