@@ -16,6 +16,7 @@ import { EngineerStore } from '../shared/store/engineer.store.js';
 import { OperatorStore } from '../shared/store/operator.store.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import type { TicketAdapters } from '../ticketing/ticket-adapter.js';
+import { ticketLinker } from '../ticketing/ticket-links.js';
 import { appliancesRoute } from './appliances.route.js';
 import { auditRoute } from './audit.route.js';
 import { consoleSessionRoute } from './console-session.route.js';
@@ -28,7 +29,9 @@ import { operatorsRoute } from './operators.route.js';
 import { outboxRoute } from './outbox.route.js';
 import { registerSecurityHeaders } from './security-headers.js';
 import { sessionAccessRoute } from './session-access.route.js';
+import { sessionGrantsRoute } from './session-grants.route.js';
 import { sessionsRoute } from './sessions.route.js';
+import { AccessStore } from '../shared/store/access.store.js';
 
 export const API_VERSION = '1.0';
 
@@ -70,10 +73,12 @@ export async function operatorApiRoute(app: FastifyInstance, deps: OperatorApiDe
   const appliances = new ApplianceStore(redis, redisPrefix);
   const credentials = deps.signing && new CredentialStore(redis, redisPrefix, credentialSecretFrom(deps.signing.signingKey.privateKey));
   const relay = deps.signing && deps.relayHostKeyLine ? { ...deps.signing.relay, hostKeyLine: deps.relayHostKeyLine } : undefined;
+  const ticketLink = ticketLinker(deps.config.ticketing);
 
   await app.register(consoleSessionRoute, { redis, redisPrefix, audit, now, ...(deps.signInPerMinute ? { signInPerMinute: deps.signInPerMinute } : {}) });
-  await app.register(sessionsRoute, { redis, redisPrefix, sessions: deps.sessions, audit, now });
+  await app.register(sessionsRoute, { redis, redisPrefix, sessions: deps.sessions, audit, now, ticketLink });
   await app.register(sessionAccessRoute, { sessions: deps.sessions, audit, engineers, credentials, relay, now });
+  await app.register(sessionGrantsRoute, { sessions: deps.sessions, engineers, access: new AccessStore(redis, redisPrefix), policy: deps.config.engineerPolicy, now });
   await app.register(keysRoute, {
     redis,
     redisPrefix,
@@ -82,6 +87,7 @@ export async function operatorApiRoute(app: FastifyInstance, deps: OperatorApiDe
     producers: deps.producers,
     minting: deps.signing && credentials ? { ...deps.signing, credentials } : undefined,
     now,
+    ticketLink,
   });
   await app.register(engineersRoute, { engineers, audit, now });
   await app.register(operatorsRoute, { operators: new OperatorStore(redis, redisPrefix), now });
