@@ -9,7 +9,8 @@ import { ticketCommentJobSchema, ticketEventJobSchema } from '../queues/job-sche
 import { pipelineKeys } from '../queues/pipeline-keys.js';
 import type { Producers } from '../queues/producers.js';
 import { QUEUE } from '../queues/queue-names.js';
-import { HELP_DESK_RULES, type ServerConfig } from '../shared/config.js';
+import type { ServerConfig } from '../shared/config.js';
+import { helpDeskStatuses } from '../ticketing/help-desk-status.js';
 import { GENERIC_SYSTEM } from '../ticketing/generic-webhook.schema.js';
 import type { TicketAdapters } from '../ticketing/ticket-adapter.js';
 import { errorAnswers, guarded } from './operator-route.js';
@@ -39,17 +40,7 @@ const FAILED_SCAN = 1_000;
 const DELIVERY_SCAN = 50_000;
 
 function configuration(config: Readonly<ServerConfig>): { system: string; configured: boolean; missing: string[] }[] {
-  const generic = {
-    system: GENERIC_SYSTEM,
-    configured: Boolean(config.api.webhookSecret),
-    missing: [...(config.api.webhookSecret ? [] : ['TETHER_WEBHOOK_SECRET']), ...(config.ticketCommentUrl ? [] : ['TETHER_TICKET_COMMENT_URL'])],
-  };
-  const vendors = HELP_DESK_RULES.map((rule) => {
-    const system = rule.secret.split('_')[1]!.toLowerCase() as 'zendesk' | 'jira' | 'servicenow' | 'freshdesk' | 'github';
-    const desk = config.ticketing[system];
-    return { system, configured: desk !== undefined, missing: desk === undefined ? [rule.secret, ...rule.needs] : desk.api ? [] : [...rule.api] };
-  });
-  return [generic, ...vendors];
+  return helpDeskStatuses(config).map(({ system, configured, missing }) => ({ system, configured, missing }));
 }
 
 async function lastDeliveries(redis: Redis, redisPrefix: string, system: string): Promise<number | null> {

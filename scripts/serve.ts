@@ -29,6 +29,7 @@ import { EscrowDepositStore } from '../shared/store/escrow-deposit.store.js';
 import { SessionCensus } from '../shared/store/session-census.js';
 import { SessionStore } from '../shared/store/session.store.js';
 import { buildTicketAdapters } from '../ticketing/help-desks.js';
+import { helpDeskLines, helpDeskStatuses } from '../ticketing/help-desk-status.js';
 import { localTicketSink } from '../ticketing/local-ticket-sink.js';
 import { startWorkers } from '../workers/start-workers.js';
 import { relayEndpoint, resolveRedisUrl } from './runtime.js';
@@ -203,7 +204,7 @@ async function main(): Promise<void> {
   } else if (!roles.includes('api')) {
     say('metrics: not served (no api role in this process; set TETHER_METRICS_PORT)');
   }
-  say(`help desks: ${[...adapters.keys()].join(', ')}`);
+  for (const line of helpDeskLines(helpDeskStatuses(config, { localSink: Boolean(localSink) }), { ticketsDir: localSink?.dir })) say(line);
   say(`ready: ${roles.join(', ')} (TETHER_HOME ${config.home}, signing key ${signingKey.kid})`);
 }
 
