@@ -21,6 +21,7 @@ interface IssueOptions {
   ticket?: string;
   email?: string;
   customerPassword?: boolean;
+  grant?: string;
   json?: boolean;
   as?: string;
 }
@@ -52,6 +53,7 @@ export function registerKeyCommands(program: Command, run: Run): void {
     .option('--ticket <system:id>', 'help-desk ticket this tether belongs to')
     .option('--email <addr>', 'mail the key to this address (through the key-delivery queue; workers must run)')
     .option('--customer-password', 'let the customer choose the support password on the appliance')
+    .option('--grant <engineers>', 'engineers who may reach this session (comma-separated; TETHER_ENGINEER_POLICY=assigned)')
     .option('--json', 'print the session record with the key')
     .action((opts: IssueOptions) =>
       run(async (ctx) => {
@@ -59,6 +61,8 @@ export function registerKeyCommands(program: Command, run: Run): void {
         if (!product.success) throw new AppError('usage', `invalid --product "${opts.product}": use sma or sda`);
         if (opts.email !== undefined && !/^[^@\s]+@[^@\s]+$/.test(opts.email)) throw new AppError('usage', `invalid --email "${opts.email}"`);
         const actor = await actorFor(ctx, opts.as, 'admin', 'issue keys');
+        const grants = (opts.grant ?? '').split(',').map((g) => g.trim()).filter(Boolean);
+        for (const name of grants) if (!(await ctx.engineers.get(name))) throw new AppError('engineer_not_found', `--grant ${name}: no engineer named ${name}`);
         const issued = await issueKey(
           {
             serial: opts.serial,
@@ -74,6 +78,7 @@ export function registerKeyCommands(program: Command, run: Run): void {
           // Enrolled appliances get a sealed key, also pushed to their inbox; the password goes into custody.
           { sessions: ctx.sessions, signingKey: ctx.signingKey(), relay: relayEndpoint(ctx.config), now: () => ctx.now(), appliances: ctx.appliances, credentials: ctx.credentials },
         );
+        for (const name of grants) await ctx.access.grant(issued.session, name, actor, ctx.now());
         if (opts.email) {
           // The same path as ticket-provisioned keys: sealed key text in Redis, a key-delivery job.
           const producers = new Producers({ connection: ctx.redis, prefix: ctx.config.redisPrefix });
