@@ -95,6 +95,21 @@ describe('tether, the operator CLI', () => {
     expect(audit).toEqual(expect.arrayContaining(['session.granted', 'session.grant_revoked']));
   });
 
+  it('key issue --grant names who may reach the new session, and refuses an unknown engineer without issuing', async () => {
+    const r = await system.tether(['key', 'issue', '--serial', 'K1000-CLI004', '--product', 'sma', '--grant', 'alice', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const id = (JSON.parse(r.stdout) as { id: string }).id;
+    expect(JSON.parse((await system.tether(['session', 'grants', '--session', id, '--json'])).stdout)).toMatchObject({ grants: [{ engineer: 'alice' }] });
+    const before = await system.redis.zcard(system.sessions.keys.sessions);
+    const bad = await system.tether(['key', 'issue', '--serial', 'K1000-CLI005', '--product', 'sma', '--grant', 'ghost']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe('tether: --grant ghost: no engineer named ghost\n');
+    expect(await system.redis.zcard(system.sessions.keys.sessions)).toBe(before);
+    const creds = await system.tether(['session', 'credentials', '--serial', 'K1000-NOSUCH', '--engineer', 'alice']);
+    expect(creds.code).toBe(1);
+    expect(creds.stderr).toBe('tether: no live session for serial K1000-NOSUCH\n');
+  });
+
   it('engineer keys can carry an expiry and help desk identities map to engineers', async () => {
     const add = await system.tether(['engineer', 'add', 'alice', '--pubkey', system.engineer.pubFile, '--expires', '90d']);
     expect(add.code, add.stderr).toBe(0);
