@@ -46,6 +46,7 @@ export const ERROR_CODES = [
   'forbidden',
   // infrastructure
   'redis_unreachable',
+  'help_desk_busy',
   'internal',
 ] as const;
 

@@ -31,7 +31,7 @@ export class HelpDeskBusyError extends AppError {
     message: string,
     readonly retryAfterMs: number | undefined,
   ) {
-    super('internal', message, { retryable: true });
+    super('help_desk_busy', message, { retryable: true });
     this.name = 'HelpDeskBusyError';
   }
 }
@@ -51,10 +51,15 @@ export function retryAfterMs(headers: Headers, now: number): number | undefined 
   return undefined;
 }
 
-function isRateLimited(status: number, headers: Headers): boolean {
+/** GitHub's secondary rate limit may come as a bare 403 whose message names it (no header). */
+const SECONDARY_LIMIT = /secondary rate limit/i;
+/** Without a header to say how long, GitHub asks to wait at least a minute. */
+export const SECONDARY_LIMIT_WAIT_MS = 60_000;
+
+function isRateLimited(status: number, headers: Headers, body: string): boolean {
   if (status === 429) return true;
-  // GitHub answers 403 for its primary and secondary limits, with one of these headers.
-  return status === 403 && (headers.has('retry-after') || headers.get('x-ratelimit-remaining') === '0');
+  // GitHub answers 403 for its primary and secondary limits, with one of these headers, or names it.
+  return status === 403 && (headers.has('retry-after') || headers.get('x-ratelimit-remaining') === '0' || SECONDARY_LIMIT.test(body));
 }
 
 function isRetryableStatus(status: number): boolean {
@@ -100,8 +105,8 @@ export function createVendorHttp(opts: VendorHttpOptions): VendorHttp {
           }
           return { status: res.status, json };
         }
-        const busy = isRateLimited(res.status, res.headers) || res.status === 503;
-        const waitMs = busy ? retryAfterMs(res.headers, now()) : undefined;
+        const busy = isRateLimited(res.status, res.headers, text) || res.status === 503;
+        const waitMs = busy ? (retryAfterMs(res.headers, now()) ?? (SECONDARY_LIMIT.test(text) ? SECONDARY_LIMIT_WAIT_MS : undefined)) : undefined;
         if (busy && waitMs !== undefined && waitMs <= maxWaitMs && attempt < maxAttempts) {
           await sleep(waitMs);
           continue;

@@ -1,7 +1,7 @@
 // What every worker file shares: parse job data against the central schema first, turn
 // non-retryable AppErrors into BullMQ's UnrecoverableError, and build the BullMQ Worker with an
 // error listener and a hook for jobs that failed for good (retries exhausted or unrecoverable).
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JOBS, type JobData } from '../queues/job-schemas.js';
 import { bullPrefix, type JobName } from '../queues/queue-names.js';
@@ -48,6 +48,19 @@ export function parseJobData<N extends JobName>(name: N, data: unknown): JobData
   return parsed.data as JobData<N>;
 }
 
+/**
+ * A help desk that said how long to wait (GitHub's secondary limit: at least a minute) gets that
+ * wait instead of the exponential backoff: the job is moved to the delayed set, which is not a
+ * failed attempt. Bounded: after twice the job's attempts, the normal retry path takes over.
+ */
+async function waitForBusyHelpDesk(err: unknown, job: Job, token: string | undefined): Promise<boolean> {
+  const wait = isAppError(err, 'help_desk_busy') ? (err as { retryAfterMs?: unknown }).retryAfterMs : undefined;
+  if (typeof wait !== 'number' || wait <= 0 || !token) return false;
+  if (job.attemptsStarted > 2 * (job.opts.attempts ?? 1)) return false;
+  await job.moveToDelayed(Date.now() + wait, token);
+  return true;
+}
+
 /** Non-retryable AppErrors become UnrecoverableError; everything else is retried with backoff. */
 export function toBullError(err: unknown): unknown {
   if (isAppError(err) && !err.retryable) return new UnrecoverableError(`${err.code}: ${describeError(err)}`);
@@ -59,13 +72,14 @@ export function buildWorker<N extends JobName>(name: N, process: Processor<N>, r
   const log = rt.logger.child({ queue });
   const worker = new Worker(
     queue,
-    async (job: Job) => {
+    async (job: Job, token?: string) => {
       if (job.name !== name) throw new UnrecoverableError(`unexpected job name ${job.name} on queue ${queue}`);
       const data = parseJobData(name, job.data);
       const started = performance.now();
       try {
         return await process(data, { jobId: job.id ?? '', attemptsMade: job.attemptsMade });
       } catch (err) {
+        if (await waitForBusyHelpDesk(err, job, token)) throw new DelayedError();
         throw toBullError(err);
       } finally {
         rt.metrics?.jobDuration(queue, (performance.now() - started) / 1000);

@@ -63,7 +63,7 @@ describe('ticket creation', () => {
           summary: input.subject,
           description: 'Opened from the appliance console.\n\nRequester: it-ops@customer.example',
           customfield_10055: 'K1000-5F3A9C',
-          customfield_10056: 'SMA',
+          customfield_10056: { value: 'SMA' },
           customfield_10057: '13.2',
         },
       },

@@ -10,6 +10,7 @@ import { createVendorHttp, HelpDeskBusyError } from '../../ticketing/vendor-http
 interface Reply {
   status: number;
   headers?: Record<string, string>;
+  body?: string;
 }
 let replies: Reply[] = [];
 let hits = 0;
@@ -22,7 +23,7 @@ beforeAll(async () => {
     req.resume();
     req.on('end', () => {
       const r = replies.shift() ?? { status: 200 };
-      res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers }).end(r.status < 300 ? '{"ok":true}' : '{"error":"no"}');
+      res.writeHead(r.status, { 'content-type': 'application/json', ...r.headers }).end(r.body ?? (r.status < 300 ? '{"ok":true}' : '{"error":"no"}'));
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -86,6 +87,15 @@ describe('vendor REST client', () => {
     const { result, waits } = await run([busy, busy, busy, busy]);
     expect((result as { e: unknown }).e).toMatchObject({ retryable: true, retryAfterMs: 1_000 });
     expect(waits).toEqual([1_000, 1_000]);
+  });
+
+  it('takes GitHub\'s bare 403 that names a secondary rate limit as busy for at least a minute, not as bad credentials', async () => {
+    const body = '{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again.","documentation_url":"https://docs.github.com/rest"}';
+    const { result, waits } = await run([{ status: 403, body }]);
+    const e = (result as { e: unknown }).e;
+    expect(e).toBeInstanceOf(HelpDeskBusyError);
+    expect(e).toMatchObject({ code: 'help_desk_busy', retryable: true, retryAfterMs: 60_000 });
+    expect(waits).toEqual([]); // longer than the in-process limit: the queue waits it out
   });
 
   it('maps 5xx to retryable, 401/403 to config_invalid, other 4xx to final errors', async () => {

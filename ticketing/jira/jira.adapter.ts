@@ -52,8 +52,9 @@ export function createJiraAdapter(config: JiraConfig, opts: VendorAdapterOptions
       if (!config.serviceDeskId || !config.requestTypeId) throw notConfigured(JIRA_SYSTEM, 'tickets opened by tether', ['TETHER_JIRA_SERVICE_DESK_ID', 'TETHER_JIRA_REQUEST_TYPE_ID']);
       const f = config.fields;
       const who = input.requesterEmail && !f.email ? `\n\nRequester: ${input.requesterEmail}` : '';
-      const values: Record<string, string> = { summary: input.subject, description: `${input.description}${who}`, [f.serial]: input.appliance.serial };
-      if (f.product) values[f.product] = input.appliance.product.toUpperCase();
+      const values: Record<string, string | { value: string }> = { summary: input.subject, description: `${input.description}${who}`, [f.serial]: input.appliance.serial };
+      // The product field is a select list (SMA | SDA): JSM takes an option as {"value": …}, never a bare string.
+      if (f.product) values[f.product] = { value: input.appliance.product.toUpperCase() };
       if (f.version && input.appliance.version) values[f.version] = input.appliance.version;
       if (f.email && input.requesterEmail) values[f.email] = input.requesterEmail;
       const res = await api('tickets opened by tether').request('POST', '/rest/servicedeskapi/request', {
