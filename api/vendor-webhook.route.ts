@@ -48,6 +48,11 @@ export async function acceptWebhook(adapter: TicketAdapter, request: FastifyRequ
   if (!parsed.ok && parsed.ignore) {
     request.log.info({ system, reason: parsed.reason }, 'webhook ignored');
     count('ignored');
+    if (parsed.tell) {
+      // One comment per delivery: the job id is the delivery's, so a retried delivery adds nothing.
+      const { ticket, comment, deliveryId } = parsed.tell;
+      await deps.producers.ticketComment(ticket, comment, `tell-${system}-${deliveryId.replace(/[^\w-]/g, '_').slice(0, 100)}`);
+    }
     return reply.code(200).send({ status: 'ignored', reason: parsed.reason });
   }
   if (!parsed.ok) {

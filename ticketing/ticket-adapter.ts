@@ -24,7 +24,10 @@ export type Verdict = { ok: true } | { ok: false; reason: string };
  * `ignore`: a well-formed delivery that is none of our business (a ticket without a serial, a
  * GitHub ping): answered 200 so the help desk neither retries nor counts it as a failure.
  */
-export type ParseResult = { ok: true; event: TicketEvent } | { ok: false; reason: string; ignore?: true };
+export type ParseResult =
+  | { ok: true; event: TicketEvent }
+  | { ok: false; reason: string; ignore?: true; tell?: { ticket: TicketRef; comment: string; deliveryId: string } };
+// `tell`: an ignored delivery whose ticket should hear why (e.g. a form field left empty), once per delivery.
 
 export interface TicketComment {
   body: string;

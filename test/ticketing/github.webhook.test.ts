@@ -51,6 +51,20 @@ describe('GitHub issues mapping', () => {
     expect(parseGitHub(Buffer.from('payload=%7B%7D'), headers())).toMatchObject({ ok: false, reason: /application\/json/ });
   });
 
+  it('an issue form with the serial left empty ("_No response_") is ignored, and the issue is told which field is missing', () => {
+    const open = fixture('issues-opened.json');
+    open.issue.body = '### Serial number\n\n_No response_\n\n### Product\n\nSMA\n\n### Contact email\n\nops@customer.example';
+    const r = parse(open);
+    expect(r).toMatchObject({ ok: false, ignore: true, reason: /left Serial number empty/ });
+    const tell = (r as { tell?: { ticket: unknown; comment: string; deliveryId: string } }).tell;
+    expect(tell).toMatchObject({ ticket: { system: 'github', id: 'acme/support#1347' }, deliveryId: '72d3162e-cc78-11e3-81ab-4c9367dc0958' });
+    expect(tell!.comment).toMatch(/no Serial number\. Edit the issue and fill in that field/);
+    // A label still counts as the answer; a closed issue is never told.
+    open.issue.labels = [{ name: 'serial:SN-FROM-LABEL' }];
+    expect(parse(open)).toMatchObject({ ok: true });
+    expect(parse(fixture('issues-closed.json')).ok).toBe(true);
+  });
+
   it('reads "_No response_" as an empty form answer', () => {
     expect(formSection('### Version\n\n_No response_\n\n### Contact email\n\na@b.example', 'Version')).toBeUndefined();
     expect(formSection('### Version\n\n_No response_\n\n### Contact email\n\na@b.example', 'contact email')).toBe('a@b.example');

@@ -47,6 +47,16 @@ export function formSection(body: string, heading: string): string | undefined {
   return textOf((end < 0 ? rest : rest.slice(0, end)).join('\n'));
 }
 
+/** Our form's fields that are present as headings but left empty (`_No response_`), none if it is not our form. */
+function emptyFormFields(body: string, labels: readonly string[]): string[] {
+  const hasHeading = (h: string) => new RegExp(`^#{1,6}\\s+${h}\\s*$`, 'im').test(body);
+  if (!hasHeading(FORM_HEADINGS.serial)) return [];
+  const fallbacks: Record<string, string> = { serial: 'serial', product: 'product' };
+  return (['serial', 'product', 'email'] as const)
+    .filter((f) => hasHeading(FORM_HEADINGS[f]) && formSection(body, FORM_HEADINGS[f]) === undefined && !(fallbacks[f] && labelValue(labels, fallbacks[f]!)))
+    .map((f) => FORM_HEADINGS[f]);
+}
+
 function labelValue(labels: readonly string[], key: string): string | undefined {
   const hit = labels.find((l) => l.toLowerCase().startsWith(`${key}:`));
   return hit ? textOf(hit.slice(key.length + 1)) : undefined;
@@ -79,8 +89,17 @@ export function parseGitHub(rawBody: Buffer, headers: WebhookHeaders = {}): Pars
   if (b.repository.private !== true) return { ok: false, ignore: true, reason: `${b.repository.full_name} is not a private repository; tether comments would be public` };
   const body = b.issue.body ?? '';
   const labels = b.issue.labels.map((l) => l.name);
+  const kind = kindOf(b.action, b.issue.state);
+  // Issue forms enforce `required:` only in public repositories: in the private ones we serve an
+  // empty field arrives as "_No response_". Say on the issue which field is missing.
+  const empty = kind === 'closed' ? [] : emptyFormFields(body, labels);
+  if (empty.length > 0) {
+    const reason = `${ref.system} ticket ${ref.id}: the issue form left ${empty.join(', ')} empty`;
+    const comment = `Tether: no remote-support key yet, because the issue form has no ${empty.join(' and no ')}. Edit the issue and fill in ${empty.length > 1 ? 'these fields' : 'that field'}; a key follows as soon as it is complete.`;
+    return { ok: false, ignore: true, reason, tell: { ticket: ref, comment, deliveryId: delivery } };
+  }
   return finishEvent({
-    kind: kindOf(b.action, b.issue.state),
+    kind,
     deliveryId: delivery,
     ticket: ref,
     subject: b.issue.title,
