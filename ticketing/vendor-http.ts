@@ -120,6 +120,27 @@ export function createVendorHttp(opts: VendorHttpOptions): VendorHttp {
   };
 }
 
+/**
+ * A vendor's REST client when its API credentials are configured: `http` (undefined otherwise, for
+ * optional reads), `canCall`, and `api(what)` that refuses with the variables to set.
+ */
+export function vendorApi<A extends { url: string }>(
+  system: string,
+  api: A | undefined,
+  headers: (api: A) => Record<string, string>,
+  variables: readonly string[],
+  opts: VendorAdapterOptions,
+): { http: VendorHttp | undefined; api: (what: string) => VendorHttp } {
+  const http = api ? createVendorHttp({ system, baseUrl: api.url, headers: headers(api), now: opts.now, ...opts.http }) : undefined;
+  return {
+    http,
+    api(what) {
+      if (!http) throw notConfigured(system, what, variables);
+      return http;
+    },
+  };
+}
+
 export function basicAuth(user: string, password: string): string {
   return `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
 }

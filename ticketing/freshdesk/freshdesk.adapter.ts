@@ -5,7 +5,7 @@ import type { FreshdeskConfig } from '../../shared/config.js';
 import { AppError } from '../../shared/errors.js';
 import type { TicketRef } from '../../shared/session/session.schema.js';
 import type { InboundWebhook, NewTicket, TicketAdapter, TicketComment } from '../ticket-adapter.js';
-import { badTicketRef, basicAuth, createVendorHttp, notConfigured, unexpectedAnswer, type VendorAdapterOptions, type VendorHttp } from '../vendor-http.js';
+import { badTicketRef, vendorApi, basicAuth, notConfigured, unexpectedAnswer, type VendorAdapterOptions } from '../vendor-http.js';
 import { FRESHDESK_DEDUPE_TTL_S, FRESHDESK_SYSTEM, isFreshdeskDone, parseFreshdesk, verifyFreshdesk } from './freshdesk-webhook.js';
 
 const API_VARIABLES = ['TETHER_FRESHDESK_URL', 'TETHER_FRESHDESK_API_KEY'] as const;
@@ -27,19 +27,7 @@ export function toHtml(text: string): string {
 }
 
 export function createFreshdeskAdapter(config: FreshdeskConfig, opts: VendorAdapterOptions): TicketAdapter {
-  const http: VendorHttp | undefined = config.api
-    ? createVendorHttp({
-        system: FRESHDESK_SYSTEM,
-        baseUrl: config.api.url,
-        headers: { Authorization: basicAuth(config.api.apiKey, 'X'), Accept: 'application/json' },
-        now: opts.now,
-        ...opts.http,
-      })
-    : undefined;
-  const api = (what: string): VendorHttp => {
-    if (!http) throw notConfigured(FRESHDESK_SYSTEM, what, API_VARIABLES);
-    return http;
-  };
+  const { http, api } = vendorApi(FRESHDESK_SYSTEM, config.api, (a) => ({ Authorization: basicAuth(a.apiKey, 'X'), Accept: 'application/json' }), API_VARIABLES, opts);
 
   return {
     system: FRESHDESK_SYSTEM,

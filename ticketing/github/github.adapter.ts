@@ -5,7 +5,7 @@
 import type { GitHubConfig } from '../../shared/config.js';
 import type { TicketRef } from '../../shared/session/session.schema.js';
 import type { InboundWebhook, NewTicket, TicketAdapter, TicketComment } from '../ticket-adapter.js';
-import { badTicketRef, createVendorHttp, notConfigured, unexpectedAnswer, type VendorAdapterOptions, type VendorHttp } from '../vendor-http.js';
+import { badTicketRef, vendorApi, notConfigured, unexpectedAnswer, type VendorAdapterOptions } from '../vendor-http.js';
 import { FORM_HEADINGS, GITHUB_SYSTEM, githubRef, parseGitHub, verifyGitHub } from './github-webhook.js';
 
 export const GITHUB_API_VERSION = '2022-11-28';
@@ -17,25 +17,14 @@ function issueOf(ref: TicketRef): { repo: string; number: string } {
 }
 
 export function createGitHubAdapter(config: GitHubConfig, opts: VendorAdapterOptions): TicketAdapter {
-  const http: VendorHttp | undefined = config.api
-    ? createVendorHttp({
-        system: GITHUB_SYSTEM,
-        baseUrl: config.api.url,
-        headers: {
-          Authorization: `Bearer ${config.api.token}`,
-          Accept: 'application/vnd.github+json',
-          'X-GitHub-Api-Version': GITHUB_API_VERSION,
-          // The REST API refuses requests without a User-Agent.
-          'User-Agent': 'tether-orchestrator',
-        },
-        now: opts.now,
-        ...opts.http,
-      })
-    : undefined;
-  const api = (what: string): VendorHttp => {
-    if (!http) throw notConfigured(GITHUB_SYSTEM, what, ['TETHER_GITHUB_TOKEN']);
-    return http;
-  };
+  const headers = (a: { token: string }) => ({
+    Authorization: `Bearer ${a.token}`,
+    Accept: 'application/vnd.github+json',
+    'X-GitHub-Api-Version': GITHUB_API_VERSION,
+    // The REST API refuses requests without a User-Agent.
+    'User-Agent': 'tether-orchestrator',
+  });
+  const { http, api } = vendorApi(GITHUB_SYSTEM, config.api, headers, ['TETHER_GITHUB_TOKEN'], opts);
 
   return {
     system: GITHUB_SYSTEM,

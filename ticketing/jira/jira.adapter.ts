@@ -6,7 +6,7 @@
 import type { JiraConfig } from '../../shared/config.js';
 import type { TicketRef } from '../../shared/session/session.schema.js';
 import type { InboundWebhook, NewTicket, TicketAdapter, TicketComment } from '../ticket-adapter.js';
-import { badTicketRef, basicAuth, createVendorHttp, notConfigured, unexpectedAnswer, type VendorAdapterOptions, type VendorHttp } from '../vendor-http.js';
+import { badTicketRef, vendorApi, basicAuth, notConfigured, unexpectedAnswer, type VendorAdapterOptions } from '../vendor-http.js';
 import { isDone, JIRA_SYSTEM, parseJira, verifyJira } from './jira-webhook.js';
 
 const API_VARIABLES = ['TETHER_JIRA_URL', 'TETHER_JIRA_EMAIL', 'TETHER_JIRA_API_TOKEN'] as const;
@@ -17,19 +17,7 @@ function issueKeyOf(ref: TicketRef): string {
 }
 
 export function createJiraAdapter(config: JiraConfig, opts: VendorAdapterOptions): TicketAdapter {
-  const http: VendorHttp | undefined = config.api
-    ? createVendorHttp({
-        system: JIRA_SYSTEM,
-        baseUrl: config.api.url,
-        headers: { Authorization: basicAuth(config.api.email, config.api.token), Accept: 'application/json' },
-        now: opts.now,
-        ...opts.http,
-      })
-    : undefined;
-  const api = (what: string): VendorHttp => {
-    if (!http) throw notConfigured(JIRA_SYSTEM, what, API_VARIABLES);
-    return http;
-  };
+  const { http, api } = vendorApi(JIRA_SYSTEM, config.api, (a) => ({ Authorization: basicAuth(a.email, a.token), Accept: 'application/json' }), API_VARIABLES, opts);
 
   return {
     system: JIRA_SYSTEM,

@@ -5,7 +5,7 @@
 import type { ServiceNowConfig } from '../../shared/config.js';
 import type { TicketRef } from '../../shared/session/session.schema.js';
 import type { InboundWebhook, NewTicket, TicketAdapter, TicketComment } from '../ticket-adapter.js';
-import { badTicketRef, basicAuth, createVendorHttp, notConfigured, unexpectedAnswer, type VendorAdapterOptions, type VendorHttp } from '../vendor-http.js';
+import { badTicketRef, vendorApi, basicAuth, notConfigured, unexpectedAnswer, type VendorAdapterOptions } from '../vendor-http.js';
 import { parseServiceNow, SERVICENOW_SYSTEM, serviceNowRef, sysIdOf, verifyServiceNow } from './servicenow-webhook.js';
 
 const API_VARIABLES = ['TETHER_SERVICENOW_URL', 'TETHER_SERVICENOW_USER', 'TETHER_SERVICENOW_PASSWORD'] as const;
@@ -18,19 +18,7 @@ function recordOf(ref: TicketRef): string {
 }
 
 export function createServiceNowAdapter(config: ServiceNowConfig, opts: VendorAdapterOptions): TicketAdapter {
-  const http: VendorHttp | undefined = config.api
-    ? createVendorHttp({
-        system: SERVICENOW_SYSTEM,
-        baseUrl: config.api.url,
-        headers: { Authorization: basicAuth(config.api.user, config.api.password), Accept: 'application/json' },
-        now: opts.now,
-        ...opts.http,
-      })
-    : undefined;
-  const api = (what: string): VendorHttp => {
-    if (!http) throw notConfigured(SERVICENOW_SYSTEM, what, API_VARIABLES);
-    return http;
-  };
+  const { http, api } = vendorApi(SERVICENOW_SYSTEM, config.api, (a) => ({ Authorization: basicAuth(a.user, a.password), Accept: 'application/json' }), API_VARIABLES, opts);
 
   return {
     system: SERVICENOW_SYSTEM,

@@ -5,7 +5,7 @@
 import type { ZendeskConfig } from '../../shared/config.js';
 import type { TicketRef } from '../../shared/session/session.schema.js';
 import type { InboundWebhook, NewTicket, TicketAdapter, TicketComment } from '../ticket-adapter.js';
-import { badTicketRef, basicAuth, createVendorHttp, notConfigured, unexpectedAnswer, type VendorAdapterOptions, type VendorHttp } from '../vendor-http.js';
+import { badTicketRef, vendorApi, basicAuth, notConfigured, unexpectedAnswer, type VendorAdapterOptions } from '../vendor-http.js';
 import { parseZendesk, verifyZendesk, ZENDESK_SYSTEM } from './zendesk-webhook.js';
 
 const API_VARIABLES = ['TETHER_ZENDESK_URL', 'TETHER_ZENDESK_EMAIL', 'TETHER_ZENDESK_API_TOKEN'] as const;
@@ -16,19 +16,7 @@ function ticketIdOf(ref: TicketRef): string {
 }
 
 export function createZendeskAdapter(config: ZendeskConfig, opts: VendorAdapterOptions): TicketAdapter {
-  const http: VendorHttp | undefined = config.api
-    ? createVendorHttp({
-        system: ZENDESK_SYSTEM,
-        baseUrl: config.api.url,
-        headers: { Authorization: basicAuth(`${config.api.email}/token`, config.api.token), Accept: 'application/json' },
-        now: opts.now,
-        ...opts.http,
-      })
-    : undefined;
-  const api = (what: string): VendorHttp => {
-    if (!http) throw notConfigured(ZENDESK_SYSTEM, what, API_VARIABLES);
-    return http;
-  };
+  const { http, api } = vendorApi(ZENDESK_SYSTEM, config.api, (a) => ({ Authorization: basicAuth(`${a.email}/token`, a.token), Accept: 'application/json' }), API_VARIABLES, opts);
 
   return {
     system: ZENDESK_SYSTEM,
