@@ -16,7 +16,8 @@ import type { AuditEntry } from '../shared/store/audit.store.js';
 import type { CredentialStore } from '../shared/store/credential.store.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import { applianceReactionsTo, type ApplianceReaction } from './appliance-reactions.js';
-import { planExpiry, reactionsTo, type Reaction } from './session-reactions.js';
+import { nextExpiryStep, planExpiry, reactionsTo, type Reaction } from './session-reactions.js';
+import { redisReplyCode } from '../shared/redis-reply.js';
 
 export interface AuditBridgeDeps {
   /** A connection the bridge may block on; it duplicates it and owns the duplicate. */
@@ -91,7 +92,7 @@ export class AuditBridge {
       // From the start of the stream: on first start every existing transition gets its reactions.
       await this.client.call('XGROUP', 'CREATE', this.stream, this.group, '0', 'MKSTREAM');
     } catch (err) {
-      if (!describeError(err).includes('BUSYGROUP')) throw err;
+      if (redisReplyCode(err) !== 'BUSYGROUP') throw err;
     }
   }
 
@@ -108,7 +109,7 @@ export class AuditBridge {
         failures = 0;
       } catch (err) {
         if (this.closing) break;
-        if (describeError(err).includes('NOGROUP')) await this.ensureGroup().catch(() => undefined);
+        if (redisReplyCode(err) === 'NOGROUP') await this.ensureGroup().catch(() => undefined);
         failures++;
         this.log.warn({ err: describeError(err), failures }, 'audit bridge read failed; retrying');
         await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** Math.min(failures, 5), 3_000)));
@@ -162,8 +163,9 @@ export class AuditBridge {
     const sid = entry.fields.sid;
     if (!sid) return;
     const session = await this.deps.sessions.get(sid);
-    const delivered = session ? await this.deps.keyTexts.isDelivered(sid) : false;
-    for (const r of reactionsTo(entry, session, { delivered })) await this.apply(r, sid, session);
+    // Only a close asks whether the key mail went out.
+    const delivered = session && entry.type === 'session.closed' ? await this.deps.keyTexts.isDelivered(sid) : false;
+    for (const r of reactionsTo(entry, session, { delivered })) await this.apply(r, sid, session, entry);
     for (const r of applianceReactionsTo(entry, session)) await this.applyAppliance(r, sid);
   }
 
@@ -181,12 +183,17 @@ export class AuditBridge {
     }
   }
 
-  private async apply(r: Reaction, sid: string, session: Awaited<ReturnType<SessionStore['get']>>): Promise<void> {
+  private async apply(r: Reaction, sid: string, session: Awaited<ReturnType<SessionStore['get']>>, entry: AuditEntry): Promise<void> {
     const p = this.deps.producers;
     switch (r.kind) {
-      case 'plan-expiry':
-        if (session) await p.scheduleExpiry(session, planExpiry(session, this.deps.warnOffsetsMs, this.deps.now()), this.deps.now());
+      case 'plan-expiry': {
+        if (!session) return;
+        // Only the first step is queued; each warning queues the next. A new session has no earlier
+        // plan to replace (a second run of its entry plans the same job id).
+        const now = this.deps.now();
+        await p.scheduleExpiry(session, [nextExpiryStep(planExpiry(session, this.deps.warnOffsetsMs, now))], now, { replace: entry.type !== 'session.issued' });
         return;
+      }
       case 'cancel-expiry':
         return p.cancelExpiry(sid);
       case 'forget-key-text':

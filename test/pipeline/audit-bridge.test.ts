@@ -19,7 +19,7 @@ afterAll(async () => {
 const expiryJobsOf = async (sid: string) => (await h.producers.queue(QUEUE.expiry).getJobs(['delayed'])).filter((j) => j.data?.sid === sid);
 
 describe('audit bridge', () => {
-  it('takes over audit entries a crashed consumer read but never acknowledged, and plans their expiry once', async () => {
+  it('takes over audit entries a crashed consumer read but never acknowledged, and plans their next expiry job once', async () => {
     const { session } = await issueKey(
       { serial: 'SN-BRIDGE', product: 'sda', ttlMs: 3 * 86_400_000, actor: 'test' },
       { sessions: h.sessions, signingKey: h.signingKey, relay: RELAY, now: Date.now },
@@ -35,10 +35,30 @@ describe('audit bridge', () => {
     await h.startWorkers({ queues: [], bridgeClaimIdleMs: 300, bridgeBlockMs: 200 });
     const jobs = await waitFor(async () => {
       const j = await expiryJobsOf(session.id);
-      return j.length === 3 ? j : null;
+      return j.length === 1 ? j : null;
     }, { label: 'expiry planned from the claimed entry' });
-    expect(jobs.map((j) => j.data.kind).sort()).toEqual(['expire', 'warn', 'warn']);
+    // Only the first step (the 24 h warning of a 3-day key); each warning queues the step after it.
+    expect(jobs.map((j) => [j.data.kind, j.data.offsetMs])).toEqual([['warn', 86_400_000]]);
     await waitFor(async () => ((await h.redis.call('XPENDING', stream, group)) as [number])[0] === 0, { label: 'entries acknowledged' });
-    expect(await expiryJobsOf(session.id)).toHaveLength(3);
+    expect(await expiryJobsOf(session.id)).toHaveLength(1);
+  });
+});
+
+describe('Redis reply codes', () => {
+  it('are read from the reply, not matched in message text', async () => {
+    const { redisReplyCode } = await import('../../shared/redis-reply.js');
+    const { Redis } = await import('ioredis');
+    const c = new Redis(inject('redisUrl'));
+    try {
+      await c.call('XGROUP', 'CREATE', 'reply-code-test-stream', 'g', '0', 'MKSTREAM');
+      const again = await c.call('XGROUP', 'CREATE', 'reply-code-test-stream', 'g', '0', 'MKSTREAM').catch((e: unknown) => e);
+      expect(redisReplyCode(again)).toBe('BUSYGROUP');
+      const missing = await c.call('XREADGROUP', 'GROUP', 'nosuch', 'c', 'STREAMS', 'reply-code-test-stream', '>').catch((e: unknown) => e);
+      expect(redisReplyCode(missing)).toBe('NOGROUP');
+      expect(redisReplyCode(new Error('BUSYGROUP lookalike'))).toBeNull();
+    } finally {
+      await c.del('reply-code-test-stream');
+      c.disconnect();
+    }
   });
 });
