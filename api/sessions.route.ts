@@ -6,15 +6,16 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { checkTtl, parseDuration } from '../shared/duration.js';
-import { AppError } from '../shared/errors.js';
+import { parseDuration } from '../shared/duration.js';
 import { SESSION_STATES } from '../shared/session/session-machine.js';
-import { sessionView } from '../shared/session/session.schema.js';
+import type { SessionRecord } from '../shared/session/session.schema.js';
 import type { AuditStore } from '../shared/store/audit.store.js';
 import { pageSessions } from '../shared/store/session-page.js';
 import type { SessionStore } from '../shared/store/session.store.js';
+import type { TicketLinker } from '../ticketing/ticket-links.js';
 import { errorAnswers, guarded } from './operator-route.js';
-import { auditView, auditViewSchema, channelViewSchema, channelsOf, nextCursorSchema, pageQuery, sessionViewSchema } from './operator-views.js';
+import { apiSessionView, auditView, auditViewSchema, channelViewSchema, channelsOf, nextCursorSchema, pageQuery, sessionViewSchema } from './operator-views.js';
+import { extendSession } from '../shared/session/extend-session.js';
 
 export interface SessionsRouteDeps {
   redis: Redis;
@@ -22,6 +23,8 @@ export interface SessionsRouteDeps {
   sessions: SessionStore;
   audit: AuditStore;
   now: () => number;
+  /** The ticket's link in its help desk (ticketing/ticket-links.ts). */
+  ticketLink: TicketLinker;
 }
 
 /** The timeline is read from a day before issue: stream ids use Redis's clock, not ours. */
@@ -33,6 +36,7 @@ const sessionAnswer = z.object({ session: sessionViewSchema });
 
 export async function sessionsRoute(app: FastifyInstance, deps: SessionsRouteDeps): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
+  const sessionView = (s: SessionRecord) => apiSessionView(s, deps.ticketLink);
 
   r.get(
     '/v1/sessions',
@@ -105,13 +109,7 @@ export async function sessionsRoute(app: FastifyInstance, deps: SessionsRouteDep
       { action: 'extend sessions' },
     ),
     async (request) => {
-      const { id } = request.params;
-      const session = await deps.sessions.require(id);
-      if (session.state === 'CLOSED') throw new AppError('session_closed', `session ${id} is closed`);
-      // The new expiry counts from now; the 12-week cap counts from issue time.
-      const expiresAt = Math.floor((deps.now() + parseDuration(request.body.ttl)) / 1000) * 1000;
-      checkTtl(expiresAt - session.issuedAt);
-      const extended = await deps.sessions.extend(id, expiresAt, request.operator.name, deps.now());
+      const extended = await extendSession(deps.sessions, { id: request.params.id, ttlMs: parseDuration(request.body.ttl), actor: request.operator.name, now: deps.now() });
       return { session: sessionView(extended) };
     },
   );

@@ -1,12 +1,13 @@
 // `tether sessions`, `tether revoke`, `tether extend`, `tether audit`: reading and ending sessions.
 import type { Command } from 'commander';
-import { MAX_TTL_MS, formatDuration, parseDuration } from '../../shared/duration.js';
+import { parseDuration } from '../../shared/duration.js';
 import { AppError } from '../../shared/errors.js';
 import { sessionView, type SessionRecord } from '../../shared/session/session.schema.js';
 import { actorFor, withActorOption, type ActorOption } from './actor.js';
 import type { AuditEntry } from '../../shared/store/audit.store.js';
 import type { OperatorContext } from './operator-context.js';
 import { printJson, type Run } from './output.js';
+import { extendSession } from '../../shared/session/extend-session.js';
 
 function auditJson(e: AuditEntry) {
   return { id: e.id, type: e.type, at: new Date(e.at).toISOString(), ...e.fields };
@@ -80,14 +81,9 @@ export function registerSessionCommands(program: Command, run: Run): void {
   ).action((opts: ActorOption & { session: string; ttl: string; json?: boolean }) =>
       run(async (ctx) => {
         const actor = await actorFor(ctx, opts.as, 'admin', 'extend sessions');
-        const s = await ctx.sessions.require(opts.session);
-        const expiresAt = ctx.now() + parseDuration(opts.ttl);
-        if (expiresAt - s.issuedAt > MAX_TTL_MS) {
-          throw new AppError('ttl_too_long', `a session may live at most ${formatDuration(MAX_TTL_MS)} from issue; latest possible expiry is ${new Date(s.issuedAt + MAX_TTL_MS).toISOString()}`);
-        }
-        const extended = await ctx.sessions.extend(s.id, expiresAt, actor, ctx.now());
+        const extended = await extendSession(ctx.sessions, { id: opts.session, ttlMs: parseDuration(opts.ttl), actor, now: ctx.now() });
         if (opts.json) return printJson(sessionView(extended));
-        process.stdout.write(`session ${s.id} now expires at ${new Date(expiresAt).toISOString()}\n`);
+        process.stdout.write(`session ${extended.id} now expires at ${new Date(extended.expiresAt).toISOString()}\n`);
       }),
     );
 
