@@ -21,6 +21,8 @@ export const keyIssueJobSchema = z.object({
   ttlMs: z.number().int().positive(),
   ports: z.array(portSchema).max(16).optional(),
   ticket: ticketRefSchema.optional(),
+  /** The ticket's subject, recorded on the session for the console (untrusted text). */
+  ticketSubject: z.string().max(1_000).optional(),
   /** Where the key goes; recorded on the session as its requester address. */
   email: email.optional(),
   passwordMode: z.enum(['generated', 'customer']).optional(),
@@ -93,5 +95,3 @@ export type JobData<N extends JobName> = z.infer<(typeof JOBS)[N]['schema']>;
 /** What a producer accepts: the payload without the version field, which it stamps. */
 export type JobInput<N extends JobName> = JobData<N> extends infer D ? (D extends { v: 1 } ? Omit<D, 'v'> : never) : never;
 
-/** The job name each queue's worker expects. */
-export const QUEUE_JOB = Object.fromEntries(Object.entries(JOBS).map(([name, d]) => [d.queue, name])) as Record<QueueName, JobName>;

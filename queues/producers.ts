@@ -1,18 +1,20 @@
 // Typed producers: one function per job, each parsing its payload against the central schema map
 // before `add`, with deterministic job ids where a duplicate would hurt. Owns one BullMQ Queue per
-// queue name on a connection the caller opened (and closes).
+// queue name, on its own duplicate of the connection the caller opened (and closes): see
+// bull-connection.ts.
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { SessionRecord, TicketRef } from '../shared/session/session.schema.js';
 import { jobIds } from './job-ids.js';
 import { DEFAULT_RETRY, defaultJobOptions, type RetryPolicy } from './job-options.js';
 import { JOBS, type JobData, type JobInput } from './job-schemas.js';
+import { bullConnectionFrom } from './bull-connection.js';
 import { pipelineKeys, type PipelineKeys } from './pipeline-keys.js';
 import { JOB, QUEUE, QUEUE_NAMES, bullPrefix, type JobName, type QueueName } from './queue-names.js';
 import type { TicketEvent } from './ticket-event.schema.js';
 
 export interface ProducerOptions {
-  /** A plain ioredis client; BullMQ Queues do not block, so the default retry settings are fine. */
+  /** A plain ioredis client (duplicated for the Queues); BullMQ Queues do not block, so the default retry settings are fine. */
   connection: Redis;
   /** The orchestrator's Redis prefix (TETHER_REDIS_PREFIX); BullMQ keys go under `<prefix>bull`. */
   prefix: string;
@@ -31,14 +33,16 @@ export class Producers {
   private readonly queues = new Map<QueueName, Queue>();
   private readonly keys: PipelineKeys;
   private readonly redis: Redis;
+  private readonly bull: Redis;
   private closed = false;
 
   constructor(opts: ProducerOptions) {
     this.redis = opts.connection;
+    this.bull = bullConnectionFrom(opts.connection);
     this.keys = pipelineKeys(opts.prefix);
     for (const name of QUEUE_NAMES) {
       const queue = new Queue(name, {
-        connection: opts.connection,
+        connection: this.bull,
         prefix: bullPrefix(opts.prefix),
         defaultJobOptions: defaultJobOptions(name, opts.retry ?? DEFAULT_RETRY),
       });
@@ -102,28 +106,32 @@ export class Producers {
   /**
    * Replaces a session's planned expiry jobs with `plan` (delayed jobs whose ids carry the expiry
    * time). Jobs of an earlier plan are removed; one already running finds the expiry moved and
-   * does nothing.
+   * does nothing. `replace: false` skips looking for an earlier plan (a session just issued has none).
    */
-  async scheduleExpiry(session: Pick<SessionRecord, 'id' | 'expiresAt'>, plan: readonly PlannedExpiry[], now: number): Promise<string[]> {
+  async scheduleExpiry(session: Pick<SessionRecord, 'id' | 'expiresAt'>, plan: readonly PlannedExpiry[], now: number, opts: { replace?: boolean } = {}): Promise<string[]> {
     const sid = session.id;
     const wanted = plan.map((p) => ({ ...p, jobId: jobIds.expiry(sid, p.kind, session.expiresAt, p.offsetMs) }));
     const indexKey = this.keys.expiryJobs(sid);
-    const previous = await this.redis.smembers(indexKey);
+    const previous = opts.replace === false ? [] : await this.redis.smembers(indexKey);
     const keep = new Set(wanted.map((w) => w.jobId));
-    for (const w of wanted) {
-      await this.add(
-        JOB.expiry,
-        { sid, kind: w.kind, expiresAt: session.expiresAt, offsetMs: w.offsetMs },
-        { jobId: w.jobId, delay: Math.max(0, w.runAt - now) },
-      );
-    }
-    if (wanted.length) {
-      await this.redis
-        .multi()
-        .sadd(indexKey, ...wanted.map((w) => w.jobId))
-        .pexpire(indexKey, Math.max(60_000, session.expiresAt - now + 86_400_000))
-        .exec();
-    }
+    // Sent together (one round trip on the auto-pipelined connection): a job missing from the index
+    // only runs and finds nothing to do; an index entry without its job is skipped on removal.
+    await Promise.all([
+      ...wanted.map((w) =>
+        this.add(
+          JOB.expiry,
+          { sid, kind: w.kind, expiresAt: session.expiresAt, offsetMs: w.offsetMs },
+          { jobId: w.jobId, delay: Math.max(0, w.runAt - now) },
+        ),
+      ),
+      wanted.length
+        ? this.redis
+            .pipeline()
+            .sadd(indexKey, ...wanted.map((w) => w.jobId))
+            .pexpire(indexKey, Math.max(60_000, session.expiresAt - now + 86_400_000))
+            .exec()
+        : undefined,
+    ]);
     for (const id of previous.filter((p) => !keep.has(p))) await this.removeExpiryJob(sid, id);
     return wanted.map((w) => w.jobId);
   }
@@ -153,9 +161,7 @@ export class Producers {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.bull.disconnect();
   }
 }
 
-export function createProducers(opts: ProducerOptions): Producers {
-  return new Producers(opts);
-}
