@@ -36,12 +36,12 @@ module.exports = {
     },
     {
       name: 'agent-uses-wire-level-shared-only',
-      comment: 'the agent ships to appliances: key codec, schemas, ssh key shapes, errors, durations, config only',
+      comment: 'the agent ships to appliances: key codec, schemas, ssh key shapes, errors, durations, its own KTETHER_HOME reader; never the server config',
       severity: 'error',
       from: { path: '^appliance/' },
       to: {
         path: '^(shared|queues)/',
-        pathNot: '^shared/(key/(key-codec|tether-key\\.schema|trusted-signers|sealing|password-escrow)|ssh-keys|errors|duration|config|protocol|relay-protocol|agent-defaults)\\.ts$',
+        pathNot: '^shared/(key/(key-codec|tether-key\\.schema|trusted-signers|sealing|password-escrow)|ssh-keys|errors|duration|agent-env|protocol|relay-protocol|agent-defaults)\\.ts$',
       },
     },
     {

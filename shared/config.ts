@@ -2,7 +2,6 @@
 // reads process.env; everything else receives the frozen object it returns.
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_KTETHER_HOME } from './agent-defaults.js';
 import { AppError } from './errors.js';
 import { ssoSettings, type SsoConfig } from './sso-config.js';
 
@@ -298,10 +297,6 @@ function issueLines(error: z.ZodError | undefined): string[] {
   return (error?.issues ?? []).map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
 }
 
-function formatIssues(error: z.ZodError): string {
-  return issueLines(error).join('; ');
-}
-
 export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): Readonly<ServerConfig> {
   const parsed = serverEnvSchema.safeParse(env);
   const desks = ticketingEnvSchema.safeParse(env);
@@ -348,12 +343,4 @@ export function requireRedisUrl(config: Readonly<ServerConfig>): string {
   return config.redisUrl;
 }
 
-const agentEnvSchema = z.object({
-  KTETHER_HOME: z.string().min(1).default(DEFAULT_KTETHER_HOME),
-});
 
-export function loadAgentHome(env: NodeJS.ProcessEnv = process.env): string {
-  const parsed = agentEnvSchema.safeParse(env);
-  if (!parsed.success) throw new AppError('config_invalid', `invalid configuration: ${formatIssues(parsed.error)}`);
-  return resolve(parsed.data.KTETHER_HOME);
-}

@@ -1,6 +1,6 @@
 // Entry of the background daemon process that `enable` and `reset` spawn (node running this
 // compiled file, detached, with an IPC channel). Reads KTETHER_HOME, runs, exits with its code.
-import { loadAgentHome } from '../../shared/config.js';
+import { loadAgentHome } from '../../shared/agent-env.js';
 import { describeError, isAppError } from '../../shared/errors.js';
 import { agentPaths } from '../agent-home.js';
 import { fileLog } from '../agent-log.js';
