@@ -5,7 +5,6 @@ import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Producers } from '../queues/producers.js';
 import type { ServerConfig } from '../shared/config.js';
-import { checkTtl, parseDuration } from '../shared/duration.js';
 import type { SigningKey } from '../shared/key/key-files.js';
 import type { RelayEndpoint } from '../shared/session/issue-key.js';
 import { ApplianceStore } from '../shared/store/appliance.store.js';
@@ -50,7 +49,7 @@ export async function applianceApiRoute(app: FastifyInstance, deps: ApplianceApi
     ...common,
     producers: deps.producers,
     adapter: deps.adapter,
-    ttlMs: checkTtl(parseDuration(deps.config.ticketKeyTtl)),
+    ttlMs: deps.config.ticketKeyTtlMs,
     mint,
   });
 }

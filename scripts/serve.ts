@@ -11,7 +11,6 @@ import { buildApiServer } from '../api/api-server.js';
 import { QueueCensus } from '../queues/queue-census.js';
 import { RelayServer } from '../relay/relay-server.js';
 import { loadServerConfig } from '../shared/config.js';
-import { checkTtl, parseDuration } from '../shared/duration.js';
 import { describeError } from '../shared/errors.js';
 import { loadOrCreateRelayHostKey, loadOrCreateSigningKey } from '../shared/key/key-files.js';
 import { createServerLogger } from '../shared/logger.js';
@@ -64,7 +63,7 @@ async function main(): Promise<void> {
   });
   const roles = parseRoles(values.roles ?? '');
   const config = loadServerConfig();
-  const ticketKeyTtlMs = checkTtl(parseDuration(config.ticketKeyTtl));
+  const ticketKeyTtlMs = config.ticketKeyTtlMs;
   const logger = createServerLogger('tether', config.logLevel, config.log);
   // TETHER_HOME holds keys, mails with keys and the Redis AOF: owner-only, older installs narrowed too.
   const notOwnerOnly = makeOwnerOnly(config.home);

@@ -2,6 +2,7 @@
 // reads process.env; everything else receives the frozen object it returns.
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { MAX_TTL_MS, parseDuration } from './duration.js';
 import { AppError } from './errors.js';
 import { ssoSettings, type SsoConfig } from './sso-config.js';
 
@@ -14,9 +15,42 @@ export function mailAddressOf(from: string): string {
 const port = z.coerce.number().int().min(0).max(65535);
 const ms = z.coerce.number().int().positive();
 
+/** `host:port` (`[v6]:port` for IPv6 literals). */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
+/** A comma-separated list of `host:port`, in order, at least one. */
+const hostPortList = (example: string) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      const out: HostPort[] = [];
+      for (const item of text.split(',').map((t) => t.trim()).filter(Boolean)) {
+        const m = HOST_PORT.exec(item);
+        const p = m ? Number(m[2]) : 0;
+        if (!m || p < 1 || p > 65535) {
+          ctx.addIssue({ code: 'custom', message: `"${item}" is not host:port (e.g. ${example})` });
+          return z.NEVER;
+        }
+        out.push({ host: m[1]!.replace(/^\[|\]$/g, ''), port: p });
+      }
+      if (out.length === 0) {
+        ctx.addIssue({ code: 'custom', message: `must list at least one host:port (e.g. ${example})` });
+        return z.NEVER;
+      }
+      return out;
+    });
+
 const serverEnvSchema = z.object({
   TETHER_HOME: z.string().min(1).default('./.data'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  /** Redis Sentinel: the sentinels to ask for the current primary (REDIS_URL then only gives password, db, TLS). */
+  REDIS_SENTINELS: hostPortList('10.0.0.5:26379,10.0.0.6:26379,10.0.0.7:26379').optional(),
+  REDIS_SENTINEL_NAME: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be the master name the sentinels monitor (e.g. mymaster)').optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
   TETHER_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('tether:'),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   TETHER_MAIL_FROM: z
@@ -29,6 +63,15 @@ const serverEnvSchema = z.object({
   TETHER_RELAY_LISTEN: z.string().min(1).default('127.0.0.1'),
   TETHER_RELAY_HOST: z.string().min(1).max(255).default('127.0.0.1'),
   TETHER_RELAY_PUBLIC_PORT: port.optional(),
+  /** The fleet's relays as keys name them, in order; the agent tries them in turn. Overrides TETHER_RELAY_HOST/_PUBLIC_PORT. */
+  TETHER_RELAY_ENDPOINTS: hostPortList('relay1.example:22,relay2.example:22').optional(),
+  /** Where the relay listens for its peers' links (keep it on the relays' private network); 0: any free port. */
+  TETHER_RELAY_PEER_PORT: port.default(0),
+  TETHER_RELAY_PEER_LISTEN: z.string().min(1).optional(),
+  /** The address other relays dial to reach this one's peer listener. */
+  TETHER_RELAY_PEER_HOST: z.string().min(1).max(255).optional(),
+  /** How long a draining relay (SIGTERM) waits for open engineer channels before it cuts them. */
+  TETHER_RELAY_DRAIN_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   TETHER_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   TETHER_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   TETHER_TICKET_COMMENT_URL: z.string().url().optional(),
@@ -38,13 +81,20 @@ const serverEnvSchema = z.object({
   TETHER_WARN_OFFSETS: z
     .string()
     .regex(/^\s*\d+[smhdw](\s*,\s*\d+[smhdw])*\s*$/, 'must be a comma-separated list of durations such as 24h,1h')
-    .default('24h,1h'),
+    .default('24h,1h')
+    // Compiled once here: everything downstream gets milliseconds.
+    .transform((text) => text.split(',').map((t) => parseDuration(t.trim()))),
   TETHER_OPERATOR_EMAIL: z.email('must be a mail address').optional(),
   /** `on`: the support mailbox gets a notice for every key mailed (one mail and one job per ticket). */
   TETHER_KEY_SENT_NOTICE: z.enum(['off', 'on']).default('off'),
   /** Pooled SMTP connections the workers keep open (0: a connection per mail). */
   TETHER_SMTP_POOL: z.coerce.number().int().min(0).max(100).default(10),
-  TETHER_TICKET_KEY_TTL: z.string().regex(/^\d+[smhdw]$/, 'must be a duration such as 7d').default('7d'),
+  TETHER_TICKET_KEY_TTL: z
+    .string()
+    .regex(/^\d+[smhdw]$/, 'must be a duration such as 7d')
+    .default('7d')
+    .transform((t) => parseDuration(t))
+    .refine((ms) => ms > 0 && ms <= MAX_TTL_MS, 'must be more than 0 and at most 12w'),
   TETHER_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Where a process without the api role serves GET /metrics (docs/metrics.md); unset: no listener. */
   TETHER_METRICS_PORT: port.optional(),
@@ -266,9 +316,24 @@ export interface ServerConfig {
   smtpUrl: string | undefined;
   mailFrom: string;
   api: { host: string; port: number; adminToken: string | undefined; webhookSecret: string | undefined };
-  relay: { listen: string; port: number; publicHost: string; publicPort: number | undefined; keepaliveMs: number; heartbeatFlushMs: number };
+  relay: {
+    listen: string;
+    port: number;
+    publicHost: string;
+    publicPort: number | undefined;
+    keepaliveMs: number;
+    heartbeatFlushMs: number;
+    /** TETHER_RELAY_ENDPOINTS: every relay keys name, in order; undefined: publicHost/publicPort alone. */
+    endpoints: readonly HostPort[] | undefined;
+    /** The peer listener (listen address, port) and the host peers dial (undefined: derived at start). */
+    peer: { listen: string; port: number; host: string | undefined };
+    drainMs: number;
+  };
+  /** REDIS_SENTINELS / REDIS_SENTINEL_NAME; undefined: REDIS_URL names the server itself. */
+  redisSentinel: { sentinels: readonly HostPort[]; name: string; password: string | undefined } | undefined;
   lostGraceMs: number;
-  warnOffsets: string;
+  /** TETHER_WARN_OFFSETS in ms (e.g. [86_400_000, 3_600_000]). */
+  warnOffsetsMs: readonly number[];
   /** Support mailbox for key-sent and failed-job notices (default: the TETHER_MAIL_FROM address). */
   operatorEmail: string;
   /** Whether the support mailbox hears of every key mailed (TETHER_KEY_SENT_NOTICE=on). */
@@ -276,7 +341,7 @@ export interface ServerConfig {
   /** SMTP connections the workers' mailer pools (0: one per mail). */
   smtpPool: number;
   /** Life of keys provisioned for tickets, as a duration (`7d`). */
-  ticketKeyTtl: string;
+  ticketKeyTtlMs: number;
   ticketCommentUrl: string | undefined;
   /** The vendor help desks (the generic one is configured by webhookSecret and ticketCommentUrl). */
   ticketing: TicketingConfig;
@@ -292,6 +357,13 @@ export interface ServerConfig {
   engineerPolicy: 'assigned' | 'all';
 }
 
+/** REDIS_SENTINELS and REDIS_SENTINEL_NAME go together. */
+function sentinelPresenceProblems(env: NodeJS.ProcessEnv): string[] {
+  if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_NAME) return ['REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the master name the sentinels monitor)'];
+  if (env.REDIS_SENTINEL_NAME && !env.REDIS_SENTINELS) return ['REDIS_SENTINELS: required with REDIS_SENTINEL_NAME'];
+  return [];
+}
+
 /** Lists every problem at once, each naming its variable. */
 function issueLines(error: z.ZodError | undefined): string[] {
   return (error?.issues ?? []).map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
@@ -301,7 +373,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): Readonly
   const parsed = serverEnvSchema.safeParse(env);
   const desks = ticketingEnvSchema.safeParse(env);
   const sso = ssoSettings(env);
-  const problems = [...issueLines(parsed.error), ...issueLines(desks.error), ...helpDeskPresenceProblems(env), ...sso.problems];
+  const problems = [...issueLines(parsed.error), ...issueLines(desks.error), ...helpDeskPresenceProblems(env), ...sso.problems, ...sentinelPresenceProblems(env)];
   if (!parsed.success || !desks.success || problems.length) throw new AppError('config_invalid', `invalid configuration: ${problems.join('; ')}`);
   const e = parsed.data;
   return Object.freeze({
@@ -318,13 +390,17 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): Readonly
       publicPort: e.TETHER_RELAY_PUBLIC_PORT,
       keepaliveMs: e.TETHER_KEEPALIVE_MS,
       heartbeatFlushMs: e.TETHER_HEARTBEAT_FLUSH_MS,
+      endpoints: e.TETHER_RELAY_ENDPOINTS,
+      peer: { listen: e.TETHER_RELAY_PEER_LISTEN ?? e.TETHER_RELAY_LISTEN, port: e.TETHER_RELAY_PEER_PORT, host: e.TETHER_RELAY_PEER_HOST },
+      drainMs: e.TETHER_RELAY_DRAIN_MS,
     },
+    redisSentinel: e.REDIS_SENTINELS ? { sentinels: e.REDIS_SENTINELS, name: e.REDIS_SENTINEL_NAME!, password: e.REDIS_SENTINEL_PASSWORD } : undefined,
     lostGraceMs: e.TETHER_LOST_GRACE_MS,
-    warnOffsets: e.TETHER_WARN_OFFSETS,
+    warnOffsetsMs: e.TETHER_WARN_OFFSETS,
     operatorEmail: e.TETHER_OPERATOR_EMAIL ?? mailAddressOf(e.TETHER_MAIL_FROM),
     keySentNotice: e.TETHER_KEY_SENT_NOTICE === 'on',
     smtpPool: e.TETHER_SMTP_POOL,
-    ticketKeyTtl: e.TETHER_TICKET_KEY_TTL,
+    ticketKeyTtlMs: e.TETHER_TICKET_KEY_TTL,
     ticketCommentUrl: e.TETHER_TICKET_COMMENT_URL,
     ticketing: ticketingConfig(desks.data),
     logLevel: e.TETHER_LOG_LEVEL,

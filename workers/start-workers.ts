@@ -9,7 +9,6 @@ import { Producers } from '../queues/producers.js';
 import { QUEUE, QUEUE_NAMES, type QueueName } from '../queues/queue-names.js';
 import { SentMailStore } from '../queues/sent-mail.store.js';
 import type { ServerConfig } from '../shared/config.js';
-import { parseDuration } from '../shared/duration.js';
 import { describeError } from '../shared/errors.js';
 import type { SigningKey } from '../shared/key/key-files.js';
 import type { Logger } from '../shared/logger.js';
@@ -35,6 +34,7 @@ import { createTicketEventsWorker } from './ticket-events.worker.js';
 import { createTicketSyncWorker } from './ticket-sync.worker.js';
 import { createTunnelMonitorWorker } from './tunnel-monitor.worker.js';
 import type { FailedForGood, WorkerRuntime } from './worker-kit.js';
+import { AccessStore } from '../shared/store/access.store.js';
 
 /** Knobs with production defaults; tests shorten them. */
 export interface PipelineTuning {
@@ -46,6 +46,8 @@ export interface PipelineTuning {
   ticketKeyTtlMs?: number;
   /** Support mailbox for key-sent and failed-job notices (default: the TETHER_MAIL_FROM address; null: none). */
   operatorEmail?: string | null;
+  /** Mail that mailbox a notice for every key sent (default: config.keySentNotice, TETHER_KEY_SENT_NOTICE). */
+  keySentNotice?: boolean;
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   bridgeBlockMs?: number;
@@ -79,16 +81,15 @@ export interface RunningWorkers {
 export const DEFAULT_TICKET_KEY_TTL_MS = 7 * 86_400_000;
 /** 1,000 sessions due at once: p99 ~2 s late at 8 in flight, under 1 s at 50 (bench/pipeline-expiry). */
 const EXPIRY_CONCURRENCY = 50;
+/** key-issue waits on the SMTP server for each key mail: enough in flight to keep the mail pool busy. */
+const KEY_ISSUE_CONCURRENCY = 32;
 
-export function parseWarnOffsets(text: string): number[] {
-  return text.split(',').map((t) => parseDuration(t.trim()));
-}
 
 export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorkers> {
   const t = deps.tuning ?? {};
   const now = deps.now ?? Date.now;
   const log = deps.logger.child({ component: 'workers' });
-  const warnOffsetsMs = parseWarnOffsets(deps.config.warnOffsets);
+  const warnOffsetsMs = deps.config.warnOffsetsMs;
   const plain = openRedis(deps.redisUrl, { name: 'tether-pipeline' });
   const blocking = openRedis(deps.redisUrl, { forBullmq: true, name: 'tether-workers' });
   const watches = [watchRedis(plain, log, 'tether-pipeline'), watchRedis(blocking, log, 'tether-workers')];
@@ -103,6 +104,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
   const sentMails = new SentMailStore(plain, deps.prefix);
   const mailDomain = mailDomainOf(deps.config.mailFrom);
   const operatorEmail = t.operatorEmail === null ? undefined : (t.operatorEmail ?? addressOf(deps.config.mailFrom));
+  const keySentNoticeTo = (t.keySentNotice ?? deps.config.keySentNotice) ? operatorEmail : undefined;
 
   const onFailedForGood = async (f: FailedForGood) => {
     await audit.append('job.failed', { queue: f.queue, jobId: f.jobId, jobName: f.jobName, attempts: f.attempts, error: f.error }, now());
@@ -123,13 +125,17 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
   const common = { sessions, producers, now, logger: deps.logger };
   const mailer = deps.metrics ? meteredMailer(deps.mailer, deps.metrics) : deps.mailer;
   const factories: Record<QueueName, () => Worker> = {
-    [QUEUE.ticketEvents]: () => createTicketEventsWorker({ ...common, ticketKeyTtlMs: t.ticketKeyTtlMs ?? DEFAULT_TICKET_KEY_TTL_MS }, rt),
-    [QUEUE.keyIssue]: () => createKeyIssueWorker({ ...common, keyTexts, signingKey: deps.signingKey, relay: deps.relay, appliances, credentials }, rt),
-    [QUEUE.keyDelivery]: () => createKeyDeliveryWorker({ ...common, keyTexts, mailer, mailDomain, operatorEmail }, rt),
+    [QUEUE.ticketEvents]: () => createTicketEventsWorker({ ...common, ticketKeyTtlMs: t.ticketKeyTtlMs ?? DEFAULT_TICKET_KEY_TTL_MS, access: new AccessStore(plain, deps.prefix) }, rt),
+    [QUEUE.keyIssue]: () =>
+      createKeyIssueWorker(
+        { ...common, keyTexts, signingKey: deps.signingKey, relay: deps.relay, appliances, credentials, mailer, mailDomain, keySentNoticeTo },
+        { ...rt, concurrency: t.concurrency ?? KEY_ISSUE_CONCURRENCY },
+      ),
+    [QUEUE.keyDelivery]: () => createKeyDeliveryWorker({ ...common, keyTexts, mailer, mailDomain, keySentNoticeTo }, rt),
     [QUEUE.notifications]: () => createNotificationsWorker({ sessions, mailer, now, logger: deps.logger, mailDomain, sentMails }, rt),
     [QUEUE.ticketSync]: () => createTicketSyncWorker({ adapters, logger: deps.logger, burst: new CommentBurst({ redis: plain, prefix: deps.prefix, now }) }, rt),
     // Expiry jobs are tiny and bunch up at shared deadlines: more in flight keeps a burst on time.
-    [QUEUE.expiry]: () => createExpiryWorker({ ...common, metrics: deps.metrics }, { ...rt, concurrency: t.concurrency ?? EXPIRY_CONCURRENCY }),
+    [QUEUE.expiry]: () => createExpiryWorker({ ...common, warnOffsetsMs, metrics: deps.metrics }, { ...rt, concurrency: t.concurrency ?? EXPIRY_CONCURRENCY }),
     [QUEUE.tunnelMonitor]: () => createTunnelMonitorWorker({ sessions, now, logger: deps.logger, graceMs: deps.config.lostGraceMs }, rt),
   };
   const selected = t.queues ?? QUEUE_NAMES;
