@@ -7,6 +7,7 @@ import { serialSchema } from '../shared/key/tether-key.schema.js';
 import { SIGNATURE_WINDOW_S, verifyRequestSignature } from '../shared/protocol.js';
 import type { ApplianceRecord, ApplianceStore } from '../shared/store/appliance.store.js';
 import { HttpError } from './http-error.js';
+import { firstIssue } from '../shared/errors.js';
 
 /** Nonces are kept past both edges of the window, so a replay is refused for as long as it could verify. */
 export const NONCE_TTL_MS = (2 * SIGNATURE_WINDOW_S + 30) * 1000;
@@ -29,10 +30,7 @@ export function parseJsonBody<T>(schema: z.ZodType<T>, raw: Buffer): T {
     throw new HttpError(400, 'invalid_body', 'body is not valid JSON');
   }
   const r = schema.safeParse(json);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new HttpError(400, 'invalid_body', i ? `${i.path.join('.') || 'body'}: ${i.message}` : 'invalid body');
-  }
+  if (!r.success) throw new HttpError(400, 'invalid_body', firstIssue(r.error));
   return r.data;
 }
 

@@ -68,6 +68,18 @@ export function isAppError(err: unknown, code?: ErrorCode): err is AppError {
   return err instanceof AppError && (code === undefined || err.code === code);
 }
 
+interface IssueLike {
+  path?: readonly PropertyKey[];
+  message?: string;
+}
+
+/** The first problem a schema found, as one line `path: message` (`whole` names an empty path): every 400 and refusal says it this way. */
+export function firstIssue(error: { issues: readonly IssueLike[] }, whole = 'body'): string {
+  const issue = error.issues[0];
+  if (!issue) return `invalid ${whole}`;
+  return `${(issue.path ?? []).map(String).join('.') || whole}: ${(issue.message ?? 'invalid').split('\n')[0]}`;
+}
+
 /** A one-line, secret-free description of any thrown value, for logs and stderr. */
 export function describeError(err: unknown): string {
   // zod errors carry their issues as a JSON message; name each field and problem on one line.

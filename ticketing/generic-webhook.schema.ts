@@ -5,6 +5,7 @@ import type { TicketEvent } from '../queues/ticket-event.schema.js';
 import { ticketEventSchema } from '../queues/ticket-event.schema.js';
 import { PRODUCTS } from '../shared/key/tether-key.schema.js';
 import type { ParseResult } from './ticket-adapter.js';
+import { firstIssue } from '../shared/errors.js';
 
 export const GENERIC_SYSTEM = 'generic';
 
@@ -37,12 +38,6 @@ export const genericWebhookSchema = z.object({
   }),
 });
 
-function firstIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  if (!issue) return 'invalid body';
-  const path = issue.path.join('.');
-  return path ? `${path}: ${issue.message}` : issue.message;
-}
 
 export function parseGenericWebhook(rawBody: Buffer): ParseResult {
   let json: unknown;

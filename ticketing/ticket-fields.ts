@@ -7,6 +7,7 @@ import { TETHER_TAG, ticketEventSchema, type TicketEvent, type TicketEventKind }
 import { PRODUCTS, serialSchema, type Product } from '../shared/key/tether-key.schema.js';
 import type { TicketRef } from '../shared/session/session.schema.js';
 import type { ParseResult } from './ticket-adapter.js';
+import { firstIssue } from '../shared/errors.js';
 
 /**
  * The normalised event requires a requester address and a product even when a ticket closes, where
@@ -76,8 +77,7 @@ const clip = (s: string | undefined, max: number) => (s === undefined ? undefine
 
 /** The first problem zod found, as `path: message`. */
 export function firstZodIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
-  return issue ? `${issue.path.join('.') || 'event'}: ${issue.message}` : 'invalid event';
+  return firstIssue(error, 'event');
 }
 
 /** Applies the shared rules and validates against the queue's schema. */
