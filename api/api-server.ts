@@ -8,11 +8,13 @@ import { Producers } from '../queues/producers.js';
 import type { ServerConfig } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import type { TetherMetrics } from '../shared/metrics.js';
+import { AuditStore } from '../shared/store/audit.store.js';
 import { SessionStore } from '../shared/store/session.store.js';
 import { createGenericAdapter } from '../ticketing/generic.adapter.js';
 import { buildTicketAdapters } from '../ticketing/help-desks.js';
 import type { TicketAdapter, TicketAdapters } from '../ticketing/ticket-adapter.js';
 import { applianceApiRoute, type ApplianceApiDeps } from './appliance-api.route.js';
+import { consoleSsoRoute } from './console-sso.route.js';
 import { consoleRoute } from './console.route.js';
 import { registerErrorHandling } from './error-handler.js';
 import { eventsRoute } from './events.route.js';
@@ -93,6 +95,8 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(applianceApiRoute, { config: deps.config, redis: deps.redis, redisPrefix: deps.prefix, sessions, producers, adapter: oneClickAdapter, now, oneClick: deps.oneClick });
   // The console (static files at /console) and its live feed (one Redis subscriber per process).
   await app.register(consoleRoute);
+  // Console single sign-on (TETHER_OIDC_*): GET /v1/console/sso says whether it is configured.
+  await app.register(consoleSsoRoute, { sso: deps.config.sso, publicUrl: deps.config.publicUrl, redis: deps.redis, redisPrefix: deps.prefix, audit: new AuditStore(deps.redis, deps.prefix), now });
   await app.register(eventsRoute, { redis: deps.redis, redisPrefix: deps.prefix });
   return app;
 }

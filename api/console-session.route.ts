@@ -26,7 +26,8 @@ export interface ConsoleSessionRouteDeps {
 const tags = ['console sign-in'];
 const meSchema = z.object({ operator: operatorViewSchema, csrf: z.string().optional().describe('only for console sessions') });
 
-function cookieOptions(request: FastifyRequest) {
+/** The `tether_session` cookie's attributes; SSO sign-ins set it with the same ones. */
+export function cookieOptions(request: FastifyRequest) {
   // Secure whenever the browser reached us over HTTPS; plain HTTP on loopback or a private network works too.
   return { path: '/', httpOnly: true, sameSite: 'strict' as const, secure: request.protocol === 'https' };
 }

@@ -1,5 +1,5 @@
 // GET /v1/events (viewer): session transitions as Server-Sent Events for the console, one
-// `event: session` per transition and a comment line every 15 s so proxies keep the stream open.
+// `event: session` per transition or issued key, and a comment line every 15 s so proxies keep the stream open.
 // Every stream of the process shares one SessionEventFeed (one Redis subscriber); a stream that
 // falls behind is ended (the browser reconnects and reloads what it shows), never buffered without bound.
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
@@ -72,7 +72,7 @@ export async function eventsRoute(app: FastifyInstance, deps: EventsRouteDeps): 
     tags: ['events'],
     summary: 'Session transitions as Server-Sent Events (text/event-stream)',
     description:
-      'One `event: session` per transition, data `{"sid","serial","from","to","outcome","reason?","at"}` (at in ISO 8601); a `: heartbeat` comment every 15 s. Transitions missed while disconnected are not replayed: reload, then listen.',
+      'One `event: session` per transition, data `{"sid","serial","from","to","outcome","reason?","at"}` (at in ISO 8601), and one when a key is issued (`to: "ISSUED"`, outcome `issued`, no `from`); a `: heartbeat` comment every 15 s. Events missed while disconnected are not replayed: reload, then listen.',
   });
   app.get('/v1/events', doc, async (_request, reply) => {
     // Subscribed before the answer starts, so a transition right after the browser sees `open` is not lost.

@@ -12,13 +12,14 @@ import { parseDuration } from '../shared/duration.js';
 import type { SigningKey } from '../shared/key/key-files.js';
 import { portSchema, productSchema, serialSchema } from '../shared/key/tether-key.schema.js';
 import { issueKey, type RelayEndpoint } from '../shared/session/issue-key.js';
-import { sessionView, ticketRefSchema } from '../shared/session/session.schema.js';
+import { ticketRefSchema } from '../shared/session/session.schema.js';
 import type { ApplianceStore } from '../shared/store/appliance.store.js';
 import type { CredentialStore } from '../shared/store/credential.store.js';
 import type { SessionStore } from '../shared/store/session.store.js';
+import type { TicketLinker } from '../ticketing/ticket-links.js';
 import { HttpError } from './http-error.js';
 import { errorAnswers, guarded } from './operator-route.js';
-import { sessionViewSchema } from './operator-views.js';
+import { apiSessionView, sessionViewSchema } from './operator-views.js';
 
 export interface KeysRouteDeps {
   redis: Redis;
@@ -29,6 +30,8 @@ export interface KeysRouteDeps {
   /** What minting needs; absent: 503. */
   minting: { signingKey: SigningKey; relay: RelayEndpoint; credentials: CredentialStore } | undefined;
   now: () => number;
+  /** The ticket's link in its help desk (ticketing/ticket-links.ts). */
+  ticketLink: TicketLinker;
 }
 
 /** `SYSTEM:ID` as the CLI takes it, or `{system, id}`. */
@@ -89,7 +92,7 @@ export async function keysRoute(app: FastifyInstance, deps: KeysRouteDeps): Prom
         await handOverKeyForDelivery({ keyTexts, producers: deps.producers, now: deps.now }, issued);
       }
       reply.header('cache-control', 'no-store');
-      return reply.code(201).send({ session: sessionView(issued.session), key: issued.key, sealed: issued.sealed, pushed: issued.pushed });
+      return reply.code(201).send({ session: apiSessionView(issued.session, deps.ticketLink), key: issued.key, sealed: issued.sealed, pushed: issued.pushed });
     },
   );
 }

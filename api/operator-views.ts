@@ -4,13 +4,20 @@
 import { z } from 'zod';
 import { OPERATOR_ROLES } from '../shared/operator-role.js';
 import { CLOSE_REASONS, SESSION_STATES } from '../shared/session/session-machine.js';
+import { sessionView, type SessionRecord } from '../shared/session/session.schema.js';
 import type { AuditEntry } from '../shared/store/audit.store.js';
+import type { TicketLinker } from '../ticketing/ticket-links.js';
 
 export const operatorViewSchema = z.object({ name: z.string(), role: z.enum(OPERATOR_ROLES) }).meta({ id: 'Operator' });
 
-const ticketViewSchema = z.object({ system: z.string(), id: z.string() });
+const ticketViewSchema = z.object({
+  system: z.string(),
+  id: z.string(),
+  subject: z.string().optional().describe('as the help desk sent it when it provisioned the session: untrusted, show as text only'),
+  url: z.string().nullable().describe("the ticket in its help desk's web UI; null when its base URL is not known"),
+});
 
-/** `sessionView()` of shared/session/session.schema.ts. */
+/** `sessionView()` of shared/session/session.schema.ts, plus the ticket's link (`apiSessionView`). */
 export const sessionViewSchema = z
   .object({
     id: z.string(),
@@ -28,6 +35,13 @@ export const sessionViewSchema = z
     email: z.string().optional(),
   })
   .meta({ id: 'SessionView' });
+export type SessionView = z.infer<typeof sessionViewSchema>;
+
+/** The API's SessionView: the shared view, the ticket with its link in the help desk (or null). */
+export function apiSessionView(s: SessionRecord, link: TicketLinker): SessionView {
+  const v = sessionView(s);
+  return { ...v, ticket: v.ticket ? { ...v.ticket, url: link(v.ticket) } : undefined };
+}
 
 export const auditViewSchema = z
   .object({

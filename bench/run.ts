@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { benchEnableLatency } from './enable-latency.bench.js';
+import { benchConsole } from './console.bench.js';
 import { benchIdleScale } from './idle-scale.bench.js';
 import { ONECLICK_DEFAULTS, benchOneClick } from './oneclick.bench.js';
 import { parseBenchOptions, PIPELINE_BENCHMARKS, type BenchName, type BenchOptions } from './lib/options.js';
@@ -85,6 +86,16 @@ async function runOne(name: BenchName, o: BenchOptions, results: BenchResults): 
           log,
         });
         break;
+      case 'console':
+        results.console = await benchConsole({
+          sessions: o.consoleSessions,
+          listRequests: o.quick ? 100 : 300,
+          sseClients: o.sseClients,
+          transitionsPerSecond: o.sseRate,
+          seconds: o.sseSeconds,
+          log,
+        });
+        break;
     }
     log(`${name}: done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   } catch (err) {
@@ -110,13 +121,14 @@ async function main(): Promise<void> {
   const context = {
     command: `node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
     sizes: [
-      ...(o.only.some((b) => !PIPELINE_BENCHMARKS.includes(b)) ? [`${o.sizeMiB} MiB × ${o.runs} runs, ${o.tunnels} tunnels at ${o.concurrency} in flight, ${o.enableRuns} enable runs`] : []),
+      ...(o.only.some((b) => !PIPELINE_BENCHMARKS.includes(b) && b !== 'console') ? [`${o.sizeMiB} MiB × ${o.runs} runs, ${o.tunnels} tunnels at ${o.concurrency} in flight, ${o.enableRuns} enable runs`] : []),
       ...(o.only.some((b) => PIPELINE_BENCHMARKS.includes(b))
         ? [
             `pipeline: ${o.ticketRate} tickets/s × ${o.ticketSeconds} s then a flood of ${o.floodTickets}${o.pipelineSplit ? ' (API and workers split)' : ''}, ` +
               `${o.expirySessions} expiries over ${o.expirySpreadS} s and at once, ${o.teardowns} teardowns, monitor over ${o.monitorSessions} sessions`,
           ]
         : []),
+      ...(o.only.includes('console') ? [`console: ${o.consoleSessions} sessions, ${o.sseClients} event streams at ${o.sseRate} transitions/s for ${o.sseSeconds} s`] : []),
     ].join('; '),
     machine: `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.versions.node}, ssh2 ${ssh2Version()}`,
     loadBefore,

@@ -1,19 +1,22 @@
-// key-issue: mints the key and its ISSUED session (issueKey), closes the session it supersedes,
-// and hands the key to delivery. Idempotent per ticket and serial: a retry after a crash adopts
-// the live session it already minted, or replaces it when its key text was lost before delivery.
+// key-issue: mints the key and its ISSUED session (issueKey, which closes the session it
+// supersedes) and mails the key in the same job (key-mail.ts): one job per ticket and serial instead
+// of two, with the same guarantees. Idempotent per ticket and serial: a retry after a crash or an
+// SMTP failure adopts the live session it already minted (its key text waits sealed in Redis) and
+// mails that key unless the delivery record says it went out; a session whose key text was lost
+// before it was stored is replaced.
 import type { Worker } from 'bullmq';
-import { handOverKeyForDelivery } from '../queues/key-handover.js';
-import type { KeyTextStore } from '../queues/key-text.store.js';
 import type { JobData } from '../queues/job-schemas.js';
+import type { KeyTextStore } from '../queues/key-text.store.js';
 import type { Producers } from '../queues/producers.js';
 import { JOB } from '../queues/queue-names.js';
-import { isAppError } from '../shared/errors.js';
 import type { SigningKey } from '../shared/key/key-files.js';
 import type { Logger } from '../shared/logger.js';
+import type { Mailer } from '../shared/mail/mailer.js';
 import { issueKey, type RelayEndpoint } from '../shared/session/issue-key.js';
 import type { ApplianceStore } from '../shared/store/appliance.store.js';
 import type { CredentialStore } from '../shared/store/credential.store.js';
 import type { SessionStore } from '../shared/store/session.store.js';
+import { mailKeyOnce, type KeyMailResult } from './key-mail.js';
 import { liveSessionOfTicket } from './ticket-sessions.js';
 import { buildWorker, type WorkerRuntime } from './worker-kit.js';
 
@@ -23,24 +26,28 @@ export interface KeyIssueDeps {
   producers: Producers;
   signingKey: SigningKey;
   relay: RelayEndpoint;
+  mailer: Mailer;
   now: () => number;
   logger: Logger;
+  /** Domain for deterministic Message-IDs (mailDomainOf(TETHER_MAIL_FROM)). */
+  mailDomain: string;
+  /** Support mailbox told of every key sent (TETHER_KEY_SENT_NOTICE=on); none when undefined. */
+  keySentNoticeTo?: string | undefined;
   /** Enrolled appliances get sealed keys, also placed in their inbox (push). */
   appliances?: ApplianceStore;
   /** Custody of generated support passwords. */
   credentials?: CredentialStore;
 }
 
-export type KeyIssueResult = { sid: string; adopted: boolean };
+export type KeyIssueResult = { sid: string; adopted: boolean; mail: KeyMailResult };
 
 export async function processKeyIssue(data: JobData<typeof JOB.keyIssue>, deps: KeyIssueDeps): Promise<KeyIssueResult> {
   if (data.ticket) {
     const live = await liveSessionOfTicket(deps.sessions, data.ticket, data.serial);
     if (live) {
-      if ((await deps.keyTexts.isDelivered(live.id)) || (await deps.keyTexts.get(live.id)) !== null) {
-        await deps.producers.keyDelivery(live.id);
-        return { sid: live.id, adopted: true };
-      }
+      const delivered = await deps.keyTexts.isDelivered(live.id);
+      const keyText = delivered ? null : await deps.keyTexts.get(live.id);
+      if (delivered || keyText !== null) return { sid: live.id, adopted: true, mail: await mailKeyOnce(live, 'email', deps, { delivered, keyText }) };
       // Minted, but the process died before the key text was stored: nobody can ever receive that
       // key, so a fresh one supersedes it below.
       deps.logger.warn({ sid: live.id }, 'replacing a session whose key text was lost before delivery');
@@ -54,22 +61,18 @@ export async function processKeyIssue(data: JobData<typeof JOB.keyIssue>, deps: 
       ttlMs: data.ttlMs,
       ports: data.ports,
       ticket: data.ticket,
+      ticketSubject: data.ticketSubject,
       email: data.email,
       passwordMode: data.passwordMode,
       actor: data.actor,
     },
     { sessions: deps.sessions, signingKey: deps.signingKey, relay: deps.relay, now: deps.now, appliances: deps.appliances, credentials: deps.credentials },
   );
-  if (issued.superseded) {
-    try {
-      await deps.sessions.close(issued.superseded, 'superseded', data.actor, deps.now());
-    } catch (err) {
-      if (!isAppError(err, 'session_closed') && !isAppError(err, 'session_not_found')) throw err;
-    }
-  }
-  await handOverKeyForDelivery({ keyTexts: deps.keyTexts, producers: deps.producers, now: deps.now }, issued);
+  // Stored (sealed) before the mail goes out, so that a retry mails this key instead of minting another.
+  await deps.keyTexts.put(issued.session.id, issued.key, issued.session.expiresAt, deps.now());
   deps.logger.info({ sid: issued.session.id, serial: issued.session.serial, ticket: data.ticket, sealed: issued.sealed, pushed: issued.pushed }, 'key issued');
-  return { sid: issued.session.id, adopted: false };
+  const mail = await mailKeyOnce(issued.session, 'email', deps, { delivered: false, keyText: issued.key });
+  return { sid: issued.session.id, adopted: false, mail };
 }
 
 export function createKeyIssueWorker(deps: KeyIssueDeps, rt: WorkerRuntime): Worker {

@@ -57,7 +57,7 @@ export async function processTicketEvent(data: JobData<typeof JOB.ticketEvent>, 
     });
   } else if (decision.action === 'teardown') {
     try {
-      await deps.sessions.close(decision.sid, 'ticket_closed', actor, deps.now());
+      await deps.sessions.close(decision.sid, 'ticket_closed', actor, deps.now(), e.appliance.serial);
     } catch (err) {
       if (!isAppError(err, 'session_closed')) throw err;
     }

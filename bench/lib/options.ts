@@ -2,7 +2,7 @@
 // which benchmarks to run. `--quick` picks small sizes for a smoke run.
 import { parseArgs } from 'node:util';
 
-export const BENCHMARKS = ['throughput', 'idle-scale', 'enable-latency', 'oneclick', 'pipeline-webhook', 'pipeline-expiry', 'pipeline-teardown', 'pipeline-monitor'] as const;
+export const BENCHMARKS = ['throughput', 'idle-scale', 'enable-latency', 'oneclick', 'pipeline-webhook', 'pipeline-expiry', 'pipeline-teardown', 'pipeline-monitor', 'console'] as const;
 export type BenchName = (typeof BENCHMARKS)[number];
 /** `--only pipeline` names the four benchmarks of the ticket pipeline (issue 3). */
 export const PIPELINE_BENCHMARKS: readonly BenchName[] = ['pipeline-webhook', 'pipeline-expiry', 'pipeline-teardown', 'pipeline-monitor'];
@@ -34,6 +34,11 @@ export interface BenchOptions {
   teardowns: number;
   /** pipeline-monitor: CONNECTED sessions the sweep runs over (0, 1% and 10% of them stale). */
   monitorSessions: number;
+  /** console: sessions listed, /v1/events streams, transitions per second and for how long. */
+  consoleSessions: number;
+  sseClients: number;
+  sseRate: number;
+  sseSeconds: number;
   /** Where the JSON results go. */
   out: string;
 }
@@ -42,9 +47,11 @@ const USAGE = `usage: node dist/bench/run.js [--quick] [--only ${BENCHMARKS.join
   [--size-mib N] [--runs N] [--tunnels N] [--concurrency N] [--enable-runs N] [--out FILE]
   [--ticket-rate N] [--ticket-seconds N] [--flood-tickets N] [--pipeline-split]
   [--expiry-sessions N] [--expiry-spread-s N] [--teardowns N] [--monitor-sessions N]
+  [--console-sessions N] [--sse-clients N] [--sse-rate N] [--sse-seconds N]
   env: BENCH_SIZE_MIB, BENCH_RUNS, BENCH_TUNNELS, BENCH_CONCURRENCY, BENCH_ENABLE_RUNS,
        BENCH_TICKET_RATE, BENCH_TICKET_SECONDS, BENCH_FLOOD_TICKETS, BENCH_EXPIRY_SESSIONS,
-       BENCH_EXPIRY_SPREAD_S, BENCH_TEARDOWNS, BENCH_MONITOR_SESSIONS`;
+       BENCH_EXPIRY_SPREAD_S, BENCH_TEARDOWNS, BENCH_MONITOR_SESSIONS,
+       BENCH_CONSOLE_SESSIONS, BENCH_SSE_CLIENTS, BENCH_SSE_RATE, BENCH_SSE_SECONDS`;
 
 function positiveInt(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined || text === '') return fallback;
@@ -72,6 +79,10 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv, defaul
       'expiry-spread-s': { type: 'string' },
       teardowns: { type: 'string' },
       'monitor-sessions': { type: 'string' },
+      'console-sessions': { type: 'string' },
+      'sse-clients': { type: 'string' },
+      'sse-rate': { type: 'string' },
+      'sse-seconds': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -100,6 +111,10 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv, defaul
     expirySpreadS: positiveInt('--expiry-spread-s', values['expiry-spread-s'] ?? env.BENCH_EXPIRY_SPREAD_S, quick ? 20 : 60),
     teardowns: positiveInt('--teardowns', values.teardowns ?? env.BENCH_TEARDOWNS, quick ? 20 : 200),
     monitorSessions: positiveInt('--monitor-sessions', values['monitor-sessions'] ?? env.BENCH_MONITOR_SESSIONS, quick ? 2000 : 10000),
+    consoleSessions: positiveInt('--console-sessions', values['console-sessions'] ?? env.BENCH_CONSOLE_SESSIONS, quick ? 2000 : 10000),
+    sseClients: positiveInt('--sse-clients', values['sse-clients'] ?? env.BENCH_SSE_CLIENTS, 100),
+    sseRate: positiveInt('--sse-rate', values['sse-rate'] ?? env.BENCH_SSE_RATE, 500),
+    sseSeconds: positiveInt('--sse-seconds', values['sse-seconds'] ?? env.BENCH_SSE_SECONDS, quick ? 3 : 10),
     out: values.out ?? defaultOut,
   };
 }

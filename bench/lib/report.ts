@@ -10,6 +10,8 @@ import type { PipelineWebhookResult } from '../pipeline-webhook.bench.js';
 import type { ThroughputResult } from '../throughput.bench.js';
 
 import type { OneClickResult } from '../oneclick.bench.js';
+import type { ConsoleBenchResult } from '../console.bench.js';
+import { consoleContext, consoleRows } from './console-report.js';
 
 export interface BenchResults {
   throughput?: ThroughputResult;
@@ -20,6 +22,7 @@ export interface BenchResults {
   pipelineExpiry?: PipelineExpiryResult;
   pipelineTeardown?: PipelineTeardownResult;
   pipelineMonitor?: PipelineMonitorResult;
+  console?: ConsoleBenchResult;
   errors: { bench: string; message: string }[];
 }
 
@@ -161,6 +164,14 @@ function pipelineRows(r: BenchResults): Row[] {
         atLeast(w.flood.mailRateMid, GOALS.ticketsPerSecond),
       ],
       [
+        'Redis commands per ticket (INFO commandstats, script-internal commands included): steady; flood',
+        `${f(w.redis.steady.commandsPerTicket, 0)}; ${f(w.redis.flood.commandsPerTicket, 0)}`,
+        '',
+        '',
+        '',
+        '',
+      ],
+      [
         'Informational, CPU per ticket, server (API + workers) / Redis, ms: at the steady rate; in the flood',
         `${f((s.serverCpuSeconds / s.accepted) * 1000, 1)} / ${f((s.redisCpuSeconds / s.accepted) * 1000, 1)}; ${f((w.flood.serverCpuSeconds / w.flood.accepted) * 1000, 1)} / ${f((w.flood.redisCpuSeconds / w.flood.accepted) * 1000, 1)}`,
         '',
@@ -206,7 +217,7 @@ function jobsPerTicket(w: PipelineWebhookResult): number {
 
 export function formatTable(r: BenchResults): string {
   const header: Row = ['measure', 'result', 'baseline (relay-notes.md)', 'vs baseline', 'goal', 'goal met'];
-  const body = [...rows(r), ...oneClickRows(r)];
+  const body = [...rows(r), ...oneClickRows(r), ...consoleRows(r.console)];
   if (body.length === 0) return '(no results)\n';
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...body.map(line)].join('\n') + '\n';
@@ -241,6 +252,7 @@ export function formatContext(r: BenchResults, ctx: { command: string; sizes: st
     lines.push(`enable latency runs ms (first byte): ${e.firstByteMs.map((x) => f(x, 0)).join(', ')}; engineer probes every ${e.probeEveryMs} ms`);
   }
   lines.push(...pipelineContext(r));
+  lines.push(...consoleContext(r.console));
   for (const err of r.errors) lines.push(`FAILED ${err.bench}: ${err.message.split('\n')[0]}`);
   return lines.map((l) => `- ${l}`).join('\n') + '\n';
 }
@@ -265,6 +277,10 @@ function pipelineContext(r: BenchResults): string[] {
       .map(([q, x]) => `${q} ${f(x.waitP50, 0)}·${f(x.waitP99, 0)} / ${f(x.runP50, 0)}·${f(x.runP99, 0)}`)
       .join('; ');
     lines.push(`pipeline webhook steady, per queue, BullMQ wait p50·p99 / run p50·p99 ms: ${st}`);
+    lines.push(
+      `pipeline webhook flood: ${f(w.floodJobsPerTicket, 1)} BullMQ jobs per ticket; Redis per ticket: ${f(w.redis.flood.commandsPerTicket, 0)} commands, exec ${f(w.redis.flood.execMsPerTicket, 2)} ms; ` +
+        `most frequent: ${Object.entries(w.redis.flood.topPerTicket).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    );
     if (w.serverWarnings.length) lines.push(`pipeline webhook server warnings: ${w.serverWarnings.join(' | ')}`);
   }
   const e = r.pipelineExpiry;

@@ -3,7 +3,7 @@
 // credential and password to an enrolled appliance and keeps that password in custody; for any other
 // appliance mints an escrow key (no password: the appliance makes one and escrows it sealed to the
 // custody key); places keys for enrolled appliances in their inbox (push).
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import { checkTtl } from '../duration.js';
 import { AppError, isAppError } from '../errors.js';
 import { encodeKey } from '../key/key-codec.js';
@@ -21,6 +21,8 @@ export interface RelayEndpoint {
   host: string;
   port: number;
   fingerprint: string;
+  /** Every relay of the fleet, in order (TETHER_RELAY_ENDPOINTS; the first is host:port); they share the host key. */
+  fleet?: readonly { host: string; port: number }[] | undefined;
 }
 
 export interface IssueRequest {
@@ -30,6 +32,8 @@ export interface IssueRequest {
   ttlMs: number;
   ports?: readonly number[] | undefined;
   ticket?: TicketRef | undefined;
+  /** The ticket's subject, shown in the console (untrusted text; kept only with a ticket). */
+  ticketSubject?: string | undefined;
   email?: string | undefined;
   /** 'customer' lets the customer choose the support password on the appliance. */
   passwordMode?: 'generated' | 'customer';
@@ -68,6 +72,17 @@ export interface IssuedKey {
 
 const ID_BYTES = 12;
 
+/** The custody public key per signing key, derived once (two HKDFs and an X25519 key), not per key minted. */
+const custodyPublicBySigner = new WeakMap<KeyObject, string>();
+function custodyPublicOf(signingPrivateKey: KeyObject): string {
+  let pub = custodyPublicBySigner.get(signingPrivateKey);
+  if (pub === undefined) {
+    pub = custodyKeyFrom(credentialSecretFrom(signingPrivateKey)).publicRaw.toString('base64url');
+    custodyPublicBySigner.set(signingPrivateKey, pub);
+  }
+  return pub;
+}
+
 /** 16 base64url characters that never start with `-` or `_`, so an id is never read as a CLI option. */
 export function newId(): string {
   for (;;) {
@@ -102,7 +117,7 @@ export async function issueKey(req: IssueRequest, deps: IssueDeps): Promise<Issu
   const pw: PasswordSpec =
     req.passwordMode === 'customer' ? { mode: 'customer' } : enrolled ? { mode: 'generated', value: generatePassword() } : { mode: 'escrow' };
   const secrets = { cred: seed.toString('base64url'), pw };
-  const custody = pw.mode === 'escrow' ? custodyKeyFrom(credentialSecretFrom(deps.signingKey.privateKey)).publicRaw.toString('base64url') : undefined;
+  const custody = pw.mode === 'escrow' ? custodyPublicOf(deps.signingKey.privateKey) : undefined;
   const payload: TetherKeyPayload = {
     v: 1,
     kid: deps.signingKey.kid,
@@ -113,6 +128,7 @@ export async function issueKey(req: IssueRequest, deps: IssueDeps): Promise<Issu
     iat: issuedAt / 1000,
     exp: Math.floor(expiresAt / 1000),
     relay: { host: deps.relay.host, port: deps.relay.port, fp: deps.relay.fingerprint },
+    ...(deps.relay.fleet && deps.relay.fleet.length > 1 ? { relays: deps.relay.fleet.map((e) => ({ host: e.host, port: e.port, fp: deps.relay.fingerprint })) } : {}),
     ports,
     // Sealed: only the enrolled identity opens them, so a key intercepted in mail is useless.
     ...(enrolled ? { sealed: sealSecrets(enrolled.sealPub, secrets, sealContext(serial.data, jti)) } : secrets),
@@ -133,6 +149,7 @@ export async function issueKey(req: IssueRequest, deps: IssueDeps): Promise<Issu
       issuedAt,
       expiresAt,
       ticket: req.ticket,
+      ticketSubject: req.ticketSubject,
       email: req.email,
       passwordEscrow: pw.mode === 'escrow',
     },
@@ -140,7 +157,7 @@ export async function issueKey(req: IssueRequest, deps: IssueDeps): Promise<Issu
   );
   if (superseded) {
     // One live tether per serial: the older session ends here, through the ordinary close path.
-    await deps.sessions.close(superseded, 'superseded', req.actor, deps.now()).catch((err: unknown) => {
+    await deps.sessions.close(superseded, 'superseded', req.actor, deps.now(), serial.data).catch((err: unknown) => {
       if (!isAppError(err, 'session_closed') && !isAppError(err, 'session_not_found')) throw err;
     });
   }

@@ -44,6 +44,8 @@ export const sessionRecordSchema = z.object({
     const i = v.indexOf(':');
     return { system: v.slice(0, i), id: v.slice(i + 1) };
   }),
+  /** The ticket's subject as the help desk sent it when it provisioned the session (untrusted text). */
+  ticketSubject: optionalText.optional(),
   email: optionalText,
   relayId: optionalText,
 });
@@ -64,7 +66,7 @@ export function sessionView(s: SessionRecord) {
     expiresAt: new Date(s.expiresAt).toISOString(),
     activatedAt: s.activatedAt ? new Date(s.activatedAt).toISOString() : undefined,
     closedAt: s.closedAt ? new Date(s.closedAt).toISOString() : undefined,
-    ticket: s.ticket,
+    ticket: s.ticket ? { ...s.ticket, ...(s.ticketSubject ? { subject: s.ticketSubject } : {}) } : undefined,
     email: s.email,
   };
 }

@@ -30,6 +30,16 @@ export function redisKeys(prefix: string) {
     consoleSession: (idHash: string) => `${prefix}console:session:${idHash}`,
     /** @fastify/rate-limit counters of console sign-in, per client address. */
     signInRate: `${prefix}console:sign-in-rate:`,
+    /** Console SSO sign-ins under way, by hex SHA-256 of their `state` (10 minutes, used once). */
+    ssoFlow: (stateHash: string) => `${prefix}console:sso:${stateHash}`,
+    /** @fastify/rate-limit counters of console SSO starts, per client address. */
+    ssoStartRate: `${prefix}console:sso-start-rate:`,
+    /** A relay's registration (JSON RelayRegistration), expiring unless the relay renews it. */
+    relay: (id: string) => `${prefix}relay:${id}`,
+    /** Relay ids by last renewal (ms): the fleet's member list, pruned of expired registrations. */
+    relays: `${prefix}relays`,
+    /** A draining relay's note that a session's tunnel moves on purpose (value: that relay's id). */
+    moving: (sid: string) => `${prefix}moving:${sid}`,
     /** Pub/sub: session transitions (JSON SessionEventMessage). */
     events: `${prefix}events`,
     /** Pub/sub: engineers or engineer keys removed (JSON EngineerRevocation); relays end their connections. */

@@ -4,11 +4,15 @@
 /**
  * Compare-and-set a session's state, then append the audit entry and publish the event, all in
  * one atomic step.
- * KEYS: 1 session hash, 2 audit stream, 3 lastSeen zset, 4 serial index of the session's serial,
- *       5 credential index of the appliance key being bound (activation only; any key otherwise)
+ * KEYS: 1 session hash, 2 audit stream, 3 lastSeen zset, 4 serial index of the session's serial
+ *       (read only by a close; any key otherwise), 5 credential index of the appliance key being
+ *       bound (activation only; any key otherwise)
  * ARGV: 1 JSON {fromState: outcome}, 2 to-state, 3 now ms, 4 events channel, 5 actor,
  *       6 reason ('' if none), 7 relay id ('' if none), 8 session id, 9 event name,
- *       10 appliance public key to bind (base64, '' if none), 11 its index TTL in seconds
+ *       10 appliance public key to bind (base64, '' if none), 11 how long after issue the bound
+ *       key's index lives, ms (its TTL is counted from the session's issuedAt, at least 60 s)
+ * The event names the relay that made the transition (ARGV 7) when there is one: a relay that
+ * sees another take its session over ends its own stale tunnel instead of reclaiming it.
  * Returns {status, fromState, outcome}: status 'ok' | 'missing' | 'illegal'.
  * Binding happens in the same step as the state change, so of many racers exactly one binds.
  */
@@ -26,7 +30,8 @@ if to == 'CONNECTED' then
   if state == 'ISSUED' then redis.call('HSET', KEYS[1], 'activatedAt', now) end
   if ARGV[10] ~= '' then
     redis.call('HSET', KEYS[1], 'appliancePub', ARGV[10])
-    redis.call('SET', KEYS[5], sid, 'EX', ARGV[11])
+    local ttl = math.ceil((tonumber(redis.call('HGET', KEYS[1], 'issuedAt')) + tonumber(ARGV[11]) - tonumber(now)) / 1000)
+    redis.call('SET', KEYS[5], sid, 'EX', math.max(60, ttl))
   end
   redis.call('ZADD', KEYS[3], now, sid)
 elseif to == 'LOST' then
@@ -39,25 +44,32 @@ end
 redis.call('XADD', KEYS[2], '*', 'type', 'session.' .. outcome, 'sid', sid, 'serial', serial,
   'actor', ARGV[5], 'from', state, 'to', to, 'reason', ARGV[6], 'at', now)
 redis.call('PUBLISH', ARGV[4], cjson.encode({sid = sid, serial = serial, from = state, to = to,
-  outcome = outcome, reason = (ARGV[6] ~= '' and ARGV[6] or nil), at = tonumber(now)}))
+  outcome = outcome, reason = (ARGV[6] ~= '' and ARGV[6] or nil), relay = (ARGV[7] ~= '' and ARGV[7] or nil),
+  at = tonumber(now)}))
 return {'ok', state, outcome}
 `;
 
 /**
- * Create a session and make it the serial's current one; returns the id it displaced ('' if none).
+ * Create a session and make it the serial's current one, append `session.issued` to the audit and
+ * publish it on the events channel (outcome `issued`, to ISSUED, no `from`) like a transition;
+ * returns the id it displaced ('' if none).
  * KEYS: 1 session hash, 2 serial index, 3 credential index, 4 sessions zset, 5 audit stream
- * ARGV: 1 session id, 2 issuedAt ms, 3 actor, 4 credential index TTL seconds, then field/value pairs
+ * ARGV: 1 session id, 2 issuedAt ms, 3 actor, 4 credential index TTL seconds, 5 events channel,
+ *       then field/value pairs
  */
 export const CREATE_LUA = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return redis.error_reply('session exists') end
 local fields = {}
-for i = 5, #ARGV do fields[#fields + 1] = ARGV[i] end
+for i = 6, #ARGV do fields[#fields + 1] = ARGV[i] end
 redis.call('HSET', KEYS[1], unpack(fields))
 local previous = redis.call('GET', KEYS[2]) or ''
+local serial = redis.call('HGET', KEYS[1], 'serial')
 redis.call('SET', KEYS[2], ARGV[1])
 redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[4])
 redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
 redis.call('XADD', KEYS[5], '*', 'type', 'session.issued', 'sid', ARGV[1],
-  'serial', redis.call('HGET', KEYS[1], 'serial'), 'actor', ARGV[3], 'at', ARGV[2])
+  'serial', serial, 'actor', ARGV[3], 'at', ARGV[2])
+redis.call('PUBLISH', ARGV[5], cjson.encode({sid = ARGV[1], serial = serial, to = 'ISSUED',
+  outcome = 'issued', at = tonumber(ARGV[2])}))
 return previous
 `;

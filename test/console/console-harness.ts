@@ -15,6 +15,7 @@ import { createLogger } from '../../shared/logger.js';
 import { createMailer, type Mailer } from '../../shared/mail/mailer.js';
 import { createSmtpCapture, outboxDir, type SmtpCapture } from '../../shared/mail/smtp-capture.js';
 import type { OperatorRole } from '../../shared/operator-role.js';
+import { issueKey, type IssuedKey, type IssueRequest } from '../../shared/session/issue-key.js';
 import { CredentialStore, credentialSecretFrom } from '../../shared/store/credential.store.js';
 import { OperatorStore } from '../../shared/store/operator.store.js';
 import { startHarness, type Harness } from '../relay/relay-harness.js';
@@ -35,6 +36,8 @@ export interface ConsoleSystem {
   credentials: CredentialStore;
   operators: OperatorStore;
   addOperator(name: string, role: OperatorRole): Promise<ConsoleOperator>;
+  /** Mints a key as the key-issue worker does for a ticket (issueKey), e.g. with the ticket's subject. */
+  issue(req: Omit<IssueRequest, 'ttlMs' | 'actor'> & { ttlMs?: number; actor?: string }): Promise<IssuedKey>;
   /** Sends a mail into the dev outbox (the embedded SMTP capture the api reads). */
   mail: Mailer;
   /** JSON call to the operator API with a bearer token. */
@@ -53,7 +56,8 @@ export function sessionIdOf(key: string): string {
   return decodeKey(key).payload.sid;
 }
 
-export async function startConsoleSystem(redisUrl: string): Promise<ConsoleSystem> {
+/** `env`: more settings for the api (help desks, TETHER_OIDC_*), over the harness's own. */
+export async function startConsoleSystem(redisUrl: string, opts: { env?: Record<string, string> } = {}): Promise<ConsoleSystem> {
   const relay = await startHarness(redisUrl, { heartbeatFlushMs: 100 });
   const home = mkdtempSync(join(tmpdir(), 'tether-console-'));
   const adminToken = randomBytes(24).toString('base64url');
@@ -64,6 +68,7 @@ export async function startConsoleSystem(redisUrl: string): Promise<ConsoleSyste
     TETHER_ADMIN_TOKEN: adminToken,
     TETHER_RELAY_PORT: String(relay.port),
     TETHER_LOG_LEVEL: 'silent',
+    ...opts.env,
   });
   const signingKey = loadOrCreateSigningKey(home);
   const capture: SmtpCapture = createSmtpCapture({ outboxDir: outboxDir(home) });
@@ -92,6 +97,12 @@ export async function startConsoleSystem(redisUrl: string): Promise<ConsoleSyste
     credentials: new CredentialStore(relay.redis, relay.prefix, credentialSecretFrom(signingKey.privateKey)),
     operators,
     mail,
+    issue(req) {
+      return issueKey(
+        { ttlMs: 3_600_000, actor: 'ticket:test', ...req },
+        { sessions: relay.sessions, signingKey, relay: relayEndpoint, now: Date.now },
+      );
+    },
     async addOperator(name, role) {
       const { token } = await operators.add(name, role, 'test', Date.now());
       return { name, role, token };

@@ -8,6 +8,7 @@ import { live, rowState, shown, signIn, tabTo, text } from './console-page.js';
 import { seedOf, sessionIdOf, startConsoleSystem, type ConsoleOperator, type ConsoleSystem } from './console-harness.js';
 
 const XSS = '<img src=x onerror=window.__xss=1>';
+const ZENDESK_URL = 'https://acme.zendesk.example';
 
 let sys: ConsoleSystem;
 let admin: ConsoleOperator;
@@ -24,7 +25,10 @@ const first = { serial: 'SN-CONSOLE-1', key: '', sid: '' };
 const second = { serial: 'SN-CONSOLE-2', key: '', sid: '' };
 
 beforeAll(async () => {
-  sys = await startConsoleSystem(inject('redisUrl'));
+  // Zendesk with its URL: its tickets get a link in the console (no request is made to it here).
+  sys = await startConsoleSystem(inject('redisUrl'), {
+    env: { TETHER_ZENDESK_WEBHOOK_SECRET: 'z'.repeat(24), TETHER_ZENDESK_URL: ZENDESK_URL, TETHER_ZENDESK_EMAIL: 'agent@vendor.example', TETHER_ZENDESK_API_TOKEN: 'zendesk-token' },
+  });
   admin = await sys.addOperator('olivia', 'admin');
   viewer = await sys.addOperator('victor', 'viewer');
   echo = await startService('');
@@ -111,7 +115,7 @@ describe('sessions, live', () => {
     expect((await sys.relay.sessions.get(first.sid))?.state).toBe('ISSUED');
   });
 
-  it('turns a listed session CONNECTED, and shows a newly enabled one, within a second and without a reload', async () => {
+  it('turns a listed session CONNECTED, and shows a newly issued one and its activation, each within a second and without a reload', async () => {
     const { page } = b;
     await page.goto('/console/#/sessions');
     await live(page);
@@ -122,12 +126,14 @@ describe('sessions, live', () => {
     const enabledAt = Date.now();
     expect((await rowState(page, first.sid, 'CONNECTED', 2_000)) - enabledAt).toBeLessThan(1_000);
 
-    // Issued while the page was open: unknown to the page until its appliance enables.
+    // Issued while the page was open: the issue is an event too, so the row appears at once.
+    const issuedAt = Date.now();
     const issued = await sys.call(admin.token, 'POST', '/v1/keys', { serial: second.serial, product: 'sda', version: '15.0', ticket: 'generic:4712' });
     expect(issued.status).toBe(201);
     second.key = issued.json.key;
     second.sid = issued.json.session.id;
-    expect(await page.locator(`tr[data-sid="${second.sid}"]`).count()).toBe(0);
+    expect((await rowState(page, second.sid, 'ISSUED', 2_000)) - issuedAt).toBeLessThan(1_000);
+    expect(await page.locator('tbody[data-sessions] tr').first().getAttribute('data-sid')).toBe(second.sid);
     await connect(second.serial, second.key);
     const secondAt = Date.now();
     expect((await rowState(page, second.sid, 'CONNECTED', 2_000)) - secondAt).toBeLessThan(1_000);
@@ -296,10 +302,33 @@ describe('roles', () => {
 });
 
 describe('untrusted text', () => {
-  it(`renders a ticket subject ${XSS} as inert, literal text`, async () => {
+  it(`shows a ticket's subject ${XSS} as inert, literal text, live as the ticket's key is issued, with a link to the ticket`, async () => {
+    const { page } = b;
+    await page.goto('/console/#/sessions');
+    await live(page);
+    // As the key-issue worker mints it for a Zendesk ticket: the subject is stored on the session.
+    const ticketed = await sys.issue({ serial: 'SN-CONSOLE-SUBJECT', product: 'sma', ticket: { system: 'zendesk', id: '4713' }, ticketSubject: XSS });
+    const row = `tr[data-sid="${ticketed.session.id}"]`;
+    await page.locator(row).waitFor({ timeout: 1_000 });
+    expect(await text(page, `${row} td.ticket [data-subject]`)).toBe(XSS);
+    const link = page.locator(`${row} td.ticket a`);
+    expect(await link.textContent()).toBe('zendesk 4713');
+    expect(await link.getAttribute('href')).toBe(`${ZENDESK_URL}/agent/tickets/4713`);
+    expect(await link.getAttribute('rel')).toBe('noopener noreferrer');
+    const api = await sys.call(viewer.token, 'GET', `/v1/sessions/${ticketed.session.id}`);
+    expect(api.json.session.ticket).toEqual({ system: 'zendesk', id: '4713', subject: XSS, url: `${ZENDESK_URL}/agent/tickets/4713` });
+    await page.goto(`/console/#/sessions/${ticketed.session.id}`);
+    await page.locator('h1[data-state="ISSUED"]').waitFor();
+    expect(await text(page, '.facts [data-subject]')).toBe(`— ${XSS}`);
+    expect(await page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss)).toBeUndefined();
+    expect(await page.locator('main img').count()).toBe(0);
+  });
+
+  it(`renders a ticket id and an audit field ${XSS} as inert, literal text, and a ticket of the generic help desk without a link`, async () => {
     const serial = 'SN-CONSOLE-XSS';
     const issued = await sys.call(admin.token, 'POST', '/v1/keys', { serial, product: 'sma', ticket: { system: 'generic', id: XSS } });
     expect(issued.status).toBe(201);
+    expect(issued.json.session.ticket).toEqual({ system: 'generic', id: XSS, url: null });
     const sid = issued.json.session.id as string;
     await sys.relay.audit.append('ticket.received', { serial, sid, subject: XSS, actor: 'generic' }, Date.now());
     const { page } = b;
@@ -307,6 +336,7 @@ describe('untrusted text', () => {
     await page.goto('/console/#/sessions');
     await page.locator(`tr[data-sid="${sid}"]`).waitFor();
     expect(await text(page, `tr[data-sid="${sid}"] td.ticket`)).toBe(`generic ${XSS}`);
+    expect(await page.locator(`tr[data-sid="${sid}"] td.ticket a`).count()).toBe(0);
 
     await page.goto(`/console/#/sessions/${sid}`);
     await page.locator('h1[data-state="ISSUED"]').waitFor();

@@ -117,16 +117,18 @@ afterAll(async () => {
 });
 
 describe('GET /v1/events', () => {
-  it('fans one transition out to every open stream over a single Redis subscriber', async () => {
+  it('fans the issue and every transition out to every open stream over a single Redis subscriber', async () => {
     const streams = await Promise.all([stream(), stream(), stream(viewerToken)]);
     expect(await subscribers()).toBe(1);
     const { id, sessions } = await newSession('SN-EVENTS-1');
     await sessions.close(id, 'revoked', 'test', Date.now());
     for (const s of streams) {
-      const text = await s.until(/event: session\ndata: .*\n\n/);
-      const data = JSON.parse(/event: session\ndata: (.*)\n\n/.exec(text)![1]!);
-      expect(data).toMatchObject({ sid: id, serial: 'SN-EVENTS-1', from: 'ISSUED', to: 'CLOSED', outcome: 'closed', reason: 'revoked' });
-      expect(new Date(data.at).toISOString()).toBe(data.at);
+      const text = await s.until(/(event: session\ndata: .*\n\n[^]*){2}/);
+      const [issued, closed] = [...text.matchAll(/event: session\ndata: (.*)\n\n/g)].map((m) => JSON.parse(m[1]!));
+      // A new session comes from no state: `from` is absent.
+      expect(issued).toEqual({ sid: id, serial: 'SN-EVENTS-1', to: 'ISSUED', outcome: 'issued', at: expect.any(String) });
+      expect(closed).toMatchObject({ sid: id, serial: 'SN-EVENTS-1', from: 'ISSUED', to: 'CLOSED', outcome: 'closed', reason: 'revoked' });
+      expect(new Date(closed.at).toISOString()).toBe(closed.at);
     }
     // More streams later still share the one subscriber.
     await stream();
@@ -147,7 +149,8 @@ describe('GET /v1/events', () => {
     const { id, sessions } = await newSession('SN-EVENTS-2');
     await sessions.close(id, 'expired', 'test', Date.now());
     const text = await s.until(/"reason":"expired"/);
-    expect(text.match(/event: session/g)).toHaveLength(1);
+    // The session's issue and its close; nothing for the two that do not parse.
+    expect(text.match(/event: session/g)).toHaveLength(2);
   });
 
   it('lets a stream go when the browser disconnects', async () => {

@@ -75,7 +75,7 @@ describe('session store', () => {
     await expect(sessions.close(session.id, 'expired', 'op', Date.now())).rejects.toMatchObject({ code: 'session_closed' });
   });
 
-  it('publishes every transition on the events channel', async () => {
+  it('publishes the issue and every transition on the events channel', async () => {
     const sub = new Redis(inject('redisUrl'));
     const got: string[] = [];
     await sub.subscribe(sessions.keys.events);
@@ -87,7 +87,7 @@ describe('session store', () => {
     await sessions.close(session.id, 'customer_disabled', 'relay', Date.now());
     await new Promise((r) => setTimeout(r, 100));
     sub.disconnect();
-    expect(got).toEqual(['activated', 'lost', 'reconnected', 'closed']);
+    expect(got).toEqual(['issued', 'activated', 'lost', 'reconnected', 'closed']);
   });
 
   it('issuing a new key for a serial reports the live session it supersedes', async () => {
