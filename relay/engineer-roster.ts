@@ -21,7 +21,7 @@ export interface RosterDeps {
   now: () => number;
   logger: Logger;
   /** Ends an engineer's channels to one session (a withdrawn grant); returns how many. */
-  endSessionChannels: (engineer: string, sid: string) => number;
+  endSessionChannels: (engineer: string, sid: string) => Promise<number>;
 }
 
 export class EngineerRoster {
@@ -80,8 +80,10 @@ export class EngineerRoster {
     if (!parsed.success) return;
     const rev = parsed.data;
     if (rev.sid) {
-      const ended = this.deps.endSessionChannels(rev.engineer, rev.sid);
-      if (ended > 0) this.deps.logger.info({ engineer: rev.engineer, sid: rev.sid, ended }, 'engineer channels ended: grant withdrawn');
+      void this.deps
+        .endSessionChannels(rev.engineer, rev.sid)
+        .then((ended) => ended > 0 && this.deps.logger.info({ engineer: rev.engineer, sid: rev.sid, ended }, 'engineer channels ended: grant withdrawn'))
+        .catch((err: unknown) => this.deps.logger.error({ err, sid: rev.sid }, 'could not end channels of a withdrawn grant'));
       return;
     }
     this.revoke(rev, rev.fingerprints ? 'key removed' : 'engineer removed');

@@ -213,6 +213,24 @@ describe('one session', () => {
     await b.screenshot('audit');
   });
 
+  it('grants an engineer the session and withdraws the grant, each audited with this operator', async () => {
+    const { page } = b;
+    await page.goto(`/console/#/sessions/${first.sid}`);
+    await shown(page, '#grants-h');
+    await shown(page, '[data-no-grants]');
+    await page.locator('#grant-engineer').selectOption('alice');
+    await page.locator('[data-action="grant"]').click();
+    await shown(page, 'tr[data-grant="alice"]');
+    expect(await text(page, 'tr[data-grant="alice"] td:nth-child(2)')).toBe('olivia');
+    await b.screenshot('session-grants');
+    const granted = await sys.call(admin.token, 'GET', `/v1/audit?type=session.granted&sid=${first.sid}`);
+    expect(granted.json.entries[0]).toMatchObject({ actor: 'olivia', fields: { engineer: 'alice' } });
+    await page.locator('tr[data-grant="alice"] [data-action="revoke-grant"]').click();
+    await shown(page, '[data-no-grants]');
+    const withdrawn = await sys.call(admin.token, 'GET', `/v1/audit?type=session.grant_revoked&sid=${first.sid}`);
+    expect(withdrawn.json.entries).toHaveLength(1);
+  });
+
   it('sends the CSRF token with every change the console makes, and the API refuses a change without it', async () => {
     const { page } = b;
     await page.goto(`/console/#/sessions/${second.sid}`);

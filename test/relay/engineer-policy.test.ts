@@ -86,6 +86,22 @@ describe('engineer policy "assigned"', () => {
     expect(no.code).toBe(255);
   });
 
+  it('withdrawing a grant leaves the channels of an engineer who may still reach the session (the ticket assignee)', async () => {
+    const ticket = { system: 'zendesk', id: `T2-${Date.now()}` };
+    const { serial, session } = await connected(ticket);
+    await h.access.setAssignee(ticket, 'erin');
+    await h.access.grant(session, 'erin', 'test-operator', Date.now());
+    const open = runSsh(h, erin, ['-W', `${serial}:22`]);
+    open.child.stdin!.write('a');
+    await waitFor(() => open.stdout().toString() === 'SVC\na', 'the channel');
+    await h.access.revokeGrant(session, 'erin', 'test-operator', Date.now());
+    await new Promise((r) => setTimeout(r, 500));
+    open.child.stdin!.write('b');
+    await waitFor(() => open.stdout().toString() === 'SVC\nab', 'the channel still carries data');
+    open.child.stdin!.end();
+    expect((await open.done).code).toBe(0);
+  });
+
   it('refuses an engineer key past its expiry at login', async () => {
     const { serial, session } = await connected();
     const gail = await addEngineer(h, 'gail', false);

@@ -6,6 +6,7 @@ import { auditFields, bytes, errorLine, focusHeading, h, relative, replace, stat
 import { onLiveState, onSession } from '../live.js';
 import { liveIndicator } from '../widgets.js';
 import { sessionActions } from './session-actions.js';
+import { grantsSection } from './session-grants.js';
 import { portsSection } from './session-ports.js';
 
 export function sessionDetailPage(root, ctx) {
@@ -16,6 +17,7 @@ export function sessionDetailPage(root, ctx) {
   root.append(h('p', {}, h('a', { href: '#/sessions' }, '← Sessions')), h('div', { class: 'page-head' }, title, indicator), body);
   focusHeading(root);
   let ports = null; // kept across reloads: it holds the chosen engineer and fetched commands
+  let grants = null;
 
   async function load() {
     try {
@@ -31,6 +33,8 @@ export function sessionDetailPage(root, ctx) {
     title.dataset.state = s.state;
     ports ??= portsSection(s, ctx);
     ports.update(s);
+    grants ??= grantsSection(s, ctx);
+    grants.update(s);
     replace(
       body,
       h(
@@ -52,6 +56,7 @@ export function sessionDetailPage(root, ctx) {
         sessionActions(s, ctx, load),
       ),
       ports.element,
+      grants.element,
       h('section', { class: 'card', 'aria-labelledby': 'channels-h' }, h('h2', { id: 'channels-h' }, 'Engineer channels'), channelsTable(channels)),
       h('section', { class: 'card', 'aria-labelledby': 'timeline-h' }, h('h2', { id: 'timeline-h' }, 'Timeline'), timelineList(timeline)),
     );
