@@ -5,6 +5,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import { Producers } from '../queues/producers.js';
+import { replicaWait } from '../shared/redis-durability.js';
 import type { ServerConfig } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import type { TetherMetrics } from '../shared/metrics.js';
@@ -62,7 +63,10 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     bodyLimit,
     logController: new RedactingLogController({ disableRequestLogging: (req) => req.url === '/healthz' }),
   });
-  const producers = new Producers({ connection: deps.redis, prefix: deps.prefix });
+  // A 202 promises the event is queued: with replicas configured, on them too (survives a failover).
+  const wait = deps.config.redisWait;
+  const replicaWaitFn = wait?.replicas ? replicaWait({ ...wait, onShort: (acked) => deps.logger.warn({ acked, wanted: wait.replicas }, 'ticket event not on enough Redis replicas in time') }) : undefined;
+  const producers = new Producers({ connection: deps.redis, prefix: deps.prefix, replicaWait: replicaWaitFn });
   const sessions = new SessionStore(deps.redis, deps.prefix);
   const adapters = deps.adapters ?? buildTicketAdapters(deps.config, { now });
   const adapter =

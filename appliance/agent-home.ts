@@ -27,6 +27,8 @@ export interface AgentPaths {
   identity: string;
   /** The generated support password sealed to the vendor's custody key (0600), until the relay took it. */
   escrow: string;
+  /** scrypt hash of the Tether page's local admin password (0600), set by `init --ui-password-file`. */
+  uiPassword: string;
 }
 
 export function agentPaths(home: string): AgentPaths {
@@ -43,6 +45,7 @@ export function agentPaths(home: string): AgentPaths {
     usedKeys: join(home, 'used_keys.json'),
     identity: join(home, 'identity.json'),
     escrow: join(home, 'password_escrow.json'),
+    uiPassword: join(home, 'ui_password'),
   };
 }
 

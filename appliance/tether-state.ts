@@ -16,6 +16,8 @@ export const tetherStateSchema = z.object({
   serial: serialSchema,
   product: productSchema,
   relay: z.object({ host: z.string().min(1), port: portSchema, fp: z.string().startsWith('SHA256:') }),
+  /** The key's fleet of relays, in order (issue 10); absent: `relay` alone. */
+  relays: z.array(z.object({ host: z.string().min(1), port: portSchema, fp: z.string().startsWith('SHA256:') })).optional(),
   /** Ports forwarded: the key's ports that have a configured target. */
   ports: z.array(portSchema),
   expiresAt: z.string(),
@@ -32,6 +34,8 @@ export const tetherStateSchema = z.object({
    * state written before escrow existed).
    */
   escrow: z.enum(['none', 'pending', 'acknowledged']).default('none'),
+  /** `system:id` of the help-desk ticket the tether is for, when the agent knows it (one-click). */
+  ticket: z.string().min(1).max(200).optional(),
 });
 export type TetherState = z.infer<typeof tetherStateSchema>;
 

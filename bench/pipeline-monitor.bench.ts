@@ -9,6 +9,7 @@ import { openRedis } from '../shared/redis.js';
 import { newId } from '../shared/session/issue-key.js';
 import { SessionStore } from '../shared/store/session.store.js';
 import { sweepStaleTunnels } from '../workers/tunnel-monitor.worker.js';
+import { commandDelta, redisSnapshot as snapshot, totalCalls } from './lib/redis-commandstats.js';
 import { startRedisServer } from './lib/redis-server.js';
 import { median } from './lib/stats.js';
 
@@ -46,25 +47,6 @@ export interface PipelineMonitorResult {
 }
 
 const GRACE_MS = 45_000;
-
-interface RedisSnapshot {
-  calls: Map<string, number>;
-  usec: number;
-  cpu: number;
-}
-
-async function snapshot(redis: Redis): Promise<RedisSnapshot> {
-  const text = await redis.info('all');
-  const calls = new Map<string, number>();
-  let usec = 0;
-  for (const m of text.matchAll(/^cmdstat_([\w|]+):calls=(\d+),usec=(\d+)/gm)) {
-    if (m[1] === 'info') continue;
-    calls.set(m[1] as string, Number(m[2]));
-    usec += Number(m[3]);
-  }
-  const num = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
-  return { calls, usec, cpu: num('used_cpu_user_main_thread') + num('used_cpu_sys_main_thread') };
-}
 
 async function inBatches<T>(items: readonly T[], size: number, fn: (item: T) => Promise<unknown>): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(fn));
@@ -122,14 +104,13 @@ export async function benchPipelineMonitor(o: PipelineMonitorOptions): Promise<P
         const cpu = process.cpuUsage(cpu0);
         const roundTrips = sent - sent0;
         const after = await snapshot(admin);
-        const delta: Record<string, number> = {};
-        for (const [k, v] of after.calls) if (v - (before.calls.get(k) ?? 0) > 0) delta[k] = v - (before.calls.get(k) ?? 0);
+        const delta = commandDelta(before, after);
         commands = delta;
         runs.push({
           lost: report.lost,
           ms,
           roundTrips,
-          redisCommands: Object.values(delta).reduce((a, b) => a + b, 0),
+          redisCommands: totalCalls(delta),
           redisCpuMs: (after.cpu - before.cpu) * 1000,
           redisExecMs: (after.usec - before.usec) / 1000,
           sweeperCpuMs: (cpu.user + cpu.system) / 1000,

@@ -5,6 +5,7 @@ import { loadavg } from 'node:os';
 import { TicketLoad, type PhaseFigures } from './lib/pipeline-load.js';
 import { QueueWatch, type StageTimes } from './lib/pipeline-queues.js';
 import { startPipelineStack } from './lib/pipeline-server.js';
+import { commandDelta, redisSnapshot, totalCalls } from './lib/redis-commandstats.js';
 import { QUEUE, type QueueName } from '../queues/queue-names.js';
 
 export interface PipelineWebhookOptions {
@@ -19,10 +20,22 @@ export interface PipelineWebhookOptions {
   log: (line: string) => void;
 }
 
+/** Redis commands of one phase (INFO commandstats delta, commands inside scripts included, the benchmark's own polling taken out). */
+export interface PhaseRedis {
+  commandsPerTicket: number;
+  /** Per ticket, the commands that make up most of it. */
+  topPerTicket: Record<string, number>;
+  /** Redis exec time per ticket (commandstats usec), ms. */
+  execMsPerTicket: number;
+}
+
 export interface PipelineWebhookResult {
   processes: string[];
   steady: PhaseFigures;
   flood: PhaseFigures;
+  redis: { steady: PhaseRedis; flood: PhaseRedis };
+  /** BullMQ jobs added per ticket in the flood phase (jobs of that phase's tickets, over every queue). */
+  floodJobsPerTicket: number;
   /** Jobs failed for good over the whole run, per queue (should be none). */
   failedJobs: Record<string, number>;
   /** Jobs each queue holds at the end (completed ones are kept a week), the sweeps excluded. */
@@ -51,15 +64,33 @@ export async function benchPipelineWebhook(o: PipelineWebhookOptions): Promise<P
     const b = cpu();
     return { server: b.server - a.server, redis: b.redis - a.redis, bench: b.bench - a.bench };
   };
+  // Redis commands of one busy() poll of the queue watch, measured once, so that phases can leave out their own polling.
+  const idle0 = await redisSnapshot(stack.redis);
+  await watch.busy();
+  const perPoll = totalCalls(commandDelta(idle0, await redisSnapshot(stack.redis)));
+  const phaseRedis: PhaseRedis[] = [];
   const phase = async (tag: string, count: number, rate: number, inFlight: number, mailTimeoutMs: number) => {
     const l = new TicketLoad(stack, tag, inFlight);
     loads.push(l);
     const before = cpu();
+    const r0 = await redisSnapshot(stack.redis);
+    const polls0 = watch.polls;
     const ids = await l.offer(count, rate, inFlight);
     await l.awaitMails(ids, mailTimeoutMs);
     // Comments, operator notices and expiry planning of these tickets are part of their cost.
     if (!(await watch.waitIdle(180_000))) o.log('pipeline-webhook: queues still busy after 180 s');
-    return l.figures(ids, rate, since(before));
+    const r1 = await redisSnapshot(stack.redis);
+    const delta = commandDelta(r0, r1);
+    const figures = l.figures(ids, rate, since(before));
+    const tickets = Math.max(1, figures.accepted);
+    const polled = (watch.polls - polls0) * perPoll;
+    const top = Object.entries(delta).sort((a, b) => b[1] - a[1]).slice(0, 12);
+    phaseRedis.push({
+      commandsPerTicket: (totalCalls(delta) - polled) / tickets,
+      topPerTicket: Object.fromEntries(top.map(([k, v]) => [k, Math.round((v / tickets) * 10) / 10])),
+      execMsPerTicket: (r1.usec - r0.usec) / 1000 / tickets,
+    });
+    return figures;
   };
   try {
     o.log(`pipeline-webhook: server ${o.processes.map((p) => `[${p}]`).join(' ')}, API ${stack.apiUrl}`);
@@ -77,7 +108,9 @@ export async function benchPipelineWebhook(o: PipelineWebhookOptions): Promise<P
     );
     const loadFlood = load();
     o.log(`pipeline-webhook: flood of ${o.floodTickets} tickets, ${o.floodInFlight} requests in flight (load ${loadFlood})`);
+    const jobsBeforeFlood = await watch.jobsTotal();
     const flood = await phase('f', o.floodTickets, Infinity, o.floodInFlight, 600_000);
+    const floodJobsPerTicket = ((await watch.jobsTotal()) - jobsBeforeFlood) / Math.max(1, flood.accepted);
     o.log(
       `pipeline-webhook: flood: ${flood.mailed}/${flood.offered} key mails; API took ${flood.acceptRate.toFixed(0)}/s; ` +
         `mail ${flood.mailRate.toFixed(0)}/s overall, ${flood.mailRateMid.toFixed(0)}/s between 10% and 90% of arrivals`,
@@ -95,6 +128,8 @@ export async function benchPipelineWebhook(o: PipelineWebhookOptions): Promise<P
       processes: o.processes,
       steady,
       flood,
+      redis: { steady: phaseRedis[1] as PhaseRedis, flood: phaseRedis[2] as PhaseRedis },
+      floodJobsPerTicket,
       failedJobs,
       jobsByQueue,
       jobsTotal: Object.values(jobsByQueue).reduce((a, b) => a + b, 0),

@@ -6,6 +6,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { benchEnableLatency } from './enable-latency.bench.js';
 import { benchConsole } from './console.bench.js';
+import { SERVICE_BENCH_DEFAULTS, benchApplianceService } from './appliance-service.bench.js';
 import { benchIdleScale } from './idle-scale.bench.js';
 import { ONECLICK_DEFAULTS, benchOneClick } from './oneclick.bench.js';
 import { parseBenchOptions, PIPELINE_BENCHMARKS, type BenchName, type BenchOptions } from './lib/options.js';
@@ -86,6 +87,15 @@ async function runOne(name: BenchName, o: BenchOptions, results: BenchResults): 
           log,
         });
         break;
+      case 'appliance-service':
+        results.applianceService = await benchApplianceService({
+          runs: o.enableRuns,
+          fleet: o.quick ? SERVICE_BENCH_DEFAULTS.quickFleet : SERVICE_BENCH_DEFAULTS.fleet,
+          baselineRuns: o.quick ? SERVICE_BENCH_DEFAULTS.quickBaselineRuns : SERVICE_BENCH_DEFAULTS.baselineRuns,
+          probeEveryMs: 5,
+          log,
+        });
+        break;
       case 'console':
         results.console = await benchConsole({
           sessions: o.consoleSessions,
@@ -121,12 +131,15 @@ async function main(): Promise<void> {
   const context = {
     command: `node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
     sizes: [
-      ...(o.only.some((b) => !PIPELINE_BENCHMARKS.includes(b) && b !== 'console') ? [`${o.sizeMiB} MiB × ${o.runs} runs, ${o.tunnels} tunnels at ${o.concurrency} in flight, ${o.enableRuns} enable runs`] : []),
+      ...(o.only.some((b) => !PIPELINE_BENCHMARKS.includes(b) && b !== 'console' && b !== 'appliance-service') ? [`${o.sizeMiB} MiB × ${o.runs} runs, ${o.tunnels} tunnels at ${o.concurrency} in flight, ${o.enableRuns} enable runs`] : []),
       ...(o.only.some((b) => PIPELINE_BENCHMARKS.includes(b))
         ? [
             `pipeline: ${o.ticketRate} tickets/s × ${o.ticketSeconds} s then a flood of ${o.floodTickets}${o.pipelineSplit ? ' (API and workers split)' : ''}, ` +
               `${o.expirySessions} expiries over ${o.expirySpreadS} s and at once, ${o.teardowns} teardowns, monitor over ${o.monitorSessions} sessions`,
           ]
+        : []),
+      ...(o.only.includes('appliance-service')
+        ? [`appliance service: ${o.enableRuns} runs per flow and way, ${o.quick ? SERVICE_BENCH_DEFAULTS.quickBaselineRuns : SERVICE_BENCH_DEFAULTS.baselineRuns} without a service, ${o.quick ? SERVICE_BENCH_DEFAULTS.quickFleet : SERVICE_BENCH_DEFAULTS.fleet} services clicked at once`]
         : []),
       ...(o.only.includes('console') ? [`console: ${o.consoleSessions} sessions, ${o.sseClients} event streams at ${o.sseRate} transitions/s for ${o.sseSeconds} s`] : []),
     ].join('; '),

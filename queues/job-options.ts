@@ -12,8 +12,8 @@ export const DEFAULT_RETRY: RetryPolicy = { backoffMs: 1_000 };
 
 const ATTEMPTS: Record<QueueName, number> = {
   [QUEUE.ticketEvents]: 8,
-  [QUEUE.keyIssue]: 8,
-  // ~1 s doubling over 12 attempts rides out an SMTP outage of about an hour.
+  // key-issue mails the key it minted: ~1 s doubling over 12 attempts rides out an SMTP outage of about an hour.
+  [QUEUE.keyIssue]: 12,
   [QUEUE.keyDelivery]: 12,
   [QUEUE.notifications]: 10,
   [QUEUE.ticketSync]: 10,

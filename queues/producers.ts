@@ -8,6 +8,7 @@ import type { SessionRecord, TicketRef } from '../shared/session/session.schema.
 import { jobIds } from './job-ids.js';
 import { DEFAULT_RETRY, defaultJobOptions, type RetryPolicy } from './job-options.js';
 import { JOBS, type JobData, type JobInput } from './job-schemas.js';
+import type { ReplicaWait } from '../shared/redis-durability.js';
 import { bullConnectionFrom } from './bull-connection.js';
 import { pipelineKeys, type PipelineKeys } from './pipeline-keys.js';
 import { JOB, QUEUE, QUEUE_NAMES, bullPrefix, type JobName, type QueueName } from './queue-names.js';
@@ -19,6 +20,8 @@ export interface ProducerOptions {
   /** The orchestrator's Redis prefix (TETHER_REDIS_PREFIX); BullMQ keys go under `<prefix>bull`. */
   prefix: string;
   retry?: RetryPolicy;
+  /** Waits for Redis replicas (shared/redis-durability.ts): a ticket event is on them before ticketEvent() resolves. */
+  replicaWait?: ReplicaWait | undefined;
 }
 
 export interface PlannedExpiry {
@@ -34,11 +37,13 @@ export class Producers {
   private readonly keys: PipelineKeys;
   private readonly redis: Redis;
   private readonly bull: Redis;
+  private readonly replicaWait: ReplicaWait | undefined;
   private closed = false;
 
   constructor(opts: ProducerOptions) {
     this.redis = opts.connection;
     this.bull = bullConnectionFrom(opts.connection);
+    this.replicaWait = opts.replicaWait;
     this.keys = pipelineKeys(opts.prefix);
     for (const name of QUEUE_NAMES) {
       const queue = new Queue(name, {
@@ -66,8 +71,11 @@ export class Producers {
     return job.id ?? '';
   }
 
-  ticketEvent(event: TicketEvent): Promise<string> {
-    return this.add(JOB.ticketEvent, { event }, { jobId: jobIds.ticketEvent(event.ticket.system, event.deliveryId) });
+  /** Resolves once the event is queued, and on the replicas when a replica wait is set (a 202 follows). */
+  async ticketEvent(event: TicketEvent): Promise<string> {
+    const id = await this.add(JOB.ticketEvent, { event }, { jobId: jobIds.ticketEvent(event.ticket.system, event.deliveryId) });
+    await this.replicaWait?.(this.bull);
+    return id;
   }
 
   /**

@@ -1,8 +1,9 @@
 // Jobs per queue and state for the tether_queue_jobs gauge, read on scrape: one BullMQ
-// getJobCounts (a single script call) per queue, on a connection the caller owns. Reads within
-// `maxAgeMs` of each other share one answer.
+// getJobCounts (a single script call) per queue, on a duplicate of the caller's connection
+// (bull-connection.ts). Reads within `maxAgeMs` of each other share one answer.
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { bullConnectionFrom } from './bull-connection.js';
 import { QUEUE_NAMES, bullPrefix, type QueueName } from './queue-names.js';
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
@@ -15,11 +16,13 @@ export interface QueueCount {
 
 export class QueueCensus {
   private readonly queues: Queue[];
+  private readonly bull: Redis;
   private last: { at: number; rows: Promise<QueueCount[]> } | undefined;
 
   constructor(connection: Redis, prefix: string, private readonly opts: { now: () => number; maxAgeMs?: number }) {
+    this.bull = bullConnectionFrom(connection);
     this.queues = QUEUE_NAMES.map((name) => {
-      const q = new Queue(name, { connection, prefix: bullPrefix(prefix) });
+      const q = new Queue(name, { connection: this.bull, prefix: bullPrefix(prefix) });
       q.on('error', () => undefined); // connection trouble surfaces on the caller's client
       return q;
     });
@@ -45,8 +48,9 @@ export class QueueCensus {
     return perQueue.flat();
   }
 
-  /** Closes the Queue objects; the connection stays the caller's. */
+  /** Closes the Queue objects and their connection; the caller's connection stays the caller's. */
   async close(): Promise<void> {
     await Promise.all(this.queues.map((q) => q.close()));
+    this.bull.disconnect();
   }
 }

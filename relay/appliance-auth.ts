@@ -37,6 +37,8 @@ export interface ApplianceAuthDeps {
   now: () => number;
   /** Audit actor of the transitions made here (activation, closing an expired session). */
   actor: string;
+  /** Waits until the activation is on the Redis replicas (the agent drops the spent credential once in). */
+  replicated?: (() => Promise<void>) | undefined;
 }
 
 const ED25519_BLOB_LENGTH = 4 + 'ssh-ed25519'.length + 4 + 32;
@@ -105,6 +107,7 @@ export class ApplianceLogin {
       if (isAppError(err, 'session_closed')) return refuse(`appliance ${session.serial}: session ${session.id} closed during login`, 'sessionClosed');
       throw err;
     }
+    await this.deps.replicated?.();
     return { kind: 'accept', identity: identityOf(session, true) };
   }
 

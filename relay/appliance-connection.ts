@@ -4,7 +4,8 @@
 // transition was made at login); a reconnect registers, and applies the connect transition, only
 // with its first accepted forward, so a login that asks for anything else (exec, shell) never
 // displaces the live tunnel. A connection that forwards nothing is ended after FORWARD_GRACE_MS.
-// Its one other request is the password escrow (password-escrow.ts).
+// Its one other request is the password escrow (password-escrow.ts). A reconnect that takes the
+// session over from another relay records it LOST first, unless that relay drained and sent it here.
 import type { Connection } from 'ssh2';
 import { isAppError } from '../shared/errors.js';
 import { ESCROW_REQUEST } from '../shared/key/password-escrow.js';
@@ -24,6 +25,8 @@ export interface ApplianceConnectionDeps {
   logger: Logger;
   /** Password escrow (custody deposit and audit); without it escrow requests are refused. */
   escrow?: EscrowDeps | undefined;
+  /** The fleet's notes of tunnels a draining relay sent away on purpose (RelayFleetStore). */
+  moves?: { takeMoving(sid: string): Promise<string | null> } | undefined;
 }
 
 type Reply = (() => void) | undefined;
@@ -103,6 +106,7 @@ export function serveAppliance(conn: Connection, id: ApplianceIdentity, deps: Ap
 
 async function connect(tunnel: Tunnel, deps: ApplianceConnectionDeps): Promise<void> {
   try {
+    if (deps.moves) await recordTakeover(tunnel, deps, deps.moves);
     const r = await deps.sessions.apply(tunnel.sid, 'connect', { actor: deps.actor, relayId: deps.relayId, now: deps.now() });
     tunnel.connected = true;
     deps.logger.info({ sid: tunnel.sid, serial: tunnel.serial, outcome: r.outcome }, 'tunnel up');
@@ -115,6 +119,24 @@ async function connect(tunnel: Tunnel, deps: ApplianceConnectionDeps): Promise<v
       deps.logger.error({ err, sid: tunnel.sid }, 'connect transition failed; ending the appliance connection');
     }
     deps.registry.end(tunnel, 'closed');
+  }
+}
+
+/**
+ * The session is CONNECTED on another relay that did not send it here (it crashed, or lost the
+ * connection and has not noticed yet): the interruption is a LOST, as if that relay had seen it, and
+ * the connect that follows makes it CONNECTED here. A draining relay's note makes a move silent.
+ * The LOST event names this relay, so the old holder ends its stale tunnel instead of reclaiming it.
+ */
+async function recordTakeover(tunnel: Tunnel, deps: ApplianceConnectionDeps, moves: NonNullable<ApplianceConnectionDeps['moves']>): Promise<void> {
+  const s = await deps.sessions.get(tunnel.sid);
+  if (!s || s.state !== 'CONNECTED' || !s.relayId || s.relayId === deps.relayId) return;
+  if ((await moves.takeMoving(tunnel.sid)) === s.relayId) return;
+  try {
+    await deps.sessions.apply(tunnel.sid, 'lose', { actor: deps.actor, relayId: deps.relayId, now: deps.now() });
+    deps.logger.info({ sid: tunnel.sid, serial: tunnel.serial, from: s.relayId }, 'session taken over from a relay that did not hand it over: LOST first');
+  } catch (err) {
+    if (!isAppError(err, 'illegal_transition')) throw err;
   }
 }
 

@@ -1,12 +1,14 @@
 // One engineer channel: opens `forwarded-tcpip` on the appliance connection, echoing the stored
 // binding verbatim, then relays both ways with backpressure and half-close, counting bytes, and
-// audits opened/closed. Policy (who may open what) is decided before this is called.
-import type { ServerChannel } from 'ssh2';
+// audits opened/closed. Policy (who may open what) is decided before this is called. A channel that
+// crosses to a peer relay (the tunnel is held there) is relayed, counted and audited the same way on
+// the engineer's relay, and neither counted nor audited by the peer: bytes are counted once.
+import type { Channel, ServerChannel } from 'ssh2';
 import type { Logger } from '../shared/logger.js';
 import type { RelayByteTotals } from '../shared/metrics.js';
 import type { AuditStore } from '../shared/store/audit.store.js';
 import type { Binding, ChannelHandle, Tunnel } from './appliance-registry.js';
-import { OPEN_FAILURE, type OpenFailureCode } from './ssh2-internals.js';
+import { OPEN_FAILURE, coalesceWrites, type OpenFailureCode } from './ssh2-internals.js';
 
 export interface EngineerChannelDeps {
   audit: AuditStore;
@@ -27,7 +29,37 @@ export interface ChannelRequest {
   refuse: (reason: string, code: OpenFailureCode) => void;
   /** True once the engineer's own connection is gone (then nothing is accepted). */
   engineerGone: () => boolean;
+  /** Audit and count here (default); false when a peer relay carries it for its engineer and does both. */
+  audited?: boolean;
 }
+
+/** Where a channel is listed for teardown: its tunnel, or on the engineer's relay the crossings to a tunnel a peer holds. */
+export interface ChannelHome {
+  readonly sid: string;
+  readonly serial: string;
+  channels: Set<ChannelHandle> | undefined;
+}
+
+/** A channel to a tunnel held by peer relay `via`: `far` is the channel the peer opened to it. */
+export interface CrossingRequest {
+  home: ChannelHome;
+  engineer: string;
+  port: number;
+  via: string;
+  accept: () => ServerChannel;
+}
+
+/** What a relayed channel is, for teardown and its audit entries. */
+interface ChannelFacts {
+  home: ChannelHome;
+  engineer: string;
+  port: number;
+  via?: string | undefined;
+  audited: boolean;
+}
+
+/** Where the byte counts of unaudited channels go (the peer that audits them counts them). */
+const UNCOUNTED: RelayByteTotals = { toAppliance: 0, fromAppliance: 0 };
 
 const EMPTY = Buffer.alloc(0);
 
@@ -56,12 +88,25 @@ export function openEngineerChannel(req: ChannelRequest, deps: EngineerChannelDe
       return;
     }
     const eng = req.accept();
-    const ch = new EngineerChannel(req, eng, app, deps);
+    const audited = req.audited !== false;
+    const ch = new EngineerChannel({ home: tunnel, engineer: req.engineer, port: req.port, audited }, eng, app, deps);
     (tunnel.channels ??= new Set()).add(ch);
-    void deps.audit
-      .append('engineer.channel.opened', { engineer: req.engineer, sid: tunnel.sid, serial: tunnel.serial, port: req.port }, deps.now())
-      .catch((e: unknown) => deps.logger.error({ err: e, sid: tunnel.sid }, 'audit append failed'));
+    if (audited) auditOpened(ch.facts, deps);
   });
+}
+
+/** The engineer's side of a channel that crosses to the relay holding the tunnel. */
+export function relayCrossingChannel(req: CrossingRequest, far: Channel, deps: EngineerChannelDeps): ChannelHandle {
+  const eng = req.accept();
+  const ch = new EngineerChannel({ home: req.home, engineer: req.engineer, port: req.port, via: req.via, audited: true }, eng, far, deps);
+  (req.home.channels ??= new Set()).add(ch);
+  auditOpened(ch.facts, deps);
+  return ch;
+}
+
+function auditOpened(f: ChannelFacts, deps: EngineerChannelDeps): void {
+  const fields = { engineer: f.engineer, sid: f.home.sid, serial: f.home.serial, port: f.port, ...(f.via ? { via: f.via } : {}) };
+  void deps.audit.append('engineer.channel.opened', fields, deps.now()).catch((e: unknown) => deps.logger.error({ err: e, sid: f.home.sid }, 'audit append failed'));
 }
 
 class EngineerChannel implements ChannelHandle {
@@ -73,12 +118,12 @@ class EngineerChannel implements ChannelHandle {
   private discarding = false;
 
   constructor(
-    private readonly req: ChannelRequest,
+    readonly facts: ChannelFacts,
     private readonly eng: ServerChannel,
-    private readonly app: ServerChannel,
+    private readonly app: Channel,
     private readonly deps: EngineerChannelDeps,
   ) {
-    this.engineer = req.engineer;
+    this.engineer = facts.engineer;
     this.openedAt = deps.now();
     this.relay(eng, app, this.toAppliance, 'toAppliance');
     this.relay(app, eng, this.fromAppliance, 'fromAppliance');
@@ -93,14 +138,15 @@ class EngineerChannel implements ChannelHandle {
     this.app.close();
   }
 
-  private relay(src: ServerChannel, dst: ServerChannel, leg: Leg, direction: keyof RelayByteTotals): void {
-    const totals = this.deps.bytes;
+  private relay(src: Channel, dst: Channel, leg: Leg, direction: keyof RelayByteTotals): void {
+    const totals = this.facts.audited ? this.deps.bytes : UNCOUNTED;
     // Same backpressure as stream.pipe (pause on a full write buffer, resume on drain), with the
     // byte count in the same listener and no copies: chunks go to ssh2 as they came.
     src.on('data', (chunk: Buffer) => {
       if (this.discarding) return;
       leg.bytes += chunk.length;
       totals[direction] += chunk.length;
+      coalesceWrites(dst);
       if (!dst.write(chunk)) src.pause();
     });
     dst.on('drain', () => src.resume());
@@ -114,7 +160,7 @@ class EngineerChannel implements ChannelHandle {
       });
     });
     src.on('error', (err: Error) => {
-      this.deps.logger.debug({ err, sid: this.req.tunnel.sid }, 'engineer channel error');
+      this.deps.logger.debug({ err, sid: this.facts.home.sid }, 'engineer channel error');
       this.destroy();
     });
     src.once('close', () => {
@@ -138,19 +184,21 @@ class EngineerChannel implements ChannelHandle {
   }
 
   private finish(): void {
-    const { tunnel, engineer, port } = this.req;
-    tunnel.channels?.delete(this);
+    const { home, engineer, port, via, audited } = this.facts;
+    home.channels?.delete(this);
+    if (!audited) return;
     const fields = {
       engineer,
-      sid: tunnel.sid,
-      serial: tunnel.serial,
+      sid: home.sid,
+      serial: home.serial,
       port,
+      ...(via ? { via } : {}),
       bytesToAppliance: this.toAppliance.bytes,
       bytesFromAppliance: this.fromAppliance.bytes,
       durationMs: this.deps.now() - this.openedAt,
     };
     void this.deps.audit
       .append('engineer.channel.closed', fields, this.deps.now())
-      .catch((e: unknown) => this.deps.logger.error({ err: e, sid: tunnel.sid }, 'audit append failed'));
+      .catch((e: unknown) => this.deps.logger.error({ err: e, sid: home.sid }, 'audit append failed'));
   }
 }

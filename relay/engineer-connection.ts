@@ -1,6 +1,7 @@
 // An authenticated engineer connection: only `direct-tcpip` to `<serial>:<port>` of a CONNECTED
-// tether held by this relay, on a port the session allows and the appliance forwarded. Every
-// refusal carries a reason text and lands in the audit stream.
+// tether, on a port the session allows and the appliance forwarded. A tether held by this relay is
+// reached directly; one held by another relay of the fleet crosses to it over the peer link, after
+// the very same checks here. Every refusal carries a reason text and lands in the audit stream.
 import type { Connection, ServerChannel, TcpipRequestInfo } from 'ssh2';
 import type { AccessStore, EngineerPolicy } from '../shared/store/access.store.js';
 import { keyIsCurrent, type EngineerStore } from '../shared/store/engineer.store.js';
@@ -8,6 +9,7 @@ import type { SessionStore } from '../shared/store/session.store.js';
 import type { ApplianceRegistry } from './appliance-registry.js';
 import type { EngineerIdentity } from './engineer-auth.js';
 import { openEngineerChannel, type EngineerChannelDeps } from './engineer-channel.js';
+import type { FleetCrossings } from './fleet-crossings.js';
 import { OPEN_FAILURE, rejectWithReason, type OpenFailureCode } from './ssh2-internals.js';
 
 export interface EngineerConnectionDeps extends EngineerChannelDeps {
@@ -17,6 +19,8 @@ export interface EngineerConnectionDeps extends EngineerChannelDeps {
   engineerPolicy: EngineerPolicy;
   registry: ApplianceRegistry;
   relayId: string;
+  /** The fleet: channels to tethers other relays hold cross there. Without it they are refused. */
+  crossings?: FleetCrossings | undefined;
 }
 
 const NO_SESSION_CHANNELS = 'the relay offers no shell; reach an appliance with ssh -W SERIAL:PORT, -J or -L';
@@ -59,18 +63,16 @@ async function onDirectTcpip(
   };
 
   const tunnel = deps.registry.get(host);
-  if (!tunnel) return refuse(`${host} is not an appliance with a live tether on this relay`);
-  if (!tunnel.ports.includes(port)) return refuse(`port ${port} is not open for ${tunnel.serial} (allowed: ${tunnel.ports.join(', ')})`);
-  const binding = tunnel.bindings?.get(port);
-  if (!binding) return refuse(`appliance ${tunnel.serial} has not forwarded port ${port}`);
+  if (!tunnel && !deps.crossings) return refuse(`${host} is not an appliance with a live tether on this relay`);
+  if (tunnel && !tunnel.ports.includes(port)) return refuse(`port ${port} is not open for ${tunnel.serial} (allowed: ${tunnel.ports.join(', ')})`);
 
   let session;
   let registered;
   try {
     // The key must still be registered: a removal whose announcement this relay missed still holds.
-    [session, registered] = await Promise.all([deps.sessions.get(tunnel.sid), deps.engineers.get(engineer)]);
+    [session, registered] = await Promise.all([tunnel ? deps.sessions.get(tunnel.sid) : deps.sessions.findLiveBySerial(host), deps.engineers.get(engineer)]);
   } catch (err) {
-    deps.logger.error({ err, sid: tunnel.sid }, 'session look-up failed');
+    deps.logger.error({ err, sid: tunnel?.sid, host }, 'session look-up failed');
     return refuse('session store unavailable, try again', OPEN_FAILURE.connectFailed);
   }
   if (engineerGone()) return;
@@ -78,19 +80,29 @@ async function onDirectTcpip(
     conn.end();
     return refuse(`engineer ${engineer} (key ${id.fingerprint}) is no longer registered or has expired`);
   }
-  if (!session || session.state !== 'CONNECTED') return refuse(`tether of ${tunnel.serial} is not connected (${session?.state ?? 'no session'})`);
+  if (!session) return refuse(`${host} is not an appliance with a live tether`);
+  if (session.state !== 'CONNECTED') return refuse(`tether of ${session.serial} is not connected (${session.state})`);
   let allowed;
   try {
     allowed = await deps.access.allowed(session, engineer, deps.engineerPolicy);
   } catch (err) {
-    deps.logger.error({ err, sid: tunnel.sid }, 'access look-up failed');
+    deps.logger.error({ err, sid: session.id }, 'access look-up failed');
     return refuse('session store unavailable, try again', OPEN_FAILURE.connectFailed);
   }
   if (engineerGone()) return;
-  if (!allowed) return refuse(`engineer ${engineer} is not authorised for the tether of ${tunnel.serial}: ask for a grant (tether session grant ${session.id} --engineer ${engineer}) or the ticket's assignment`);
-  if (session.relayId && session.relayId !== deps.relayId) return refuse(`tether of ${tunnel.serial} is held by another relay`);
-  if (!session.ports.includes(port)) return refuse(`port ${port} is not open for ${tunnel.serial}`);
-  if (session.expiresAt <= deps.now()) return refuse(`tether of ${tunnel.serial} has expired`);
+  if (!allowed) return refuse(`engineer ${engineer} is not authorised for the tether of ${session.serial}: ask for a grant (tether session grant ${session.id} --engineer ${engineer}) or the ticket's assignment`);
+  if (!session.ports.includes(port)) return refuse(`port ${port} is not open for ${session.serial}`);
+  if (session.expiresAt <= deps.now()) return refuse(`tether of ${session.serial} has expired`);
+  const holder = session.relayId;
+  if (!tunnel || (holder && holder !== deps.relayId)) {
+    // Held elsewhere (a tunnel here is a stale one that has moved): cross to the holder.
+    if (!deps.crossings) return refuse(`tether of ${session.serial} is held by another relay`);
+    if (!holder || holder === deps.relayId) return refuse(`tether of ${session.serial} is reconnecting, try again`, OPEN_FAILURE.connectFailed);
+    const crossing = { holder, sid: session.id, serial: session.serial, port, engineer, accept, refuse, engineerGone };
+    return void deps.crossings.cross(crossing);
+  }
+  const binding = tunnel.bindings?.get(port);
+  if (!binding) return refuse(`appliance ${tunnel.serial} has not forwarded port ${port}`);
   // The tunnel may have been replaced or torn down while Redis answered.
   if (tunnel.ended || deps.registry.get(host) !== tunnel) return refuse(`tether of ${tunnel.serial} closed`, OPEN_FAILURE.connectFailed);
 

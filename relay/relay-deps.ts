@@ -8,6 +8,7 @@ import type { AccessStore, EngineerPolicy } from '../shared/store/access.store.j
 import type { AuditStore } from '../shared/store/audit.store.js';
 import type { EngineerStore } from '../shared/store/engineer.store.js';
 import type { EscrowDepositStore } from '../shared/store/escrow-deposit.store.js';
+import type { RelayFleetStore } from '../shared/store/relay-fleet.store.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 
 export interface RelayDeps {
@@ -34,6 +35,18 @@ export interface RelayDeps {
   logger: Logger;
   /** The process's metrics (bytes, auth failures, live tunnels and channels); none when absent. */
   metrics?: RelayMeter | undefined;
+  /** Waits until this relay's writes are on the Redis replicas: an activation must survive a failover. */
+  replicated?: (() => Promise<void>) | undefined;
+  /** Membership of a relay fleet on this Redis; absent: a lone relay (channels to tunnels elsewhere are refused). */
+  fleet?: FleetDeps | undefined;
+}
+
+export interface FleetDeps {
+  store: RelayFleetStore;
+  /** Where the peer listener binds (port 0: any free port). Keep it off the public network. */
+  peerListen: { host: string; port: number };
+  /** The host other relays dial to reach the peer listener (default: peerListen.host). */
+  peerHost?: string | undefined;
 }
 
 /** The audit actor for everything this relay does on its own account. */

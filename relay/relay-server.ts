@@ -1,6 +1,8 @@
 // The tether relay: an ssh2 SSH server that authenticates appliances (serial + tunnel key) and
 // engineers (registered keys), hands each to its connection handler, and owns the lifecycle of
-// the listener, the heartbeat batcher and the teardown listener. Default deny throughout.
+// the listener, the heartbeat batcher and the teardown listener, and, in a fleet, its membership, the
+// peer listener and its links to peers (fleet-*.ts). drain() leaves on purpose; close() just stops.
+// Default deny throughout.
 import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
 import type { Connection } from 'ssh2';
@@ -9,10 +11,17 @@ import { reassertConnected, serveAppliance, type ApplianceConnectionDeps } from 
 import { ApplianceRegistry } from './appliance-registry.js';
 import { handleLogin, type Identity, type LoginDeps } from './connection-login.js';
 import { assertCryptoBinding } from './crypto-check.js';
+import type { EngineerChannelDeps } from './engineer-channel.js';
 import { serveEngineer, type EngineerConnectionDeps } from './engineer-connection.js';
 import { EngineerRoster } from './engineer-roster.js';
+import { FleetCrossings } from './fleet-crossings.js';
+import { PeerLinks } from './fleet-links.js';
+import { FleetMember } from './fleet-member.js';
+import { PeerServer } from './fleet-peer-server.js';
 import { HeartbeatBatcher } from './heartbeat-batcher.js';
 import { relayActor, type RelayDeps } from './relay-deps.js';
+import { drainRelay, type DrainReport } from './relay-drain.js';
+import { generateSeed, openSshPrivateKeyFromSeed, rawPublicFromSeed } from '../shared/ssh-keys.js';
 import { destroySocket, preparedHostKey } from './ssh2-internals.js';
 import { TeardownListener } from './teardown-listener.js';
 
@@ -46,6 +55,10 @@ export class RelayServer {
   private unwatch: (() => void) | undefined;
   private starting = false;
   private closing: Promise<void> | undefined;
+  private draining: Promise<DrainReport> | undefined;
+  private listenerClosed: Promise<void> | undefined;
+  /** The fleet's parts; all absent for a lone relay. */
+  private readonly fleet: { member: FleetMember; peers: PeerServer; links: PeerLinks; crossings: FleetCrossings } | undefined;
 
   constructor(private readonly deps: RelayDeps) {
     this.actor = relayActor(deps);
@@ -53,8 +66,28 @@ export class RelayServer {
     this.connDeps = { sessions: deps.sessions, registry: this.registry, relayId: deps.relayId, actor: this.actor, now: deps.now, logger: deps.logger, escrow };
     // Without metrics the byte totals still add up, in an object nobody reads.
     const bytes = deps.metrics?.bytes ?? { toAppliance: 0, fromAppliance: 0 };
-    this.engineerDeps = { ...this.connDeps, audit: deps.audit, engineers: deps.engineers, access: deps.access, engineerPolicy: deps.engineerPolicy, bytes };
-    this.loginDeps = { sessions: deps.sessions, engineers: deps.engineers, audit: deps.audit, relayId: deps.relayId, actor: this.actor, now: deps.now, logger: deps.logger, metrics: deps.metrics };
+    this.fleet = deps.fleet ? this.fleetParts(deps.fleet, { audit: deps.audit, bytes, now: deps.now, logger: deps.logger }) : undefined;
+    if (deps.fleet) this.connDeps.moves = deps.fleet.store;
+    this.engineerDeps = {
+      ...this.connDeps,
+      audit: deps.audit,
+      engineers: deps.engineers,
+      access: deps.access,
+      engineerPolicy: deps.engineerPolicy,
+      bytes,
+      crossings: this.fleet?.crossings,
+    };
+    this.loginDeps = {
+      sessions: deps.sessions,
+      engineers: deps.engineers,
+      audit: deps.audit,
+      relayId: deps.relayId,
+      actor: this.actor,
+      now: deps.now,
+      logger: deps.logger,
+      metrics: deps.metrics,
+      replicated: deps.replicated,
+    };
     this.roster = new EngineerRoster({
       subscriber: deps.subscriber,
       engineers: deps.engineers,
@@ -76,9 +109,44 @@ export class RelayServer {
       subscriber: deps.subscriber,
       sessions: deps.sessions,
       registry: this.registry,
+      relayId: deps.relayId,
       logger: deps.logger,
       onLostWhileLive: (t) => void reassertConnected(t, this.connDeps),
+      onClosed: (sid) => void this.fleet?.crossings.end(sid),
     });
+  }
+
+  /** This relay's fleet key is made here and lives only in memory: its public half is in the registration. */
+  private fleetParts(fleet: NonNullable<RelayDeps['fleet']>, channel: EngineerChannelDeps): NonNullable<RelayServer['fleet']> {
+    const d = this.deps;
+    const seed = generateSeed();
+    const links = new PeerLinks({ store: fleet.store, relayId: d.relayId, fleetPrivateKey: openSshPrivateKeyFromSeed(seed), ciphers: RELAY_CIPHERS, keepaliveMs: d.keepaliveMs, logger: d.logger });
+    return {
+      links,
+      crossings: new FleetCrossings(links, channel),
+      peers: new PeerServer({
+        store: fleet.store,
+        registry: this.registry,
+        relayId: d.relayId,
+        hostKey: d.hostKey,
+        listen: fleet.peerListen,
+        ciphers: RELAY_CIPHERS,
+        keepaliveMs: d.keepaliveMs,
+        channel,
+        now: d.now,
+        logger: d.logger,
+      }),
+      member: new FleetMember({
+        store: fleet.store,
+        id: d.relayId,
+        hostKeyFp: d.hostKey.fingerprint,
+        fleetKey: rawPublicFromSeed(seed).toString('base64'),
+        renewMs: d.heartbeatFlushMs,
+        load: () => ({ tunnels: this.tunnelCount, channels: this.engineerChannelCount }),
+        now: d.now,
+        logger: d.logger,
+      }),
+    };
   }
 
   /** Number of live appliance tunnels held by this relay. */
@@ -88,7 +156,7 @@ export class RelayServer {
 
   /** Open engineer channels across this relay's tunnels (read on scrape: O(tunnels)). */
   get engineerChannelCount(): number {
-    let n = 0;
+    let n = this.fleet?.crossings.channelCount ?? 0;
     for (const t of this.registry.values()) n += t.channels?.size ?? 0;
     return n;
   }
@@ -100,6 +168,11 @@ export class RelayServer {
     this.starting = true;
     await this.teardown.start();
     await this.roster.start();
+    const peerPort = await this.fleet?.peers.start().catch(async (err: unknown) => {
+      await this.teardown.close();
+      await this.roster.close();
+      throw err;
+    });
     const server = new ssh2.Server(
       {
         hostKeys: [{ key: preparedHostKey(this.deps.hostKey.privateKey) }],
@@ -122,14 +195,51 @@ export class RelayServer {
     } catch (err) {
       await this.teardown.close();
       await this.roster.close();
+      await this.fleet?.peers.close();
       throw new AppError('internal', `relay cannot listen on ${this.deps.listen.host}:${this.deps.listen.port}`, { cause: err });
     }
     this.server = server;
     this.heartbeats.start();
     this.unwatch = this.deps.metrics?.watchRelay({ tunnels: () => this.tunnelCount, engineerChannels: () => this.engineerChannelCount });
     const port = (server.address() as AddressInfo).port;
-    this.deps.logger.info({ host: this.deps.listen.host, port, relayId: this.deps.relayId }, 'relay listening');
+    if (this.fleet && peerPort !== undefined) {
+      await this.fleet.member.start({ host: this.deps.fleet?.peerHost ?? this.deps.fleet!.peerListen.host, port: peerPort });
+      this.peerPort = peerPort;
+    }
+    this.deps.logger.info({ host: this.deps.listen.host, port, relayId: this.deps.relayId, peerPort }, 'relay listening');
     return port;
+  }
+
+  /** The peer listener's port (fleet only). */
+  peerPort: number | undefined;
+
+  /**
+   * Leaves on purpose (relay-drain.ts): no new logins, appliances sent to reconnect elsewhere (not a
+   * LOST on their tickets), open engineer channels waited for up to `limitMs`. close() follows.
+   */
+  drain(limitMs: number): Promise<DrainReport> {
+    this.draining ??= drainRelay(
+      {
+        registry: this.registry,
+        sessions: this.deps.sessions,
+        relayId: this.deps.relayId,
+        stopListening: () => this.stopListening(),
+        fleet: this.fleet && this.deps.fleet ? { draining: () => this.fleet!.member.draining(), markMoving: (s, r, t) => this.deps.fleet!.store.markMoving(s, r, t) } : undefined,
+        crossingChannels: () => this.fleet?.crossings.channelCount ?? 0,
+        endCrossings: () => this.fleet?.crossings.endAll(),
+        now: this.deps.now,
+        logger: this.deps.logger,
+      },
+      limitMs,
+    );
+    return this.draining;
+  }
+
+  /** Closes the public listener at once; resolves (later) when its last connection ended. */
+  private stopListening(): void {
+    const server = this.server;
+    if (!server || this.listenerClosed) return;
+    this.listenerClosed = new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   /** Stops listening, ends every tunnel and engineer connection, stops timers. Idempotent.
@@ -144,31 +254,40 @@ export class RelayServer {
     this.heartbeats.close();
     await this.teardown.close();
     await this.roster.close();
+    await this.fleet?.member.close();
+    this.fleet?.links.close();
+    this.fleet?.crossings.endAll();
     for (const t of [...this.registry.values()]) this.registry.end(t, 'shutdown');
     for (const c of this.connections) c.end();
-    const server = this.server;
-    if (!server) return;
+    await this.fleet?.peers.close();
+    if (!this.server) return;
+    this.stopListening();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => {
         for (const c of this.connections) destroySocket(c);
       }, CLOSE_GRACE_MS);
       force.unref();
-      server.close(() => {
+      void this.listenerClosed!.then(() => {
         clearTimeout(force);
         resolve();
       });
     });
   }
 
-  /** Ends `engineer`'s open channels to the tunnel of session `sid`, if this relay holds it. */
-  private endSessionChannels(engineer: string, sid: string): number {
+  /**
+   * A grant was withdrawn: ends `engineer`'s open channels to session `sid` (held here or crossing
+   * this relay) unless they may still reach it (policy `all`, or the ticket's assignee).
+   */
+  private async endSessionChannels(engineer: string, sid: string): Promise<number> {
+    const session = await this.deps.sessions.get(sid);
+    if (session && (await this.deps.access.allowed(session, engineer, this.deps.engineerPolicy))) return 0;
     const tunnel = [...this.registry.values()].find((t) => t.sid === sid);
     const mine = [...(tunnel?.channels ?? [])].filter((ch) => ch.engineer === engineer);
     for (const ch of mine) {
       tunnel?.channels?.delete(ch);
       ch.destroy();
     }
-    return mine.length;
+    return mine.length + (this.fleet?.crossings.end(sid, engineer) ?? 0);
   }
 
   private onConnection(conn: Connection, ip: string): void {

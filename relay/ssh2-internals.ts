@@ -140,3 +140,30 @@ export function routeVendorRequests(conn: Connection, names: readonly string[]):
   };
   return true;
 }
+
+/** Sockets whose writes are held until the end of the current event-loop turn (coalesceWrites). */
+const corked = new WeakSet<object>();
+
+interface CorkableSocket {
+  cork(): void;
+  uncork(): void;
+  writable: boolean;
+}
+
+/**
+ * Holds the writes of the socket under an ssh2 channel (server- or client-side) until the I/O of
+ * this event-loop turn has been handled, so they leave in one writev: ssh2 writes each SSH packet
+ * on its own, and one read from the other leg usually carries two or more packets, delivered in
+ * separate ticks. Does nothing when the internals are absent.
+ */
+export function coalesceWrites(channel: unknown): void {
+  const sock = (channel as { _client?: { _sock?: Partial<CorkableSocket> } })._client?._sock;
+  if (!sock || corked.has(sock) || typeof sock.cork !== 'function' || typeof sock.uncork !== 'function' || !sock.writable) return;
+  const s = sock as CorkableSocket;
+  corked.add(s);
+  s.cork();
+  setImmediate(() => {
+    corked.delete(s);
+    s.uncork();
+  });
+}

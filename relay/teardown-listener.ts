@@ -1,7 +1,8 @@
 // Listens on the session events channel: a session held by this relay that becomes CLOSED has its
 // appliance connection and every engineer channel ended at once; one marked LOST while its tunnel
-// is up is handed back to be declared CONNECTED. After a subscriber reconnect (events may have
-// been missed) every tunnel is re-checked against Redis.
+// is up is handed back to be declared CONNECTED. A session another relay took over (connected
+// there, or marked LOST by that relay on its way in) ends this relay's stale tunnel instead. After a
+// subscriber reconnect (events may have been missed) every tunnel is re-checked against Redis.
 import type { Redis } from 'ioredis';
 import type { Logger } from '../shared/logger.js';
 import { parseSessionEvent } from '../shared/store/session-events.js';
@@ -12,9 +13,13 @@ export interface TeardownDeps {
   subscriber: Redis;
   sessions: SessionStore;
   registry: ApplianceRegistry;
+  /** This relay: transitions made by another relay for a tunnel held here mean the tunnel moved. */
+  relayId: string;
   logger: Logger;
   /** Called for a live tunnel whose session is LOST in Redis. */
   onLostWhileLive: (t: Tunnel) => void;
+  /** Called for every CLOSED session, held here or not (channels crossing to another relay). */
+  onClosed?: ((sid: string) => void) | undefined;
 }
 
 export class TeardownListener {
@@ -45,9 +50,17 @@ export class TeardownListener {
   private readonly onMessage = (channel: string, raw: string): void => {
     if (channel !== this.channel) return;
     const ev = parseSessionEvent(raw);
-    if (!ev || (ev.to !== 'CLOSED' && ev.to !== 'LOST')) return;
+    if (!ev || ev.to === 'ISSUED') return;
+    if (ev.to === 'CLOSED') this.deps.onClosed?.(ev.sid);
     const t = this.deps.registry.forSession(ev.sid, ev.serial);
     if (!t || t.ended) return;
+    // This relay's own transitions need no answer (a LOST it wrote on taking a session over included).
+    if (ev.relay === this.deps.relayId) return;
+    if (ev.relay) {
+      this.deps.logger.info({ sid: ev.sid, serial: ev.serial, relay: ev.relay }, 'tunnel taken over by another relay: ending the one here');
+      return this.deps.registry.end(t, 'replaced');
+    }
+    if (ev.to === 'CONNECTED') return;
     if (ev.to === 'LOST') return this.deps.onLostWhileLive(t);
     this.deps.logger.info({ sid: ev.sid, serial: ev.serial, reason: ev.reason }, 'session closed: tearing down its tunnel');
     this.deps.registry.end(t, 'closed');
@@ -62,6 +75,7 @@ export class TeardownListener {
     for (const t of [...this.deps.registry.values()]) {
       const s = await this.deps.sessions.get(t.sid);
       if (!s || s.state === 'CLOSED') this.deps.registry.end(t, 'closed');
+      else if (s.relayId && s.relayId !== this.deps.relayId && t.connected) this.deps.registry.end(t, 'replaced');
       else if (s.state === 'LOST' && !t.ended) this.deps.onLostWhileLive(t);
     }
   }

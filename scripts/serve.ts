@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The server entry point: hosts any of api, workers and relay in one process (the embedded
 // default runs all three). Reads config once, opens and closes every connection, and prints
-// where each role listens. SIGINT/SIGTERM close everything cleanly.
+// where each role listens. SIGINT/SIGTERM close everything cleanly; a relay drains first (its
+// appliances move to other relays of the fleet, open engineer channels get TETHER_RELAY_DRAIN_MS).
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -21,11 +22,13 @@ import { MetricsListener } from '../shared/metrics-listener.js';
 import { createMetrics } from '../shared/metrics.js';
 import { makeOwnerOnly } from '../shared/private-files.js';
 import { connectOrExplain, openRedis, watchRedis } from '../shared/redis.js';
+import { replicaWait } from '../shared/redis-durability.js';
 import { AccessStore } from '../shared/store/access.store.js';
 import { AuditStore } from '../shared/store/audit.store.js';
 import { EngineerStore } from '../shared/store/engineer.store.js';
 import { EscrowDepositStore } from '../shared/store/escrow-deposit.store.js';
 import { SessionCensus } from '../shared/store/session-census.js';
+import { RelayFleetStore } from '../shared/store/relay-fleet.store.js';
 import { SessionStore } from '../shared/store/session.store.js';
 import { buildTicketAdapters } from '../ticketing/help-desks.js';
 import { helpDeskLines, helpDeskStatuses } from '../ticketing/help-desk-status.js';
@@ -51,6 +54,7 @@ function parseRoles(text: string): Role[] {
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
+const WILDCARD = new Set(['0.0.0.0', '::', '[::]']);
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -81,6 +85,7 @@ async function main(): Promise<void> {
   const signingKey = loadOrCreateSigningKey(config.home);
   const hostKey = loadOrCreateRelayHostKey(config.home);
   const open: Closable[] = [];
+  let draining: { drain(limitMs: number): Promise<{ moved: number; cut: number; tookMs: number }> } | undefined;
   const connections: Redis[] = [];
   const watches: { quiet(): void }[] = [];
   const connect = (name: string) => {
@@ -99,12 +104,24 @@ async function main(): Promise<void> {
       process.exit(130);
     }
     closing = true;
-    say(`serve: ${signal}: shutting down (up to ${config.shutdownMs / 1000} s; ${signal} again to exit now)`);
-    const deadline = setTimeout(() => {
-      say(`serve: not closed after ${config.shutdownMs / 1000} s (jobs or connections still busy): exiting now`);
-      process.exit(1);
-    }, config.shutdownMs);
-    deadline.unref();
+    say(`serve: ${signal}: shutting down (up to ${config.shutdownMs / 1000} s${draining ? ' after the relay drained' : ''}; ${signal} again to exit now)`);
+    const exitAfter = (ms: number, what: string) => {
+      const timer = setTimeout(() => {
+        say(`serve: not closed after ${ms / 1000} s (${what}): exiting now`);
+        process.exit(1);
+      }, ms);
+      timer.unref();
+      return timer;
+    };
+    if (draining) {
+      // The drain has its own limit (open engineer channels); the shutdown deadline starts after it.
+      say(`relay draining: no new logins, appliances sent to other relays, open engineer channels get up to ${config.relay.drainMs / 1000} s`);
+      const guard = exitAfter(config.relay.drainMs + config.shutdownMs, 'the relay drain did not finish');
+      const r = await draining.drain(config.relay.drainMs).catch((err: unknown) => (logger.error({ err: describeError(err) }, 'drain failed'), undefined));
+      clearTimeout(guard);
+      if (r) say(`relay drained in ${r.tookMs} ms: ${r.moved} appliances sent on${r.cut ? `, ${r.cut} engineer channels cut at the limit` : ''}`);
+    }
+    exitAfter(config.shutdownMs, 'jobs or connections still busy');
     // Stop reconnecting: a Redis that left first must not keep the process (or its log) busy.
     for (const w of watches) w.quiet();
     for (const c of connections) c.options.retryStrategy = () => null;
@@ -120,6 +137,7 @@ async function main(): Promise<void> {
   const metrics = createMetrics({ roles, logger: logger.child({ component: 'metrics' }) });
   let relayPort = config.relay.port;
   if (roles.includes('relay')) {
+    const activationWait = replicaWait({ ...config.redisWait, onShort: (acked) => logger.warn({ acked }, 'activation not on enough Redis replicas in time') });
     const relay = new RelayServer({
       sessions: new SessionStore(redis, config.redisPrefix),
       engineers: new EngineerStore(redis, config.redisPrefix),
@@ -136,10 +154,18 @@ async function main(): Promise<void> {
       now: () => Date.now(),
       logger: logger.child({ role: 'relay' }),
       metrics,
+      replicated: config.redisWait.replicas ? () => activationWait(redis) : undefined,
+      fleet: {
+        store: new RelayFleetStore(redis, config.redisPrefix),
+        peerListen: { host: config.relay.peer.listen, port: config.relay.peer.port },
+        // Peers dial this; a wildcard listen address is no address to dial, the host name is.
+        peerHost: config.relay.peer.host ?? (WILDCARD.has(config.relay.peer.listen) ? hostname() : config.relay.peer.listen),
+      },
     });
     relayPort = await relay.start();
     open.push(relay);
-    say(`relay listening on ${config.relay.listen}:${relayPort} (host key ${hostKey.fingerprint})`);
+    draining = relay;
+    say(`relay listening on ${config.relay.listen}:${relayPort} (host key ${hostKey.fingerprint}; peers on port ${relay.peerPort ?? '-'})`);
   }
 
   if (roles.includes('workers')) {

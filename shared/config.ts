@@ -51,6 +51,9 @@ const serverEnvSchema = z.object({
   REDIS_SENTINELS: hostPortList('10.0.0.5:26379,10.0.0.6:26379,10.0.0.7:26379').optional(),
   REDIS_SENTINEL_NAME: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be the master name the sentinels monitor (e.g. mymaster)').optional(),
   REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  /** Replicas a write must reach before an outside effect depends on it (default: 1 with Sentinel, else 0). */
+  TETHER_REDIS_WAIT_REPLICAS: z.coerce.number().int().min(0).max(16).optional(),
+  TETHER_REDIS_WAIT_MS: z.coerce.number().int().min(1).max(60_000).default(500),
   TETHER_REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('tether:'),
   SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
   TETHER_MAIL_FROM: z
@@ -329,6 +332,8 @@ export interface ServerConfig {
     peer: { listen: string; port: number; host: string | undefined };
     drainMs: number;
   };
+  /** WAIT before effects outside Redis (shared/redis-durability.ts): replicas to wait for (0: none), for how long. */
+  redisWait: { replicas: number; timeoutMs: number };
   /** REDIS_SENTINELS / REDIS_SENTINEL_NAME; undefined: REDIS_URL names the server itself. */
   redisSentinel: { sentinels: readonly HostPort[]; name: string; password: string | undefined } | undefined;
   lostGraceMs: number;
@@ -394,6 +399,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): Readonly
       peer: { listen: e.TETHER_RELAY_PEER_LISTEN ?? e.TETHER_RELAY_LISTEN, port: e.TETHER_RELAY_PEER_PORT, host: e.TETHER_RELAY_PEER_HOST },
       drainMs: e.TETHER_RELAY_DRAIN_MS,
     },
+    redisWait: { replicas: e.TETHER_REDIS_WAIT_REPLICAS ?? (e.REDIS_SENTINELS ? 1 : 0), timeoutMs: e.TETHER_REDIS_WAIT_MS },
     redisSentinel: e.REDIS_SENTINELS ? { sentinels: e.REDIS_SENTINELS, name: e.REDIS_SENTINEL_NAME!, password: e.REDIS_SENTINEL_PASSWORD } : undefined,
     lostGraceMs: e.TETHER_LOST_GRACE_MS,
     warnOffsetsMs: e.TETHER_WARN_OFFSETS,

@@ -1,6 +1,7 @@
-// expiry: the delayed jobs of a session's life. `warn` queues the expiring-soon mail; `expire`
-// closes the session with reason `expired` at the deadline. A job planned for an expiry that has
-// since moved (extension) or a session already closed does nothing.
+// expiry: the delayed jobs of a session's life, one at a time. `warn` queues the expiring-soon mail
+// and then the session's next expiry job (a later warning or the expiry); `expire` closes the
+// session with reason `expired` at the deadline. A job planned for an expiry that has since moved
+// (extension) or a session already closed does nothing.
 import type { Worker } from 'bullmq';
 import { jobIds } from '../queues/job-ids.js';
 import type { JobData } from '../queues/job-schemas.js';
@@ -10,6 +11,7 @@ import { isAppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { WorkerMeter } from '../shared/metrics.js';
 import type { SessionStore } from '../shared/store/session.store.js';
+import { nextExpiryStep, planExpiry } from './session-reactions.js';
 import { buildWorker, type WorkerRuntime } from './worker-kit.js';
 
 export interface ExpiryDeps {
@@ -17,6 +19,8 @@ export interface ExpiryDeps {
   producers: Producers;
   now: () => number;
   logger: Logger;
+  /** TETHER_WARN_OFFSETS: a warning plans the next step from them. */
+  warnOffsetsMs: readonly number[];
   /** Observes how late each teardown ran against the deadline; none when absent. */
   metrics?: Pick<WorkerMeter, 'expiryLateness'> | undefined;
 }
@@ -28,16 +32,20 @@ export async function processExpiry(data: JobData<typeof JOB.expiry>, deps: Expi
   if (!s || s.state === 'CLOSED') return 'gone';
   if (s.expiresAt !== data.expiresAt) return 'stale';
   if (data.kind === 'warn') {
-    if (!s.email) return 'no_recipient';
     const offset = data.offsetMs ?? 0;
-    await deps.producers.notification(
-      { template: 'expiring_soon', to: [s.email], sid: s.id, expiresAt: s.expiresAt, offsetMs: offset },
-      jobIds.warnNotice(s.id, offset, s.expiresAt),
-    );
-    return 'warned';
+    if (s.email) {
+      await deps.producers.notification(
+        { template: 'expiring_soon', to: [s.email], sid: s.id, expiresAt: s.expiresAt, offsetMs: offset },
+        jobIds.warnNotice(s.id, offset, s.expiresAt),
+      );
+    }
+    // Deterministic ids: a retry after a crash here queues nothing twice.
+    const now = deps.now();
+    await deps.producers.scheduleExpiry(s, [nextExpiryStep(planExpiry(s, deps.warnOffsetsMs, now), { offsetMs: offset })], now);
+    return s.email ? 'warned' : 'no_recipient';
   }
   try {
-    await deps.sessions.close(s.id, 'expired', 'expiry', deps.now());
+    await deps.sessions.close(s.id, 'expired', 'expiry', deps.now(), s.serial);
   } catch (err) {
     if (isAppError(err, 'session_closed')) return 'gone';
     throw err;

@@ -37,6 +37,8 @@ export interface KeyIssueDeps {
   appliances?: ApplianceStore;
   /** Custody of generated support passwords. */
   credentials?: CredentialStore;
+  /** Waits until the new session and key text are on the Redis replicas (a failover must not lose a mailed key). */
+  replicated?: (() => Promise<void>) | undefined;
 }
 
 export type KeyIssueResult = { sid: string; adopted: boolean; mail: KeyMailResult };
@@ -71,6 +73,7 @@ export async function processKeyIssue(data: JobData<typeof JOB.keyIssue>, deps: 
   // Stored (sealed) before the mail goes out, so that a retry mails this key instead of minting another.
   await deps.keyTexts.put(issued.session.id, issued.key, issued.session.expiresAt, deps.now());
   deps.logger.info({ sid: issued.session.id, serial: issued.session.serial, ticket: data.ticket, sealed: issued.sealed, pushed: issued.pushed }, 'key issued');
+  await deps.replicated?.();
   const mail = await mailKeyOnce(issued.session, 'email', deps, { delivered: false, keyText: issued.key });
   return { sid: issued.session.id, adopted: false, mail };
 }

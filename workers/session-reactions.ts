@@ -45,7 +45,9 @@ export function reactionsTo(entry: AuditEntry, session: SessionRecord | null, ct
       notify('connected');
       break;
     case 'session.reconnected':
-      comment('comment', ticketComments.reconnected(session, entry.at));
+      // From CONNECTED it never was reported lost (a drained relay sent it to another, or a reset):
+      // nothing for the ticket to hear.
+      if (entry.fields.from !== 'CONNECTED') comment('comment', ticketComments.reconnected(session, entry.at));
       break;
     case 'session.lost':
       comment('comment', ticketComments.lost(session, entry.at));
@@ -66,7 +68,8 @@ export function reactionsTo(entry: AuditEntry, session: SessionRecord | null, ct
 
 /**
  * Warnings at `offsetsMs` before expiry (skipping those already past, and any at or before issue
- * time), then the expiry itself at the deadline.
+ * time), then the expiry itself at the deadline. Only its first step is ever queued (nextExpiryStep):
+ * each warning queues the step after it when it runs.
  */
 export function planExpiry(session: Pick<SessionRecord, 'issuedAt' | 'expiresAt'>, offsetsMs: readonly number[], now: number): PlannedExpiry[] {
   const plan: PlannedExpiry[] = [];
@@ -76,4 +79,15 @@ export function planExpiry(session: Pick<SessionRecord, 'issuedAt' | 'expiresAt'
   }
   plan.push({ kind: 'expire', runAt: session.expiresAt });
   return plan;
+}
+
+/**
+ * The one expiry job to queue: the plan's first step, or, when the warning `after` (its offset) is
+ * running, the first step that comes after it. Warnings are compared by offset, not by time, so a
+ * warning that runs a little early never queues itself again.
+ */
+export function nextExpiryStep(plan: readonly PlannedExpiry[], after?: { offsetMs: number }): PlannedExpiry {
+  const next = after ? plan.find((p) => p.kind === 'expire' || (p.offsetMs ?? 0) < after.offsetMs) : plan[0];
+  // planExpiry always ends with the expiry itself.
+  return next ?? (plan[plan.length - 1] as PlannedExpiry);
 }

@@ -16,7 +16,8 @@ import { addressOf, type Mailer } from '../shared/mail/mailer.js';
 import { mailDomainOf } from '../shared/mail/message-id.js';
 import { meteredMailer } from '../shared/mail/metered-mailer.js';
 import type { WorkerMeter } from '../shared/metrics.js';
-import { openRedis, watchRedis } from '../shared/redis.js';
+import { openRedis, watchRedis, type RedisTarget } from '../shared/redis.js';
+import { replicaWait } from '../shared/redis-durability.js';
 import type { RelayEndpoint } from '../shared/session/issue-key.js';
 import { ApplianceStore } from '../shared/store/appliance.store.js';
 import { AuditStore } from '../shared/store/audit.store.js';
@@ -59,7 +60,8 @@ export interface PipelineTuning {
 
 export interface StartWorkersDeps {
   config: Readonly<ServerConfig>;
-  redisUrl: string;
+  /** A URL, or a Sentinel-watched primary (shared/redis.ts). */
+  redisUrl: RedisTarget;
   /** Usually config.redisPrefix. */
   prefix: string;
   signingKey: SigningKey;
@@ -94,12 +96,15 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
   const blocking = openRedis(deps.redisUrl, { forBullmq: true, name: 'tether-workers' });
   const watches = [watchRedis(plain, log, 'tether-pipeline'), watchRedis(blocking, log, 'tether-workers')];
 
+  // Before a mail or a 202 depends on a write, it is on the replicas (shared/redis-durability.ts).
+  const wait = deps.config.redisWait;
+  const waitForReplicas = replicaWait({ replicas: wait?.replicas ?? 0, timeoutMs: wait?.timeoutMs ?? 500, onShort: (acked) => log.warn({ acked, wanted: wait?.replicas }, 'write not on enough Redis replicas in time') });
   const sessions = new SessionStore(plain, deps.prefix);
   const audit = new AuditStore(plain, deps.prefix);
   const keyTexts = new KeyTextStore(plain, deps.prefix, keyTextSecretFrom(deps.signingKey.privateKey));
   const appliances = new ApplianceStore(plain, deps.prefix);
   const credentials = new CredentialStore(plain, deps.prefix, credentialSecretFrom(deps.signingKey.privateKey));
-  const producers = new Producers({ connection: plain, prefix: deps.prefix, retry: t.retry });
+  const producers = new Producers({ connection: plain, prefix: deps.prefix, retry: t.retry, replicaWait: waitForReplicas });
   const adapters = deps.adapters ?? buildTicketAdapters(deps.config, { now });
   const sentMails = new SentMailStore(plain, deps.prefix);
   const mailDomain = mailDomainOf(deps.config.mailFrom);
@@ -128,7 +133,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     [QUEUE.ticketEvents]: () => createTicketEventsWorker({ ...common, ticketKeyTtlMs: t.ticketKeyTtlMs ?? DEFAULT_TICKET_KEY_TTL_MS, access: new AccessStore(plain, deps.prefix) }, rt),
     [QUEUE.keyIssue]: () =>
       createKeyIssueWorker(
-        { ...common, keyTexts, signingKey: deps.signingKey, relay: deps.relay, appliances, credentials, mailer, mailDomain, keySentNoticeTo },
+        { ...common, keyTexts, signingKey: deps.signingKey, relay: deps.relay, appliances, credentials, mailer, mailDomain, keySentNoticeTo, replicated: () => waitForReplicas(plain) },
         { ...rt, concurrency: t.concurrency ?? KEY_ISSUE_CONCURRENCY },
       ),
     [QUEUE.keyDelivery]: () => createKeyDeliveryWorker({ ...common, keyTexts, mailer, mailDomain, keySentNoticeTo }, rt),

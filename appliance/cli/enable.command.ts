@@ -46,7 +46,7 @@ export async function enableCommand(args: string[], ctx: CliContext): Promise<nu
     // The click gets the whole --timeout: asking for the key is part of coming up.
     const answer = await requestTether(identity, { description, passwordMode: o.password === undefined ? 'generated' : 'customer' }, waitMs);
     const ticket = `${answer.ticket.system}:${answer.ticket.id}`;
-    return enableWithKey({ ...common, keyText: answer.key, notes: [`Support ticket ${ticket} ${answer.ticketCreated ? 'opened' : 'updated'}.`] }, ctx);
+    return enableWithKey({ ...common, keyText: answer.key, ticket, notes: [`Support ticket ${ticket} ${answer.ticketCreated ? 'opened' : 'updated'}.`] }, ctx);
   }
 
   if (o.pending) {
@@ -55,7 +55,10 @@ export async function enableCommand(args: string[], ctx: CliContext): Promise<nu
     const [waiting] = await fetchInbox(identity, waitMs);
     if (!waiting) throw new AppError('inbox_empty', 'no key is waiting for this appliance: ask support to issue one, or enable a key with --key KEY');
     const ticket = waiting.ticket ? ` for ticket ${waiting.ticket.system}:${waiting.ticket.id}` : '';
-    return enableWithKey({ ...common, keyText: waiting.key, notes: [`Accepting the key pushed at ${waiting.issuedAt}${ticket}.`] }, ctx);
+    return enableWithKey(
+      { ...common, keyText: waiting.key, ...(waiting.ticket ? { ticket: `${waiting.ticket.system}:${waiting.ticket.id}` } : {}), notes: [`Accepting the key pushed at ${waiting.issuedAt}${ticket}.`] },
+      ctx,
+    );
   }
 
   let keyText = o.key ?? '';

@@ -1,11 +1,14 @@
 // `ktether init`: records the appliance's identity, vendor key and forward targets in
 // KTETHER_HOME. Refused while a tether daemon runs (its serial and targets would change under it).
+// `--ui-password-file FILE` sets the Tether page's local password (with the rest, or alone on an
+// initialised appliance, which a running tether does not mind).
 import { readFileSync } from 'node:fs';
 import { AppError } from '../../shared/errors.js';
 import { productSchema, serialSchema } from '../../shared/key/tether-key.schema.js';
 import { trustedSignersFromPem } from '../../shared/key/trusted-signers.js';
-import { ACCOUNT_PROVIDER_KINDS, defaultForwards, parseForward, saveAgentConfig, type AccountProviderKind } from '../agent-config.js';
+import { ACCOUNT_PROVIDER_KINDS, defaultForwards, loadAgentConfig, parseForward, saveAgentConfig, type AccountProviderKind } from '../agent-config.js';
 import { ensureHome, writeFileAtomic } from '../agent-home.js';
+import { readUiPasswordFile, writeUiPassword } from '../page/ui-password.js';
 import { daemonStatus } from '../tether-state.js';
 import { homePaths, parseOptions, requireOption, type CliContext } from './cli-context.js';
 
@@ -17,7 +20,16 @@ export async function initCommand(args: string[], ctx: CliContext): Promise<numb
     'vendor-key': { type: 'string' },
     forward: { type: 'string', multiple: true },
     accounts: { type: 'string' },
+    'ui-password-file': { type: 'string' },
   });
+  const uiPassword = o['ui-password-file'] !== undefined ? readUiPasswordFile(o['ui-password-file']) : undefined;
+  if (uiPassword !== undefined && Object.keys(o).length === 1) {
+    const paths = homePaths(ctx);
+    const config = loadAgentConfig(paths);
+    await writeUiPassword(paths, uiPassword);
+    ctx.out(`Tether page password set for ${config.product.toUpperCase()} ${config.serial} (scrypt hash in ${paths.uiPassword})`);
+    return 0;
+  }
   const serial = serialSchema.safeParse(requireOption(o.serial, 'serial'));
   if (!serial.success) throw new AppError('usage', `invalid --serial: ${serial.error.issues[0]?.message}`);
   const product = productSchema.safeParse(requireOption(o.product, 'product'));
@@ -46,6 +58,7 @@ export async function initCommand(args: string[], ctx: CliContext): Promise<numb
   ensureHome(paths);
   writeFileAtomic(paths.vendorKey, pem);
   saveAgentConfig(paths, { v: 1, serial: serial.data, product: product.data, version, vendorKeyFile: 'vendor.pub', forwards, accounts });
-  ctx.out(`ktether initialised: ${product.data.toUpperCase()} ${serial.data} (version ${version}), accounts: ${accounts}, state in ${paths.home}`);
+  if (uiPassword !== undefined) await writeUiPassword(paths, uiPassword);
+  ctx.out(`ktether initialised: ${product.data.toUpperCase()} ${serial.data} (version ${version}), accounts: ${accounts}, state in ${paths.home}${uiPassword !== undefined ? ', Tether page password set' : ''}`);
   return 0;
 }

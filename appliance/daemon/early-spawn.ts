@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_KTETHER_HOME } from '../../shared/agent-defaults.js';
 import { agentPaths } from '../agent-home.js';
+import { socketPath } from '../service/control-protocol.js';
 
 /** Argument of a daemon spawned ahead of time: boot, then wait for GO_MESSAGE before running. */
 export const STANDBY_FLAG = '--standby';
@@ -32,10 +33,13 @@ export function spawnStandbyDaemon(home: string, env: NodeJS.ProcessEnv): ChildP
   }
 }
 
-/** For `ktether enable` on an initialised appliance with a built daemon: the standby daemon, else none. */
+/**
+ * For `ktether enable` on an initialised appliance with a built daemon: the standby daemon, else
+ * none. None either when a service's socket is there: the service does the work then.
+ */
 export function earlyStandbyDaemon(argv: readonly string[], env: NodeJS.ProcessEnv): ChildProcess | undefined {
   if (argv[0] !== 'enable') return undefined;
   const home = resolve(env.KTETHER_HOME || DEFAULT_KTETHER_HOME);
-  if (!existsSync(agentPaths(home).config) || !existsSync(daemonEntryFile())) return undefined;
+  if (!existsSync(agentPaths(home).config) || !existsSync(daemonEntryFile()) || existsSync(socketPath(home))) return undefined;
   return spawnStandbyDaemon(home, env);
 }

@@ -17,6 +17,9 @@ export interface ForwardSpec {
   target: ForwardTarget;
 }
 
+/** Told when an engineer channel to a forwarded port opens (piped to its local service) and closes. */
+export type ChannelListener = (port: number, change: 'opened' | 'closed') => void;
+
 export interface ForwardOutcome {
   forwarded: number[];
   failed: { port: number; error: string }[];
@@ -73,7 +76,7 @@ export async function cancelForwards(client: SshClient, ports: readonly number[]
  * Serves `tcp connection` events of one relay connection; returns a function that destroys every
  * socket still open (on drop or disable).
  */
-export function serveForwards(client: SshClient, specs: readonly ForwardSpec[], onError: (message: string) => void): () => void {
+export function serveForwards(client: SshClient, specs: readonly ForwardSpec[], onError: (message: string) => void, onChannel?: ChannelListener): () => void {
   const targets = new Map(specs.map((s) => [s.port, s.target]));
   const open = new Set<Socket>();
   client.on('tcp connection', (info, accept, reject) => {
@@ -86,6 +89,8 @@ export function serveForwards(client: SshClient, specs: readonly ForwardSpec[], 
     socket.once('connect', () => {
       const channel = accept();
       channelOpen = true;
+      onChannel?.(info.destPort, 'opened');
+      channel.once('close', () => onChannel?.(info.destPort, 'closed'));
       channel.on('error', () => socket.destroy());
       channel.on('close', () => socket.destroy());
       socket.on('close', () => channel.close());

@@ -31,6 +31,15 @@ export interface DialOptions {
   activationKey?: string | undefined;
   keepaliveMs: number;
   readyTimeoutMs: number;
+  /** The relay's address, resolved ahead of time (the service keeps it warm); else relay.host is resolved now. */
+  address?: string | undefined;
+  /** Told when the key exchange is done (the host key matched): the rest of the dial is the login. */
+  onHandshake?: (() => void) | undefined;
+  /**
+   * The login waits for this (the service connects while the support account is still being made);
+   * nothing is presented to the relay before it resolves, and the connection is ended if it rejects.
+   */
+  loginGate?: Promise<void> | undefined;
 }
 
 /** Our preference, each with the OpenSSL cipher ssh2 needs for it. */
@@ -87,6 +96,22 @@ export function loginSteps(username: string, applianceKey: string, activationKey
   return handler as unknown as AuthHandlerMiddleware;
 }
 
+/** Holds the first login step until `gate` resolves; ends the connection (`abandon`) if it rejects. */
+export function gatedLogin(steps: AuthHandlerMiddleware, gate: Promise<void>, abandon: () => void): AuthHandlerMiddleware {
+  type Handler = (methodsLeft: unknown, partialSuccess: boolean | null, next: (m: unknown) => void) => unknown;
+  const inner = steps as unknown as Handler;
+  let open = false;
+  const handler: Handler = (methodsLeft, partialSuccess, next) => {
+    if (open) return inner(methodsLeft, partialSuccess, next);
+    gate.then(() => {
+      open = true;
+      next(inner(methodsLeft, partialSuccess, next));
+    }, abandon);
+    return undefined; // ssh2 waits for `next`
+  };
+  return handler as unknown as AuthHandlerMiddleware;
+}
+
 export function dialRelay(opts: DialOptions): Promise<SshClient> {
   return new Promise((resolve, reject) => {
     const client = new Client();
@@ -106,6 +131,7 @@ export function dialRelay(opts: DialOptions): Promise<SshClient> {
       settled = true;
       resolve(client);
     });
+    if (opts.onHandshake) client.once('handshake', opts.onHandshake);
     client.on('banner', (message: string) => {
       told = parseRefusalBanner(message) ?? told;
     });
@@ -127,10 +153,12 @@ export function dialRelay(opts: DialOptions): Promise<SshClient> {
     });
     try {
       client.connect({
-        host: opts.relay.host,
+        host: opts.address ?? opts.relay.host,
         port: opts.relay.port,
         username: opts.username,
-        authHandler: loginSteps(opts.username, opts.privateKey, opts.activationKey),
+        authHandler: opts.loginGate
+          ? gatedLogin(loginSteps(opts.username, opts.privateKey, opts.activationKey), opts.loginGate, () => client.end())
+          : loginSteps(opts.username, opts.privateKey, opts.activationKey),
         // Runs before any authentication message is sent: a wrong host never sees the credential.
         hostVerifier: (blob: Buffer) => {
           presented = fingerprintOfBlob(blob);

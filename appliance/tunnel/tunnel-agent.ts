@@ -8,7 +8,7 @@ import { AgentStateMachine, type AgentState } from '../agent-state.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from '../backoff.js';
 import { setLongTimeout, systemClock, type Clock } from '../clock.js';
 import { closedPromise, endAndWait } from './client-close.js';
-import { cancelForwards, requestForwards, serveForwards, type ForwardSpec } from './forwards.js';
+import { cancelForwards, requestForwards, serveForwards, type ChannelListener, type ForwardSpec } from './forwards.js';
 import { sendGlobalRequest, type GlobalReply } from './global-request.js';
 import { dialRelay, isCredentialRefusal, isPermanentRefusal, type DialOptions, type RelayEndpoint } from './relay-dial.js';
 
@@ -33,6 +33,8 @@ export interface TunnelEvents {
 
 export interface TunnelAgentOptions {
   relay: RelayEndpoint;
+  /** The key's fleet, in order (issue 10): a failed attempt moves on to the next relay; one that works is kept. */
+  relays?: readonly RelayEndpoint[] | undefined;
   username: string;
   /** The appliance-held key (tunnel_key). */
   privateKey: string;
@@ -49,6 +51,8 @@ export interface TunnelAgentOptions {
   clock?: Clock;
   dial?: (opts: DialOptions) => Promise<SshClient>;
   events?: Partial<TunnelEvents>;
+  /** An engineer channel on a forwarded port opened or closed. */
+  onChannel?: ChannelListener;
 }
 
 const noop = (): void => {};
@@ -65,6 +69,8 @@ export class TunnelAgent {
   #retryTimer: unknown;
   #cancelExpiry: () => void = noop;
   #attempts = 0;
+  /** Index into the fleet of the relay tried next (stays on one that works). */
+  #endpoint = 0;
   #connections = 0;
   #activationKey: string | undefined;
   #resetPending = false;
@@ -132,7 +138,8 @@ export class TunnelAgent {
   async #attempt(): Promise<void> {
     this.#retryTimer = undefined;
     if (!this.#machine.is('connecting')) return;
-    const relay = this.#opts.relay;
+    const fleet = this.#opts.relays?.length ? this.#opts.relays : [this.#opts.relay];
+    const relay = fleet[this.#endpoint % fleet.length]!;
     const dial = this.#opts.dial ?? dialRelay;
     this.#events.log(`connecting to relay ${relay.host}:${relay.port}`);
     const pending = dial({
@@ -150,6 +157,7 @@ export class TunnelAgent {
     } catch (err) {
       if (!this.#machine.is('connecting')) return;
       if (isPermanentRefusal(err)) return this.#refuse(err as AppError);
+      this.#endpoint++;
       return this.#scheduleRetry(describeError(err));
     } finally {
       if (this.#pendingDial === pending) this.#pendingDial = undefined;
@@ -163,7 +171,7 @@ export class TunnelAgent {
       return;
     }
     this.#client = client;
-    const stopServing = serveForwards(client, this.#opts.forwards, (m) => this.#events.log(m));
+    const stopServing = serveForwards(client, this.#opts.forwards, (m) => this.#events.log(m), this.#opts.onChannel);
     client.on('error', (err) => this.#events.log(`relay connection: ${err.message}`));
     client.once('close', () => {
       stopServing();

@@ -1,11 +1,12 @@
 // Child process holding simulated appliances: ssh2 Clients dialling the relay as the agent does
-// (pinned host key, the agent's cipher order, keepalives), each with its own session credential
-// and one `tcpip-forward`. Forwarded channels are piped to a local target port when one is given.
+// (pinned host key, the agent's cipher order, keepalives, the agent's login steps: a key pair made
+// here, then the session credential, whose partial success binds that key), each with one
+// `tcpip-forward`. Forwarded channels are piped to a local target port when one is given.
 import { connect as tcpConnect } from 'node:net';
 import ssh2 from 'ssh2';
 import type { ClientErrorExtensions, NegotiatedAlgorithms } from 'ssh2';
-import { CIPHERS } from '../../appliance/tunnel/relay-dial.js';
-import { fingerprintOfBlob } from '../../shared/ssh-keys.js';
+import { CIPHERS, loginSteps } from '../../appliance/tunnel/relay-dial.js';
+import { fingerprintOfBlob, generateSeed, openSshPrivateKeyFromSeed } from '../../shared/ssh-keys.js';
 
 export interface FleetAppliance {
   serial: string;
@@ -58,11 +59,13 @@ function dial(a: FleetAppliance, relay: { host: string; port: number; fp: string
       client.forwardIn('localhost', a.port, (err) => (err ? reject(new Error(`${a.serial}: forward refused: ${err.message}`)) : resolve(negotiated)));
     });
     clients.push(client);
+    // As `ktether enable` does: the appliance's own key, which the first login binds to the session.
+    const applianceKey = openSshPrivateKeyFromSeed(generateSeed());
     client.connect({
       host: relay.host,
       port: relay.port,
       username: a.serial,
-      privateKey: a.privateKey,
+      authHandler: loginSteps(a.serial, applianceKey, a.privateKey),
       hostVerifier: (blob: Buffer) => fingerprintOfBlob(blob) === relay.fp,
       algorithms: { cipher: CIPHERS },
       keepaliveInterval: keepaliveMs,

@@ -2,7 +2,7 @@
 // wait until nothing is waiting or running, so that one phase's backlog does not load the next.
 import { Queue, type JobType } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QUEUE_NAMES, bullPrefix, type QueueName } from '../../queues/queue-names.js';
+import { QUEUE, QUEUE_NAMES, bullPrefix, type QueueName } from '../../queues/queue-names.js';
 import { percentile } from './stats.js';
 
 export type QueueCounts = Record<QueueName, Record<string, number>>;
@@ -45,8 +45,23 @@ export class QueueWatch {
     return { jobs: jobs.length, waitP50: percentile(wait, 50), waitP99: percentile(wait, 99), runP50: percentile(run, 50), runP99: percentile(run, 99) };
   }
 
+  /** Jobs held over all queues in any state but the monitor's sweeps (completed jobs are kept a week, so this counts jobs added). */
+  async jobsTotal(): Promise<number> {
+    let n = 0;
+    for (const [name, q] of this.queues) {
+      if (name === QUEUE.tunnelMonitor) continue;
+      const c = await q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed');
+      n += Object.values(c).reduce((a, b) => a + b, 0);
+    }
+    return n;
+  }
+
+  /** busy() calls so far, so that a caller can take their Redis commands out of a count. */
+  polls = 0;
+
   /** Jobs waiting or running over all queues (delayed ones, e.g. expiry jobs days ahead, excluded). */
   async busy(): Promise<number> {
+    this.polls++;
     let n = 0;
     for (const q of this.queues.values()) {
       const c = await q.getJobCounts('waiting', 'active', 'prioritized');

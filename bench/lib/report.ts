@@ -12,6 +12,8 @@ import type { ThroughputResult } from '../throughput.bench.js';
 import type { OneClickResult } from '../oneclick.bench.js';
 import type { ConsoleBenchResult } from '../console.bench.js';
 import { consoleContext, consoleRows } from './console-report.js';
+import type { ServiceBenchResult } from '../appliance-service.bench.js';
+import { serviceContext, serviceRows } from './service-report.js';
 
 export interface BenchResults {
   throughput?: ThroughputResult;
@@ -23,6 +25,7 @@ export interface BenchResults {
   pipelineTeardown?: PipelineTeardownResult;
   pipelineMonitor?: PipelineMonitorResult;
   console?: ConsoleBenchResult;
+  applianceService?: ServiceBenchResult;
   errors: { bench: string; message: string }[];
 }
 
@@ -217,7 +220,7 @@ function jobsPerTicket(w: PipelineWebhookResult): number {
 
 export function formatTable(r: BenchResults): string {
   const header: Row = ['measure', 'result', 'baseline (relay-notes.md)', 'vs baseline', 'goal', 'goal met'];
-  const body = [...rows(r), ...oneClickRows(r), ...consoleRows(r.console)];
+  const body = [...rows(r), ...oneClickRows(r), ...consoleRows(r.console), ...serviceRows(r.applianceService)];
   if (body.length === 0) return '(no results)\n';
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...body.map(line)].join('\n') + '\n';
@@ -253,6 +256,7 @@ export function formatContext(r: BenchResults, ctx: { command: string; sizes: st
   }
   lines.push(...pipelineContext(r));
   lines.push(...consoleContext(r.console));
+  lines.push(...serviceContext(r.applianceService));
   for (const err of r.errors) lines.push(`FAILED ${err.bench}: ${err.message.split('\n')[0]}`);
   return lines.map((l) => `- ${l}`).join('\n') + '\n';
 }

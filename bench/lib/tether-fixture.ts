@@ -12,6 +12,7 @@ import { loadOrCreateRelayHostKey, loadOrCreateSigningKey, type RelayHostKey, ty
 import { openRedis } from '../../shared/redis.js';
 import { issueKey } from '../../shared/session/issue-key.js';
 import { openSshPrivateKeyFromSeed } from '../../shared/ssh-keys.js';
+import { AccessStore } from '../../shared/store/access.store.js';
 import { EngineerStore, parseEngineerKey } from '../../shared/store/engineer.store.js';
 import { SessionStore } from '../../shared/store/session.store.js';
 import type { RelayChildMessage, RelayChildRequest, RelayStats } from './relay-child.js';
@@ -139,6 +140,8 @@ export async function startBenchTether(opts: FixtureOptions = {}): Promise<Bench
         { serial, product: 'sma', version: '10.1', ttlMs: 86_400_000, actor: 'operator:bench' },
         { sessions, signingKey, relay: { host: '127.0.0.1', port: relayPort, fingerprint: hostKey.fingerprint }, now: () => Date.now() },
       );
+      // TETHER_ENGINEER_POLICY=assigned (the default): the bench engineer is granted each session, as an operator would.
+      await new AccessStore(redis, prefix).grant(issued.session, ENGINEER, 'operator:bench', Date.now());
       const cred = decodeKey(issued.key).payload.cred;
       if (!cred) throw new Error('issued key carries no tunnel credential');
       return { sid: issued.session.id, serial, key: issued.key, privateKey: openSshPrivateKeyFromSeed(Buffer.from(cred, 'base64url')) };

@@ -51,6 +51,15 @@ export const tetherKeyPayloadSchema = z.object({
     port: portSchema,
     fp: z.string().startsWith('SHA256:'),
   }),
+  /**
+   * The fleet's relays, in the order the agent tries them (the first is `relay`); absent: `relay`
+   * alone. Agents that predate it read `relay` only, so keys with a fleet still work there.
+   */
+  relays: z
+    .array(z.object({ host: z.string().min(1).max(255), port: portSchema, fp: z.string().startsWith('SHA256:') }))
+    .min(1)
+    .max(16)
+    .optional(),
   ports: z.array(portSchema).min(1).max(16),
   /** base64url Ed25519 seed of the tunnel credential; absent when sealed. */
   cred: z.string().length(43).optional(),

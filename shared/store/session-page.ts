@@ -26,10 +26,6 @@ export interface SessionPage {
 const BATCH = 200;
 const CURSOR = /^(\d{1,16}):([A-Za-z0-9_-]{8,64})$/;
 
-export function sessionCursor(s: SessionRecord): string {
-  return `${s.issuedAt}:${s.id}`;
-}
-
 function matches(s: SessionRecord, f: SessionFilter): boolean {
   if (f.state && s.state !== f.state) return false;
   if (f.product && s.product !== f.product) return false;
@@ -40,6 +36,24 @@ function matches(s: SessionRecord, f: SessionFilter): boolean {
     if (f.ticket !== full && f.ticket !== s.ticket.id) return false;
   }
   return true;
+}
+
+const FILTER_FIELDS = ['state', 'serial', 'ticket', 'product'] as const;
+
+/** Per row, whether its stored state, serial, ticket and product pass the filter (one pipelined HMGET each). */
+async function filterFlags(redis: Redis, keys: ReturnType<typeof redisKeys>, rows: readonly { id: string }[], f: SessionFilter): Promise<boolean[]> {
+  if (rows.length === 0) return [];
+  const pipe = redis.pipeline();
+  for (const r of rows) pipe.hmget(keys.session(r.id), ...FILTER_FIELDS);
+  const results = (await pipe.exec()) ?? [];
+  return rows.map((_, i) => {
+    const [state, serial, ticket, product] = (results[i]?.[1] as (string | null)[] | undefined) ?? [];
+    if (f.state && state !== f.state) return false;
+    if (f.product && product !== f.product) return false;
+    if (f.serial && serial?.toUpperCase() !== f.serial.toUpperCase()) return false;
+    if (f.ticket && (!ticket || (ticket !== f.ticket && ticket.slice(ticket.indexOf(':') + 1) !== f.ticket))) return false;
+    return true;
+  });
 }
 
 export async function pageSessions(
@@ -57,32 +71,37 @@ export async function pageSessions(
     max = String(after.score);
   }
   const scanLimit = req.scanLimit ?? 5_000;
+  // Unfiltered, every record matches: read one more than the page (to know whether more follow), not a whole batch.
+  const filtered = Boolean(req.state || req.serial || req.ticket || req.product);
+  const batch = filtered ? BATCH : Math.min(BATCH, req.limit + 1);
   const sessions: SessionRecord[] = [];
   let offset = 0;
   let scanned = 0;
   for (;;) {
-    const flat = await redis.zrevrangebyscore(keys.sessions, max, '-inf', 'WITHSCORES', 'LIMIT', offset, BATCH);
+    const flat = await redis.zrevrangebyscore(keys.sessions, max, '-inf', 'WITHSCORES', 'LIMIT', offset, batch);
     const rows: { id: string; score: number }[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) rows.push({ id: flat[i]!, score: Number(flat[i + 1]) });
     offset += rows.length;
     // Equal scores come in reverse member order: those at the cursor's score up to its id were served.
     const fresh = after ? rows.filter((r) => r.score < after.score || r.id < after.id) : rows;
+    // With a filter, four fields of each record decide; only the matches are read whole and parsed.
+    const flags = filtered ? await filterFlags(redis, keys, fresh, req) : fresh.map(() => true);
+    const wanted = fresh.map((r, i) => ({ r, i })).filter(({ i }) => flags[i] && scanned + i < scanLimit);
     const pipe = redis.pipeline();
-    for (const r of fresh) pipe.hgetall(keys.session(r.id));
-    const results = fresh.length ? ((await pipe.exec()) ?? []) : [];
+    for (const { r } of wanted) pipe.hgetall(keys.session(r.id));
+    const results = wanted.length ? ((await pipe.exec()) ?? []) : [];
+    const whole = new Map(wanted.map(({ i }, k) => [i, results[k]?.[1]]));
     for (let i = 0; i < fresh.length; i++) {
       scanned++;
-      const parsed = sessionRecordSchema.safeParse(results[i]?.[1]);
-      if (parsed.success && matches(parsed.data, req)) sessions.push(parsed.data);
-      const last = parsed.success ? parsed.data : undefined;
-      const more = i < fresh.length - 1 || rows.length === BATCH;
+      const parsed = whole.has(i) ? sessionRecordSchema.safeParse(whole.get(i)) : undefined;
+      if (parsed?.success && matches(parsed.data, req)) sessions.push(parsed.data);
+      const more = i < fresh.length - 1 || rows.length === batch;
       if (sessions.length === req.limit || scanned === scanLimit) {
         if (!more) return { sessions, next: null };
-        // The cursor must name a real position: the last scanned record, even when it did not match.
-        const at = last ? sessionCursor(last) : `${fresh[i]!.score}:${fresh[i]!.id}`;
-        return { sessions, next: at };
+        // The cursor must name a real position: the last scanned record (its score is its issue time), even when it did not match.
+        return { sessions, next: `${fresh[i]!.score}:${fresh[i]!.id}` };
       }
     }
-    if (rows.length < BATCH) return { sessions, next: null };
+    if (rows.length < batch) return { sessions, next: null };
   }
 }

@@ -27,6 +27,8 @@ export interface NewSession {
   issuedAt: number;
   expiresAt: number;
   ticket?: TicketRef | undefined;
+  /** The ticket's subject (untrusted text, kept for the console; cut to TICKET_SUBJECT_MAX characters). */
+  ticketSubject?: string | undefined;
   email?: string | undefined;
   /**
    * The appliance will escrow the support password it generates. Stored as the hash field `pwEscrow`
@@ -46,7 +48,12 @@ export interface TransitionOptions {
   reason?: CloseReason;
   relayId?: string;
   now: number;
+  /** The session's serial, when the caller holds its record: a close then needs no read before its script. */
+  serial?: string;
 }
+
+/** Longest ticket subject kept on a session (the ticket-event schema's own limit). */
+export const TICKET_SUBJECT_MAX = 1_000;
 
 /** Credential indexes live until the latest possible expiry (12 weeks after issue) plus a week, so
  * an extended session keeps its index and late reconnects still get a clear reason. */
@@ -93,6 +100,7 @@ export class SessionStore {
       issuedAt: String(s.issuedAt),
       expiresAt: String(s.expiresAt),
       ticket: s.ticket ? `${s.ticket.system}:${s.ticket.id}` : '',
+      ticketSubject: s.ticket && s.ticketSubject ? s.ticketSubject.slice(0, TICKET_SUBJECT_MAX) : '',
       email: s.email ?? '',
       pwEscrow: s.passwordEscrow ? '1' : '',
     };
@@ -107,6 +115,7 @@ export class SessionStore {
       s.issuedAt,
       actor,
       credTtl,
+      this.keys.events,
       ...Object.entries(fields).flat(),
     );
     return previous || undefined;
@@ -173,14 +182,17 @@ export class SessionStore {
   private async transition(id: string, event: SessionEvent, opts: TransitionOptions, bind?: Buffer): Promise<TransitionResult> {
     const rule = TRANSITIONS[event];
     const outcomes = Object.fromEntries(rule.from.map((f) => [f, outcomeOf(event, f)]));
-    const [serial, issuedAt] = await this.redis.hmget(this.keys.session(id), 'serial', 'issuedAt');
-    if (!serial) throw new AppError('session_not_found', `no session ${id}`);
+    // One script call per transition; only a close touches the serial's index, whose name needs the
+    // serial (the caller's, or one read first).
+    const closing = rule.to === 'CLOSED';
+    const serial = closing ? (opts.serial ?? (await this.redis.hget(this.keys.session(id), 'serial'))) : null;
+    if (closing && !serial) throw new AppError('session_not_found', `no session ${id}`);
     const bindIndex = bind ? this.keys.credential(credentialFingerprint(bind)) : this.keys.session(id);
     const [status, from, outcome] = await this.redis.tetherTransition(
       this.keys.session(id),
       this.keys.audit,
       this.keys.lastSeen,
-      this.keys.serial(serial),
+      serial ? this.keys.serial(serial) : this.keys.session(id),
       bindIndex,
       JSON.stringify(outcomes),
       rule.to,
@@ -192,7 +204,7 @@ export class SessionStore {
       id,
       event,
       bind ? bind.toString('base64') : '',
-      credentialIndexTtlS(Number(issuedAt), opts.now),
+      MAX_SESSION_MS + CREDENTIAL_INDEX_SLACK_MS,
     );
     if (status === 'missing') throw new AppError('session_not_found', `no session ${id}`);
     if (status === 'illegal') {
@@ -202,8 +214,8 @@ export class SessionStore {
     return { from: from as SessionState, to: rule.to, outcome: outcome as TransitionOutcome };
   }
 
-  close(id: string, reason: CloseReason, actor: string, now: number): Promise<TransitionResult> {
-    return this.apply(id, 'close', { actor, reason, now });
+  close(id: string, reason: CloseReason, actor: string, now: number, serial?: string): Promise<TransitionResult> {
+    return this.apply(id, 'close', { actor, reason, now, ...(serial ? { serial } : {}) });
   }
 
   /** Moves the expiry of a live session; the caller enforces the 12-week cap from issue time. */

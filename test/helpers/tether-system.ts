@@ -89,7 +89,7 @@ export interface SimulatedAppliance {
 
 /** `ktether init` in a fresh KTETHER_HOME, forwarding the given ports to local test services. */
 export async function simulatedAppliance(
-  system: TetherSystem,
+  system: Pick<TetherSystem, 'home' | 'appliances'>,
   opts: { serial: string; product?: 'sma' | 'sda'; version?: string; forwards: Record<number, number> },
 ): Promise<SimulatedAppliance> {
   const home = mkdtempSync(join(tmpdir(), 'ktether-'));

@@ -8,7 +8,7 @@ import { keyFromMailText, parseMail } from '../../shared/mail/mail-parse.js';
 import type { SessionRecord } from '../../shared/session/session.schema.js';
 import { signGeneric, verifyGeneric } from '../../ticketing/generic-signature.js';
 import { parseGenericWebhook } from '../../ticketing/generic-webhook.schema.js';
-import { planExpiry, reactionsTo } from '../../workers/session-reactions.js';
+import { nextExpiryStep, planExpiry, reactionsTo } from '../../workers/session-reactions.js';
 import { decideTicketEvent } from '../../workers/ticket-events.worker.js';
 
 const event = (over: Partial<TicketEvent> = {}): TicketEvent => ({
@@ -70,6 +70,17 @@ describe('expiry plan', () => {
   it('skips warnings already past or before issue time', () => {
     expect(planExpiry(s, [86_400_000], 30 * 3_600_000).map((p) => p.kind)).toEqual(['expire']);
     expect(planExpiry({ issuedAt: 0, expiresAt: 3_600_000 }, [86_400_000], 0).map((p) => p.kind)).toEqual(['expire']);
+  });
+  it('queues one step at a time: the first, then after each warning the step that follows it', () => {
+    const plan = planExpiry(s, [3_600_000, 86_400_000], 0);
+    expect(nextExpiryStep(plan)).toEqual({ kind: 'warn', runAt: s.expiresAt - 86_400_000, offsetMs: 86_400_000 });
+    expect(nextExpiryStep(plan, { offsetMs: 86_400_000 })).toEqual({ kind: 'warn', runAt: s.expiresAt - 3_600_000, offsetMs: 3_600_000 });
+    expect(nextExpiryStep(plan, { offsetMs: 3_600_000 })).toEqual({ kind: 'expire', runAt: s.expiresAt });
+    // A warning running a little before its time never queues itself again.
+    const early = planExpiry(s, [3_600_000, 86_400_000], s.expiresAt - 86_400_000 - 5);
+    expect(nextExpiryStep(early, { offsetMs: 86_400_000 }).offsetMs).toBe(3_600_000);
+    // A warning that ran late, past the next one's time, goes straight to the expiry.
+    expect(nextExpiryStep(planExpiry(s, [3_600_000, 86_400_000], s.expiresAt - 60_000), { offsetMs: 86_400_000 }).kind).toBe('expire');
   });
 });
 

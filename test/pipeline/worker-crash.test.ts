@@ -1,4 +1,5 @@
-// Workers in a child process killed with SIGKILL mid key mail: after restart the job completes, one key, one mail.
+// Workers in a child process killed with SIGKILL mid key mail: after restart the key-issue job adopts the
+// session it minted and completes: one key, one mail.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SMTPServer } from 'smtp-server';
@@ -94,10 +95,11 @@ describe('worker crash', () => {
     let child = await startChild();
     const held = new Promise<void>((resolve) => (onHeld = resolve));
     expect((await postWebhook(h.apiUrl, webhookBody({ id: 'evt-crash', ticketId: '9901', serial: 'SN-CRASH', email: REQUESTER }))).status).toBe(202);
-    await held; // the key-delivery job is active in the child, its mail waiting for the SMTP reply
+    await held; // the key-issue job (which mails the key it minted) is active in the child, its mail waiting for the SMTP reply
     const session = (await h.sessions.list()).find((s) => s.serial === 'SN-CRASH')!;
-    const deliveries = h.producers.queue(QUEUE.keyDelivery);
-    expect(await (await deliveries.getJob(jobIds.keyDelivery(session.id)))!.getState()).toBe('active');
+    const keyJobs = h.producers.queue(QUEUE.keyIssue);
+    const keyJobId = jobIds.keyIssue({ system: 'generic', id: '9901' }, 'SN-CRASH');
+    expect(await (await keyJobs.getJob(keyJobId))!.getState()).toBe('active');
 
     await killed(child);
     decide!(false); // the dead client never gets a 250: the mail was not accepted
@@ -106,16 +108,18 @@ describe('worker crash', () => {
     child = await startChild();
     try {
       await waitFor(() => stored.filter((m) => m.to.includes(REQUESTER)).length === 1, { label: 'key mail after restart', timeoutMs: 15_000 });
-      await waitFor(async () => (await deliveries.getJob(jobIds.keyDelivery(session.id)))?.finishedOn, { label: 'delivery completed' });
+      await waitFor(async () => (await keyJobs.getJob(keyJobId))?.finishedOn, { label: 'key job completed' });
       await settle(1_500);
       expect(stored.filter((m) => m.to.includes(REQUESTER))).toHaveLength(1);
       expect(stored.find((m) => m.to.includes(REQUESTER))!.raw).toContain('KT1.');
       expect((await h.sessions.list()).filter((s) => s.serial === 'SN-CRASH')).toHaveLength(1);
-      expect(await (await deliveries.getJob(jobIds.keyDelivery(session.id)))!.getState()).toBe('completed');
+      expect(await (await keyJobs.getJob(keyJobId))!.getState()).toBe('completed');
+      expect((await keyJobs.getJob(keyJobId))!.returnvalue).toMatchObject({ sid: session.id, adopted: true, mail: 'sent' });
       await waitFor(() => h.comments.comments.find((c) => c.ticket.id === '9901' && /sent to crash@customer\.example/.test(c.body)), { label: 'key-sent comment' });
-      // The reactions to the session's audit entries were not lost with the dead process either.
+      // The reactions to the session's audit entries were not lost with the dead process either:
+      // the session's next expiry job (its first warning; each warning plans the step after it).
       const expiry = await h.producers.queue(QUEUE.expiry).getJobs(['delayed']);
-      expect(expiry.filter((j) => j.data?.sid === session.id).map((j) => j.data.kind).sort()).toEqual(['expire', 'warn', 'warn']);
+      expect(expiry.filter((j) => j.data?.sid === session.id).map((j) => [j.data.kind, j.data.offsetMs])).toEqual([['warn', 86_400_000]]);
     } finally {
       await new Promise<void>((resolve) => {
         child.once('exit', () => resolve());

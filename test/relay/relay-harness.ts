@@ -24,6 +24,7 @@ import { SessionStore } from '../../shared/store/session.store.js';
 import { RelayServer } from '../../relay/relay-server.js';
 import { deletePrefix, randomPrefix } from '../helpers/redis-prefix.js';
 import { AccessStore, type EngineerPolicy } from '../../shared/store/access.store.js';
+import { RelayFleetStore } from '../../shared/store/relay-fleet.store.js';
 
 export interface Harness {
   redis: Redis;
@@ -42,9 +43,18 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(redisUrl: string, opts: { engineerPolicy?: EngineerPolicy; heartbeatFlushMs?: number; relayId?: string; metrics?: RelayMeter } = {}): Promise<Harness> {
-  const prefix = randomPrefix();
-  const dir = mkdtempSync(join(tmpdir(), 'tether-relay-test-'));
+/** Relays of one fleet share a Redis prefix and a host-key dir; the caller removes both. */
+export interface FleetShare {
+  prefix: string;
+  dir: string;
+}
+
+export async function startHarness(
+  redisUrl: string,
+  opts: { engineerPolicy?: EngineerPolicy; heartbeatFlushMs?: number; relayId?: string; metrics?: RelayMeter; fleet?: FleetShare } = {},
+): Promise<Harness> {
+  const prefix = opts.fleet?.prefix ?? randomPrefix();
+  const dir = opts.fleet?.dir ?? mkdtempSync(join(tmpdir(), 'tether-relay-test-'));
   const redis = new Redis(redisUrl);
   const subscriber = new Redis(redisUrl);
   // Tests that stop Redis on purpose expect reconnect errors; the relay logs its own.
@@ -69,8 +79,9 @@ export async function startHarness(redisUrl: string, opts: { engineerPolicy?: En
     heartbeatFlushMs: opts.heartbeatFlushMs ?? 200,
     relayId: opts.relayId ?? 'test-relay',
     now: () => Date.now() + clock.skewMs,
-    logger: createLogger('relay-test', 'silent'),
+    logger: createLogger('relay-test', process.env.TETHER_TEST_LOG ?? 'silent'),
     metrics: opts.metrics,
+    fleet: opts.fleet ? { store: new RelayFleetStore(redis, prefix), peerListen: { host: '127.0.0.1', port: 0 } } : undefined,
   });
   const port = await relay.start();
   return {
@@ -89,10 +100,10 @@ export async function startHarness(redisUrl: string, opts: { engineerPolicy?: En
     async close() {
       await relay.close();
       await relay.close(); // idempotent
-      await deletePrefix(redis, prefix);
+      if (!opts.fleet) await deletePrefix(redis, prefix);
       subscriber.disconnect();
       redis.disconnect();
-      rmSync(dir, { recursive: true, force: true });
+      if (!opts.fleet) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
@@ -212,7 +223,7 @@ export async function addEngineer(h: Harness, name: string, register = true): Pr
   writeFileSync(keyFile, pair.private, { mode: 0o600 });
   writeFileSync(`${keyFile}.pub`, `${pair.public}\n`);
   if (register) await h.engineers.addKey(name, parseEngineerKey(pair.public), Date.now());
-  const knownHosts = join(h.dir, 'known_hosts');
+  const knownHosts = `${keyFile}.known_hosts`;
   writeFileSync(knownHosts, `[127.0.0.1]:${h.port} ${h.hostKey.publicLine}\n`);
   return { name, keyFile, knownHosts };
 }

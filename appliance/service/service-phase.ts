@@ -1,0 +1,69 @@
+// The resident service's own state machine, around the tunnel agent's: what the service is doing
+// with the one tether an appliance can have. Every change goes through `to()`, which refuses a
+// transition not in the table (a coded error); the page's words come from here too.
+import { AppError } from '../../shared/errors.js';
+import type { AgentState } from '../agent-state.js';
+
+export const SERVICE_PHASES = ['idle', 'enabling', 'running', 'disabling', 'stopped'] as const;
+export type ServicePhase = (typeof SERVICE_PHASES)[number];
+
+/**
+ * idle → enabling: a key, a description or a pushed key is being turned into a tether.
+ * idle → running: a tether recorded in state.json is resumed (service start, after a crash).
+ * enabling → running | idle: it came up, or it was refused and nothing changed (or was undone).
+ * running → disabling: the customer disables; running → idle: the relay ended it (revoked, expired…).
+ * any → stopped: the service shuts down (a running tether is left to resume).
+ */
+const TRANSITIONS: Readonly<Record<ServicePhase, readonly ServicePhase[]>> = {
+  idle: ['enabling', 'running', 'stopped'],
+  enabling: ['running', 'idle', 'stopped'],
+  running: ['disabling', 'idle', 'stopped'],
+  disabling: ['idle', 'stopped'],
+  stopped: [],
+};
+
+export class ServicePhaseMachine {
+  #phase: ServicePhase = 'idle';
+  readonly #onChange: (to: ServicePhase, from: ServicePhase) => void;
+
+  constructor(onChange: (to: ServicePhase, from: ServicePhase) => void = () => {}) {
+    this.#onChange = onChange;
+  }
+
+  get phase(): ServicePhase {
+    return this.#phase;
+  }
+
+  is(...phases: ServicePhase[]): boolean {
+    return phases.includes(this.#phase);
+  }
+
+  to(next: ServicePhase): void {
+    const from = this.#phase;
+    if (!TRANSITIONS[from].includes(next)) throw new AppError('illegal_transition', `illegal service transition ${from} → ${next}`);
+    this.#phase = next;
+    this.#onChange(next, from);
+  }
+}
+
+/** What the customer is told the tether is doing. */
+export const TETHER_STATUSES = ['disabled', 'connecting', 'connected', 'lost', 'disabling'] as const;
+export type TetherStatus = (typeof TETHER_STATUSES)[number];
+
+/** `lost`: up once, now reconnecting. */
+export function tetherStatusOf(phase: ServicePhase, agent: AgentState | undefined, everConnected: boolean): TetherStatus {
+  switch (phase) {
+    case 'idle':
+    case 'stopped':
+      return 'disabled';
+    case 'enabling':
+      return agent === 'connected' ? 'connected' : 'connecting';
+    case 'disabling':
+      return 'disabling';
+    case 'running':
+      if (agent === 'connected') return 'connected';
+      if (agent === 'draining') return 'disabling';
+      if (agent === 'closed') return 'disabled';
+      return everConnected ? 'lost' : 'connecting';
+  }
+}

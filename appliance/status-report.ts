@@ -1,0 +1,52 @@
+// What `ktether status` reports, built in one place for the CLI and the service (printed by
+// status-lines.ts). For an enrolled appliance it also asks the API, briefly,
+// for keys waiting in its inbox; an unreachable API is reported, never fatal.
+import { describeError } from '../shared/errors.js';
+import type { AgentConfig } from './agent-config.js';
+import type { AgentPaths } from './agent-home.js';
+import { fetchInbox, reportVersionIfChanged } from './api-client.js';
+import type { ApplianceIdentity } from './identity.js';
+import type { StatusReport, Waiting } from './status-lines.js';
+import { daemonStatus, readTetherState } from './tether-state.js';
+
+export type { ServiceInfo, StatusReport } from './status-lines.js';
+
+const INBOX_TIMEOUT_MS = 5_000;
+
+/** null: not enrolled. */
+async function inboxOf(paths: AgentPaths, identity: ApplianceIdentity | undefined, config: AgentConfig): Promise<{ keys: Waiting[] | null; error: string | null }> {
+  if (!identity) return { keys: null, error: null };
+  try {
+    const current = await reportVersionIfChanged(paths, identity, config.version);
+    const keys = await fetchInbox(current, INBOX_TIMEOUT_MS);
+    return { keys: keys.map(({ key: _key, ...rest }) => rest), error: null };
+  } catch (err) {
+    return { keys: [], error: describeError(err) };
+  }
+}
+
+/** `inbox: false` skips the API (the page polls status every second). */
+export async function buildStatus(paths: AgentPaths, config: AgentConfig, identity: ApplianceIdentity | undefined, opts: { inbox: boolean }): Promise<StatusReport> {
+  const t = readTetherState(paths);
+  const d = daemonStatus(paths);
+  const inbox = opts.inbox ? await inboxOf(paths, identity, config) : { keys: identity ? [] : null, error: null };
+  return {
+    serial: config.serial,
+    product: config.product,
+    version: config.version,
+    state: t?.state ?? 'closed',
+    daemon: d.running ? 'running' : d.stale ? 'crashed' : 'stopped',
+    sessionId: t?.sessionId ?? null,
+    relay: t ? `${t.relay.host}:${t.relay.port}` : null,
+    relayFingerprint: t?.relay.fp ?? null,
+    ports: t?.ports ?? [],
+    expiresAt: t?.expiresAt ?? null,
+    connectedAt: t?.connectedAt ?? null,
+    connections: t?.connections ?? 0,
+    pid: d.running ? (d.pid ?? null) : null,
+    lastError: t?.lastError ?? null,
+    enrolled: inbox.keys !== null,
+    waitingKeys: inbox.keys ?? [],
+    inboxError: inbox.error,
+  };
+}

@@ -1,0 +1,259 @@
+// The compiled `ktether` CLI against a running `ktether service` (a throw-away ssh2 relay, real
+// agent processes): the same lines and exit codes as without a service, the tunnel held by the
+// service (no daemon spawned), every bad input refused with one line and nothing changed while the
+// service keeps serving, and the control socket's own defences (0600, junk, huge frames, a stale
+// socket, a second service).
+import { once } from 'node:events';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { agentPaths, type AgentPaths } from '../../appliance/agent-home.js';
+import { isDaemonAlive, readPid, readTetherState } from '../../appliance/tether-state.js';
+import { isKeyUsed } from '../../appliance/used-keys.js';
+import { testVendor, type TestVendor } from '../appliance/appliance-keys.js';
+import { eventually, startFakeRelay, type FakeRelay } from '../appliance/fake-relay.js';
+import { buildKtether, type KtetherBuild } from '../appliance/ktether-build.js';
+import { rawExchange, startService, type RunningService } from './service-harness.js';
+
+const SERIAL = 'K1000-SVC001';
+const FAMILIAR = /^\[[A-Z][a-z]{2}, [A-Z][a-z]{2} \d{2} \d{4} \d{2}:\d{2}:\d{2} \S+\] \[ktether\] /;
+let build: KtetherBuild;
+let dir: string;
+let paths: AgentPaths;
+let echo: Server;
+let echoPort: number;
+let vendor: TestVendor;
+let svc: RunningService | undefined;
+const relays: FakeRelay[] = [];
+
+beforeAll(async () => {
+  build = await buildKtether();
+  echo = createServer((s) => s.on('error', () => {}).pipe(s)).listen(0, '127.0.0.1');
+  await once(echo, 'listening');
+  echoPort = (echo.address() as AddressInfo).port;
+}, 120_000);
+afterAll(() => echo?.close());
+
+const ktether = (args: string[]) => build.run(args, { KTETHER_HOME: paths.home });
+
+beforeEach(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'ktether-svc-'));
+  paths = agentPaths(join(dir, 'home'));
+  vendor = testVendor({ serial: SERIAL, relay: { host: '127.0.0.1', port: 1, fp: 'SHA256:x' } });
+  const init = await ktether(['init', '--serial', SERIAL, '--product', 'sma', '--version', '10.1', '--vendor-key', vendor.writePublic(dir),
+    '--forward', `22=127.0.0.1:${echoPort}`, '--forward', `443=127.0.0.1:${echoPort}`]); // prettier-ignore
+  expect(init.code, init.stderr).toBe(0);
+  svc = await startService(paths.home, { KTETHER_UI_LISTEN: 'off' });
+});
+
+afterEach(async () => {
+  await svc?.stop('SIGKILL');
+  svc = undefined;
+  for (const r of relays.splice(0)) await r.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A key for a fresh throw-away relay (the fake relay accepts one credential). */
+async function freshKey(over: Parameters<TestVendor['key']>[0] = {}) {
+  const seedKey = vendor.key();
+  const relay = await startFakeRelay({ serial: SERIAL, tunnelSeed: seedKey.seed });
+  relays.push(relay);
+  const key = vendor.key({ cred: seedKey.seed.toString('base64url'), ports: [22, 443], relay: { host: '127.0.0.1', port: relay.port, fp: relay.fingerprint }, ...over });
+  return { key, relay };
+}
+
+async function roundTrip(relay: FakeRelay, port: number, text: string): Promise<string> {
+  const ch = await relay.openChannel(port);
+  let got = '';
+  ch.on('data', (d: Buffer) => (got += d.toString()));
+  ch.write(text);
+  await eventually(() => got.length >= text.length, 5_000, 'echo');
+  ch.close();
+  return got;
+}
+
+/** Every file under KTETHER_HOME but the log (the service logs each request) and its socket. */
+function snapshot(): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const name of readdirSync(paths.home).sort()) {
+    if (name === 'ktether.log' || name === 'ktether.sock') continue;
+    files[name] = `${statSync(join(paths.home, name)).mode.toString(8)} ${readFileSync(join(paths.home, name), 'utf8')}`;
+  }
+  return files;
+}
+
+async function expectServing(): Promise<void> {
+  const s = await ktether(['status', '--json']);
+  expect(s.code, s.stderr).toBe(0);
+  expect(JSON.parse(s.stdout).service.pid).toBe(svc!.proc.child.pid);
+}
+
+describe('ktether CLI with a service running', () => {
+  it('enable prints the familiar three lines, the service holds the tunnel (no daemon), status says so, reset and disable work', async () => {
+    const { key, relay } = await freshKey();
+    const r = await ktether(['enable', '--key', key.text]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(FAMILIAR);
+    expect(lines[0]).toMatch(/\[ktether\] Starting\.$/);
+    expect(lines[1]).toMatch(/\[ktether\] Starting ssh\.$/);
+    expect(lines[2]).toBe('[tether]');
+    // The pid file names the service itself: no daemon process was started.
+    expect(readPid(paths)).toBe(svc!.proc.child.pid);
+    expect(readTetherState(paths)).toMatchObject({ state: 'connected', sessionId: key.payload.sid, ports: [22, 443], connections: 1 });
+    expect(statSync(paths.tunnelKey).mode & 0o777).toBe(0o600);
+    expect(existsSync(paths.activationKey)).toBe(false);
+    expect(await roundTrip(relay, 22, 'through the service')).toBe('through the service');
+
+    const status = await ktether(['status']);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^state: {6}connected$/m);
+    expect(status.stdout).toMatch(new RegExp(`^service: {4}running \\(pid ${svc!.proc.child.pid}\\), tether connected$`, 'm'));
+    const json = JSON.parse((await ktether(['status', '--json'])).stdout);
+    expect(json).toMatchObject({ serial: SERIAL, state: 'connected', daemon: 'running', sessionId: key.payload.sid, service: { phase: 'running', tether: 'connected' } });
+    expect(Object.keys(json.service.lastEnable)).toEqual(['apiMs', 'keyMs', 'accountMs', 'kexMs', 'loginMs', 'forwardsMs', 'escrowMs', 'totalMs']);
+
+    const reset = await ktether(['reset']);
+    expect(reset.code, reset.stderr).toBe(0);
+    expect(reset.stdout).toMatch(/Starting\.\n.*Starting ssh\.\n\[tether\]\n$/);
+    expect(readTetherState(paths)?.connections).toBe(2);
+    expect(await roundTrip(relay, 443, 'after reset')).toBe('after reset');
+
+    const d = await ktether(['disable']);
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.stdout).toMatch(/\[ktether\] Stopping\.\n.*\[ktether\] Tether disabled\.\n$/);
+    expect(relay.cancels.length).toBeGreaterThan(0);
+    for (const gone of [paths.pidFile, paths.tunnelKey]) expect(existsSync(gone)).toBe(false);
+    expect(JSON.parse(readFileSync(paths.accounts, 'utf8'))).toEqual({});
+    expect(isKeyUsed(paths, key.payload.jti)).toBe(true);
+    const again = await ktether(['disable']);
+    expect(again.stdout).toMatch(/No tether is enabled: nothing to disable\.\n$/);
+    await expectServing();
+  });
+
+  it('refuses garbage, tampered, other-serial, expired and used keys, bad passwords and descriptions, and a second enable, with one line each; nothing changes and the service keeps serving', async () => {
+    const { key: used } = await freshKey();
+    expect((await ktether(['enable', '--key', used.text])).code).toBe(0);
+    expect((await ktether(['disable'])).code).toBe(0);
+    const now = Math.floor(Date.now() / 1000);
+    const { key: good } = await freshKey();
+    // Tampered: the payload asks for one more port, the signature is the original one.
+    const [head, , sig] = good.text.split('.');
+    const tampered = `${head}.${Buffer.from(JSON.stringify({ ...good.payload, ports: [22, 443, 3306] })).toString('base64url')}.${sig}`;
+    const cases: [string, string[], number, RegExp][] = [
+      ['garbage', ['--key', 'this is not a key'], 1, /^ktether: key is malformed: /],
+      ['tampered', ['--key', tampered], 1, /^ktether: key signature is invalid: the key was altered or damaged$/],
+      ['other serial', ['--key', (await freshKey({ serial: 'K1000-OTHER1' })).key.text], 1, /^ktether: key is for serial K1000-OTHER1, not this appliance \(K1000-SVC001\)$/],
+      ['expired', ['--key', (await freshKey({ iat: now - 7200, exp: now - 3600 })).key.text], 1, /^ktether: key expired/],
+      ['used', ['--key', used.text], 1, /^ktether: key already used$/],
+      ['short password', ['--key', good.text, '--password', 'short'], 2, /^ktether: --password must have at least 8 characters and no line breaks$/],
+      ['empty description', ['--description', '   '], 2, /^ktether: --description must say what is wrong/],
+      ['10,000-character description', ['--description', 'x'.repeat(10_000)], 2, /^ktether: --description is longer than 4000 characters$/],
+      ['no source', [], 2, /^ktether: give exactly one of --key KEY/],
+      ['unknown option', ['--key', good.text, '--frobnicate'], 2, /^ktether: Unknown option '--frobnicate'/],
+    ];
+    for (const [what, args, code, reason] of cases) {
+      const before = snapshot();
+      const r = await ktether(['enable', ...args]);
+      expect(r.code, what).toBe(code);
+      expect(r.stdout, what).toBe('');
+      expect(r.stderr.trimEnd().split('\n'), what).toHaveLength(1);
+      expect(r.stderr.trimEnd(), what).toMatch(reason);
+      expect(snapshot(), what).toEqual(before);
+    }
+    // 10.1 cannot one-click: refused locally with the key flow explained.
+    const old = await ktether(['enable', '--description', 'inventory page is blank']);
+    expect(old.code).toBe(1);
+    expect(old.stderr).toMatch(/^ktether: one-click needs SMA 10\.2 or later .*ktether enable --key KEY\n$/);
+
+    // A second enable while connected changes nothing of the live tether.
+    expect((await ktether(['enable', '--key', good.text])).code).toBe(0);
+    const live = snapshot();
+    const { key: other } = await freshKey();
+    const second = await ktether(['enable', '--key', other.text]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toBe(`ktether: a tether is already enabled (pid ${svc!.proc.child.pid}): run ktether disable or ktether reset first\n`);
+    expect(snapshot()).toEqual(live);
+    expect(readTetherState(paths)).toMatchObject({ state: 'connected', sessionId: good.payload.sid });
+    await expectServing();
+    expect((await ktether(['disable'])).code).toBe(0);
+  });
+
+  it('the control socket is 0600, answers junk with a one-line reason on the same connection, closes a connection after a huge frame, and keeps serving', async () => {
+    expect(statSync(svc!.socket).mode & 0o777).toBe(0o600);
+    expect(statSync(svc!.socket).isSocket()).toBe(true);
+
+    const junk = await rawExchange(svc!.socket, 'hello there\n{"v":2,"id":7,"op":"status"}\n{"v":1,"id":8,"op":"format-disk"}\n{"v":1,"id":9,"op":"status"}\n');
+    expect(junk.closed).toBe(false);
+    expect(junk.lines).toHaveLength(4);
+    expect(junk.lines[0]).toEqual({ v: 1, id: null, ok: false, error: { code: 'usage', message: 'invalid request: not JSON (one JSON object per line)' } });
+    expect(junk.lines[1]).toEqual({ v: 1, id: 7, ok: false, error: { code: 'usage', message: 'unsupported protocol version 2: this service speaks 1' } });
+    expect(junk.lines[2]).toMatchObject({ v: 1, id: 8, ok: false, error: { code: 'usage', message: expect.stringMatching(/^invalid request: op: /) } });
+    // The same connection still answers a real request after the junk.
+    expect(junk.lines[3]).toMatchObject({ v: 1, id: 9, ok: true, result: { serial: SERIAL, service: { phase: 'idle' } } });
+
+    const huge = await rawExchange(svc!.socket, Buffer.alloc(1024 * 1024, 0x41), 5_000);
+    expect(huge.closed).toBe(true);
+    expect(huge.lines).toEqual([{ v: 1, id: null, ok: false, error: { code: 'usage', message: 'frame too large: a request line may hold at most 65536 bytes' } }]);
+    await expectServing();
+    expect(readFileSync(paths.logFile, 'utf8')).toMatch(/control socket: refused a frame over 65536 bytes and closed that connection/);
+  });
+
+  it('a stale socket from a dead service: the CLI works without it, the next service replaces it; a second service and a non-socket file are refused', async () => {
+    const second = await build.run(['service'], { KTETHER_HOME: paths.home, KTETHER_UI_LISTEN: 'off' });
+    expect(second.code).toBe(1);
+    expect(second.stderr).toBe(`ktether: a ktether service is already running (it answers on ${svc!.socket})\n`);
+
+    await svc!.stop('SIGKILL');
+    expect(statSync(svc!.socket).isSocket()).toBe(true); // left behind by the dead service
+    const status = await ktether(['status']);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).not.toMatch(/^service:/m); // answered the old way
+    const disable = await ktether(['disable']);
+    expect(disable.stdout).toMatch(/No tether is enabled: nothing to disable\.\n$/);
+
+    svc = await startService(paths.home, { KTETHER_UI_LISTEN: 'off' });
+    expect(svc.proc.output()).toMatch(/replaced a stale control socket left by a service that is gone/);
+    await expectServing();
+
+    await svc.stop();
+    expect(existsSync(svc.socket)).toBe(false); // a clean stop removes it
+    writeFileSync(svc.socket, 'not a socket');
+    const refused = await build.run(['service'], { KTETHER_HOME: paths.home, KTETHER_UI_LISTEN: 'off' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toBe(`ktether: ${svc.socket} exists and is not a socket: remove it, then start the service again\n`);
+    rmSync(svc.socket);
+    svc = undefined;
+  });
+
+  it('SIGKILL of the service: the next start says the familiar unclean-shutdown line and re-establishes the tether from its saved state', async () => {
+    const { key, relay } = await freshKey();
+    expect((await ktether(['enable', '--key', key.text])).code).toBe(0);
+    const killedPid = svc!.proc.child.pid!;
+    await svc!.stop('SIGKILL');
+    expect(isDaemonAlive(killedPid)).toBe(false);
+    expect(readPid(paths)).toBe(killedPid); // stale pid file, state still live
+
+    svc = await startService(paths.home, { KTETHER_UI_LISTEN: 'off' });
+    expect(svc.proc.output()).toContain('tether pid file exists... unclean shutdown?\n');
+    await eventually(() => readTetherState(paths)?.state === 'connected' && readTetherState(paths)!.connections === 2, 10_000, 'reconnected');
+    expect(readPid(paths)).toBe(svc.proc.child.pid);
+    expect(relay.accepted).toBe(2); // the bound appliance key alone, no credential
+    expect(await roundTrip(relay, 443, 'resumed')).toBe('resumed');
+    expect(readFileSync(paths.logFile, 'utf8')).toMatch(/resuming the tether of session \S+ from its saved state/);
+
+    // A clean stop leaves it to resume as well; only disable ends it.
+    await svc.stop();
+    expect(readTetherState(paths)).toMatchObject({ state: 'connecting', pid: null });
+    expect(existsSync(paths.tunnelKey)).toBe(true);
+    svc = await startService(paths.home, { KTETHER_UI_LISTEN: 'off' });
+    expect(svc.proc.output()).not.toContain('unclean shutdown');
+    await eventually(() => readTetherState(paths)?.connections === 3, 10_000, 'reconnected again');
+    expect((await ktether(['disable'])).code).toBe(0);
+    expect(isKeyUsed(paths, key.payload.jti)).toBe(true);
+  });
+});

@@ -1,0 +1,137 @@
+// Several workers and APIs on one Redis: two API servers take the same webhook deliveries, two
+// worker processes share the queues and the audit stream (one consumer group), one of them is
+// killed with SIGKILL in the middle of a burst. Every ticket gets exactly one key and one key mail
+// (a mail the dead worker had handed to the SMTP server but not yet recorded is sent again,
+// identical), one comment per transition, and the repeatable monitor sweep runs once per period,
+// not once per worker.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildApiServer } from '../../api/api-server.js';
+import { QUEUE } from '../../queues/queue-names.js';
+import { pipelineKeys } from '../../queues/pipeline-keys.js';
+import { createLogger } from '../../shared/logger.js';
+import { postWebhook, startHarness, webhookBody, WEBHOOK_SECRET, ADMIN_TOKEN, type Harness } from './helpers/pipeline-harness.js';
+import { settle, waitFor } from './helpers/wait.js';
+
+const TICKETS = 60;
+/** SMTP connections the worker process's mailer keeps open (createMailer's default). */
+const SMTP_POOL = 5;
+let killedAt = 0;
+
+/** When the capture stored a mail: its file name starts with the UTC time (20261206T001030710Z). */
+function storedAt(file: string): number {
+  const m = /(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)(\d{3})Z-[^/]*$/.exec(file);
+  return m ? Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!, +m[7]!) : Number.NaN;
+}
+let h: Harness;
+let api2: FastifyInstance;
+let api2Url: string;
+const children: ChildProcess[] = [];
+
+function startWorkerProcess(): Promise<ChildProcess> {
+  const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+  const child = spawn(process.execPath, ['--import', here('./helpers/register-ts.mjs'), here('./helpers/worker-child.ts')], {
+    env: {
+      PATH: process.env.PATH,
+      TETHER_HOME: h.home,
+      REDIS_URL: inject('redisUrl'),
+      TETHER_REDIS_PREFIX: h.prefix,
+      SMTP_URL: h.smtp.url,
+      TETHER_MAIL_FROM: 'Tether <tether@vendor.example>',
+      TETHER_WEBHOOK_SECRET: WEBHOOK_SECRET,
+      TETHER_ADMIN_TOKEN: ADMIN_TOKEN,
+      TETHER_TICKET_COMMENT_URL: h.comments.url,
+      TETHER_COMMENT_BURST: '0',
+      // A sweep every second (a third of the grace period).
+      TETHER_LOST_GRACE_MS: '3000',
+      TETHER_LOG_LEVEL: 'silent',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(child));
+    child.once('exit', (code) => reject(new Error(`worker process exited with ${code}: ${err}`)));
+  });
+}
+
+beforeAll(async () => {
+  h = await startHarness({ redisUrl: inject('redisUrl'), workers: false, env: { TETHER_COMMENT_BURST: '0' } });
+  // The second API: its own server on the same Redis, prefix and configuration.
+  api2 = await buildApiServer({ config: h.config, redis: h.redis, prefix: h.prefix, logger: createLogger('api-2', 'silent') });
+  await api2.listen({ host: '127.0.0.1', port: 0 });
+  const addr = api2.server.address();
+  api2Url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  await Promise.all([startWorkerProcess(), startWorkerProcess()]);
+}, 60_000);
+
+afterAll(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await api2?.close();
+  await h?.close();
+});
+
+const requester = (i: number) => `scale-${i}@customer.example`;
+const keyMailsTo = (to: string) => h.mails.filter((m) => m.envelopeTo.includes(to) && m.text?.includes('KT1.'));
+
+describe('two APIs and two worker processes on one Redis', () => {
+  it('each delivery accepted once across both APIs; SIGKILL of one worker mid-burst: one key and one key mail per ticket', async () => {
+    const statuses = await Promise.all(
+      Array.from({ length: TICKETS }, async (_, i) => {
+        const body = webhookBody({ id: `evt-scale-${i}`, ticketId: `S-${i}`, serial: `SN-SCALE-${i}`, email: requester(i) });
+        // The help desk retries the same delivery, and its retry lands on the other API.
+        const [first, second] = await Promise.all([postWebhook(h.apiUrl, body), postWebhook(api2Url, body)]);
+        return [first.status, second.status].sort().join('/');
+      }),
+    );
+    expect(new Set(statuses)).toEqual(new Set(['200/202']));
+    // Kill one worker process once a third of the mails went out.
+    await waitFor(() => h.mails.filter((m) => m.text?.includes('KT1.')).length >= TICKETS / 3, { label: 'a third of the key mails', timeoutMs: 30_000 });
+    const victim = children[0]!;
+    killedAt = Date.now();
+    await new Promise<void>((resolve) => {
+      victim.once('exit', () => resolve());
+      victim.kill('SIGKILL');
+    });
+    await waitFor(() => Array.from({ length: TICKETS }, (_, i) => keyMailsTo(requester(i)).length > 0).every(Boolean), { label: 'a key mail for every ticket', timeoutMs: 60_000 });
+    await settle(2_000);
+    // One mail per ticket, except where the kill fell between the SMTP server storing a mail and its
+    // 250 reaching the dead worker (README, "Can a mail arrive twice?"): the retry cannot know, and
+    // sends the identical mail again, same Message-ID. At most one such mail per SMTP connection of
+    // the dead worker; every ticket has exactly one distinct key mail.
+    const perTicket = Array.from({ length: TICKETS }, (_, i) => keyMailsTo(requester(i)));
+    for (const [i, mails] of perTicket.entries()) expect(new Set(mails.map((m) => m.messageId)).size, requester(i)).toBe(1);
+    const repeated = perTicket.filter((mails) => mails.length > 1);
+    expect(repeated.every((mails) => mails.length === 2)).toBe(true);
+    expect(repeated.length).toBeLessThanOrEqual(SMTP_POOL);
+    // The repeats were in the SMTP server's hands when the worker died (stored before the kill).
+    for (const mails of repeated) expect(storedAt(mails[0]!.file)).toBeLessThanOrEqual(killedAt + 5);
+    const sessions = await h.sessions.list(1_000);
+    for (let i = 0; i < TICKETS; i++) expect(sessions.filter((s) => s.serial === `SN-SCALE-${i}`)).toHaveLength(1);
+    // One "key sent" comment per ticket: the audit bridge's reactions ran once across both consumers.
+    for (let i = 0; i < TICKETS; i++) expect(h.comments.comments.filter((c) => c.ticket.id === `S-${i}` && /^Tether key for/.test(c.body))).toHaveLength(1);
+  }, 120_000);
+
+  it('the audit bridge is one consumer group whose consumers share the stream', async () => {
+    const groups = (await h.redis.call('XINFO', 'GROUPS', h.sessions.keys.audit)) as unknown[];
+    expect(groups).toHaveLength(1);
+    const consumers = (await h.redis.call('XINFO', 'CONSUMERS', h.sessions.keys.audit, pipelineKeys(h.prefix).reactionsGroup)) as unknown[];
+    expect(consumers.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('the repeatable monitor sweep runs once per period, however many workers schedule it', async () => {
+    await startWorkerProcess(); // two live worker processes again, each upserting the schedule
+    const queue = h.producers.queue(QUEUE.tunnelMonitor);
+    expect(await queue.getJobSchedulers()).toHaveLength(1);
+    const from = Date.now();
+    await settle(5_500);
+    const done = (await queue.getJobs(['completed'], 0, 200)).filter((j) => (j.finishedOn ?? 0) >= from && (j.finishedOn ?? 0) < from + 5_500);
+    // Every 1 s: five or six sweeps in 5.5 s; two schedules would make about twice as many.
+    expect(done.length).toBeGreaterThanOrEqual(4);
+    expect(done.length).toBeLessThanOrEqual(7);
+  }, 30_000);
+});
