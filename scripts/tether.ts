@@ -18,6 +18,8 @@ exitQuietlyOnClosedPipe();
 const program = new Command('tether')
   .description('Tether orchestrator operator CLI')
   .version(`tether ${packageVersion()}`, '-V, --version')
+  // Program options only before the command: `tether key issue --version 10.1` is the appliance's.
+  .enablePositionalOptions()
   .exitOverride()
   // One prefix on every error line, the parser's included ("error: unknown option" → "tether: unknown option").
   .configureOutput({ writeErr: (s) => process.stderr.write(s.replace(/^error: /gm, 'tether: ')) });
