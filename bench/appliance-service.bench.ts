@@ -5,7 +5,6 @@
 // appliances' services clicked at once (the page's own form POST). The same run re-measures the old
 // path (CLI without a service) for comparison, and reads the service's own step timings.
 // Server: `dist/scripts/serve.js --roles api,workers,relay` with the generic help desk on a local sink.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
@@ -22,15 +21,15 @@ import { redisKeys } from '../shared/store/redis-keys.js';
 import { parseSessionEvent } from '../shared/store/session-events.js';
 import { SessionStore } from '../shared/store/session.store.js';
 import { launchChromium } from './lib/chromium.js';
+import { SERVE_ENTRY, startServe } from './lib/serve-child.js';
+import { maxima, medians } from './lib/step-stats.js';
 import { connectEngineer, type EngineerProbe } from './lib/engineer-probe.js';
-import { killOnExit } from './lib/kill-on-exit.js';
 import { freePort, startRedisServer } from './lib/redis-server.js';
 import { initAppliance, PAGE_PASSWORD, PageForm, removeHome, runKtether, startApplianceService, type ServiceAppliance } from './lib/service-appliance.js';
 import { median, percentile } from './lib/stats.js';
 
 const DIST = resolve(import.meta.dirname, '..');
 const KTETHER = join(DIST, 'scripts', 'ktether.js');
-const SERVE = join(DIST, 'scripts', 'serve.js');
 const SERVICE_PORT = 443;
 
 export const SERVICE_BENCH_DEFAULTS = { fleet: 50, quickFleet: 10, baselineRuns: 10, quickBaselineRuns: 3 } as const;
@@ -72,6 +71,9 @@ export interface ServiceBenchResult {
   /** Medians of the service's own step timings (status.service.lastEnable), per flow. */
   stepsKey: Record<string, number>;
   stepsOneClick: Record<string, number>;
+  /** The same for the fleet clicked at once: medians and maxima over its appliances. */
+  stepsFleet: Record<string, number>;
+  stepsFleetMax: Record<string, number>;
   /** `node ktether.js --version`, spawn to exit: what any CLI action pays before it can ask the service. */
   cliStartP50: number;
 }
@@ -82,31 +84,8 @@ function listen<T extends Server | HttpServer>(server: T): Promise<number> {
   return new Promise((r) => server.listen(0, '127.0.0.1', () => r((server.address() as AddressInfo).port)));
 }
 
-function startServe(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [SERVE, '--roles', 'api,workers,relay', '--smtp-capture'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  killOnExit(child);
-  let out = '';
-  return new Promise((resolveStart, reject) => {
-    const onData = (d: Buffer) => {
-      out = (out + d.toString()).slice(-20_000);
-      if (/ready: /.test(out)) resolveStart({ child, output: () => out });
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`serve exited (${code}) before it was ready:\n${out}`)));
-  });
-}
-
-function medians(rows: Record<string, number | null>[]): Record<string, number> {
-  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))];
-  return Object.fromEntries(keys.flatMap((k) => {
-    const xs = rows.map((r) => r[k]).filter((x): x is number => typeof x === 'number');
-    return xs.length ? [[k, median(xs)]] : [];
-  }));
-}
-
 export async function benchApplianceService(opts: ServiceBenchOptions): Promise<ServiceBenchResult> {
-  for (const f of [KTETHER, SERVE]) if (!existsSync(f)) throw new Error(`${f} does not exist: run npm run build first`);
+  for (const f of [KTETHER, SERVE_ENTRY]) if (!existsSync(f)) throw new Error(`${f} does not exist: run npm run build first`);
   const home = mkdtempSync(join(tmpdir(), 'tether-svc-bench-'));
   const redisServer = await startRedisServer();
   const prefix = `bench${randomBytes(4).toString('hex')}:`;
@@ -167,7 +146,7 @@ export async function benchApplianceService(opts: ServiceBenchOptions): Promise<
     cliKey: [] as number[], clickKey: [] as number[], cliOneClick: [] as number[], clickOneClick: [] as number[],
     cliKeyExit: [] as number[], clickKeyShown: [] as number[], cliOneClickExit: [] as number[], clickOneClickShown: [] as number[],
     baselineKey: [] as number[], baselineOneClick: [] as number[], fleet: [] as number[],
-    stepsKey: [] as Record<string, number | null>[], stepsOneClick: [] as Record<string, number | null>[], cliStart: [] as number[],
+    stepsKey: [] as Record<string, number | null>[], stepsOneClick: [] as Record<string, number | null>[], stepsFleet: [] as Record<string, number | null>[], cliStart: [] as number[],
   }; // prettier-ignore
   let fleetAllReadyMs = Number.NaN;
   try {
@@ -304,6 +283,7 @@ export async function benchApplianceService(opts: ServiceBenchOptions): Promise<
     );
     r.fleet.push(...results);
     fleetAllReadyMs = Math.max(...results);
+    for (const { svc } of fleet) r.stepsFleet.push(await stepsOf(svc));
     await Promise.all(fleet.map(({ svc }) => disable(svc)));
   } finally {
     await browser.close().catch(() => undefined);
@@ -342,6 +322,8 @@ export async function benchApplianceService(opts: ServiceBenchOptions): Promise<
     fleetAllReadyMs,
     stepsKey: medians(r.stepsKey),
     stepsOneClick: medians(r.stepsOneClick),
+    stepsFleet: medians(r.stepsFleet),
+    stepsFleetMax: maxima(r.stepsFleet),
     cliStartP50: median(r.cliStart),
   };
 }

@@ -16,6 +16,7 @@ import { benchPipelineMonitor } from './pipeline-monitor.bench.js';
 import { benchPipelineTeardown } from './pipeline-teardown.bench.js';
 import { benchPipelineWebhook } from './pipeline-webhook.bench.js';
 import { benchThroughput } from './throughput.bench.js';
+import { benchFleet } from './fleet.bench.js';
 
 /** Repository root: this file runs as dist/bench/run.js. */
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -95,6 +96,9 @@ async function runOne(name: BenchName, o: BenchOptions, results: BenchResults): 
           probeEveryMs: 5,
           log,
         });
+        break;
+      case 'fleet':
+        results.fleet = await benchFleet({ sizeMiB: o.sizeMiB, runs: o.runs, opens: o.quick ? 100 : 500, log });
         break;
       case 'console':
         results.console = await benchConsole({

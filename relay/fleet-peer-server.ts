@@ -30,6 +30,9 @@ export interface PeerServerDeps {
   logger: Logger;
 }
 
+/** A peer's channels are listed on the tunnel as this + the peer's id (engineer names have no ':'). */
+export const PEER_ENGINEER_PREFIX = 'relay:';
+
 const ED25519_RAW = 32;
 const ED25519_BLOB_LENGTH = 4 + 'ssh-ed25519'.length + 4 + ED25519_RAW;
 const LOGIN_GRACE_MS = 10_000;
@@ -137,7 +140,7 @@ export class PeerServer {
     if (!binding) return refuse(`appliance ${tunnel.serial} has not forwarded port ${target.port}`, OPEN_FAILURE.administrativelyProhibited);
     if (tunnel.expiresAt <= this.deps.now()) return refuse(`tether of ${tunnel.serial} has expired`);
     openEngineerChannel(
-      { tunnel, engineer: `relay:${peer}`, port: target.port, binding, originIP: '127.0.0.1', originPort: 0, accept, refuse, engineerGone: gone, audited: false },
+      { tunnel, engineer: `${PEER_ENGINEER_PREFIX}${peer}`, port: target.port, binding, originIP: '127.0.0.1', originPort: 0, accept, refuse, engineerGone: gone, audited: false },
       this.deps.channel,
     );
   }

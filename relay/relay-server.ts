@@ -17,12 +17,12 @@ import { EngineerRoster } from './engineer-roster.js';
 import { FleetCrossings } from './fleet-crossings.js';
 import { PeerLinks } from './fleet-links.js';
 import { FleetMember } from './fleet-member.js';
-import { PeerServer } from './fleet-peer-server.js';
+import { PEER_ENGINEER_PREFIX, PeerServer } from './fleet-peer-server.js';
 import { HeartbeatBatcher } from './heartbeat-batcher.js';
 import { relayActor, type RelayDeps } from './relay-deps.js';
 import { drainRelay, type DrainReport } from './relay-drain.js';
 import { generateSeed, openSshPrivateKeyFromSeed, rawPublicFromSeed } from '../shared/ssh-keys.js';
-import { destroySocket, preparedHostKey } from './ssh2-internals.js';
+import { coalesceWritesPerRead, destroySocket, preparedHostKey } from './ssh2-internals.js';
 import { TeardownListener } from './teardown-listener.js';
 
 export type { RelayDeps } from './relay-deps.js';
@@ -56,6 +56,8 @@ export class RelayServer {
   private starting = false;
   private closing: Promise<void> | undefined;
   private draining: Promise<DrainReport> | undefined;
+  /** The peer listener's port, once started (fleet only). */
+  peerPort: number | undefined;
   private listenerClosed: Promise<void> | undefined;
   /** The fleet's parts; all absent for a lone relay. */
   private readonly fleet: { member: FleetMember; peers: PeerServer; links: PeerLinks; crossings: FleetCrossings } | undefined;
@@ -154,10 +156,17 @@ export class RelayServer {
     return this.registry.size;
   }
 
-  /** Open engineer channels across this relay's tunnels (read on scrape: O(tunnels)). */
+  /**
+   * Engineer channels this relay carries for its own engineers: to its tunnels and crossing to other
+   * relays; a peer's channel to a tunnel here is that peer's to count (read on scrape: O(tunnels)).
+   */
   get engineerChannelCount(): number {
     let n = this.fleet?.crossings.channelCount ?? 0;
-    for (const t of this.registry.values()) n += t.channels?.size ?? 0;
+    for (const t of this.registry.values()) {
+      if (!t.channels) continue;
+      n += t.channels.size;
+      if (this.fleet) for (const ch of t.channels) if (ch.engineer.startsWith(PEER_ENGINEER_PREFIX)) n--;
+    }
     return n;
   }
 
@@ -209,9 +218,6 @@ export class RelayServer {
     this.deps.logger.info({ host: this.deps.listen.host, port, relayId: this.deps.relayId, peerPort }, 'relay listening');
     return port;
   }
-
-  /** The peer listener's port (fleet only). */
-  peerPort: number | undefined;
 
   /**
    * Leaves on purpose (relay-drain.ts): no new logins, appliances sent to reconnect elsewhere (not a
@@ -297,6 +303,7 @@ export class RelayServer {
       return;
     }
     this.connections.add(conn);
+    coalesceWritesPerRead(conn);
     let identity: Identity | undefined;
     const grace = setTimeout(() => conn.end(), LOGIN_GRACE_MS);
     grace.unref();

@@ -157,7 +157,19 @@ interface CorkableSocket {
  * separate ticks. Does nothing when the internals are absent.
  */
 export function coalesceWrites(channel: unknown): void {
-  const sock = (channel as { _client?: { _sock?: Partial<CorkableSocket> } })._client?._sock;
+  corkThisTurn((channel as { _client?: { _sock?: Partial<CorkableSocket> } })._client?._sock);
+}
+
+/**
+ * The same for the writes a connection makes while it handles what it read: a window adjust from
+ * the far end releases up to a window of queued data packets at once, each its own write otherwise.
+ */
+export function coalesceWritesPerRead(conn: Connection): void {
+  const sock = (conn as unknown as { _sock?: Partial<CorkableSocket> & { prependListener?: (e: 'data', fn: () => void) => void } })._sock;
+  sock?.prependListener?.('data', () => corkThisTurn(sock));
+}
+
+function corkThisTurn(sock: Partial<CorkableSocket> | undefined): void {
   if (!sock || corked.has(sock) || typeof sock.cork !== 'function' || typeof sock.uncork !== 'function' || !sock.writable) return;
   const s = sock as CorkableSocket;
   corked.add(s);

@@ -62,6 +62,8 @@ export function openRedis(url: RedisTarget, opts: RedisOptions = {}): Redis {
       disconnectTimeout: 100,
       retryStrategy: () => null,
       sentinelRetryStrategy: () => null,
+      // A command a person waits on needs no failover watch (its sentinel connections outlive quit()).
+      failoverDetector: false,
       lazyConnect: true,
     });
     client.on('connecting', () => {

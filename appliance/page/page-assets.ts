@@ -23,7 +23,7 @@ h2{font-size:17px;margin:0 0 10px}
 .badge-disabled{background:#eceff2;color:#47525e;border-color:#d3d8de}
 .reach{margin:6px 0 12px;padding:10px 12px;background:#f6f8fa;border-left:4px solid var(--accent);border-radius:4px}
 table.details{border-collapse:collapse;width:100%}
-.details th{text-align:left;font-weight:600;color:var(--muted);padding:5px 16px 5px 0;width:32%;vertical-align:top}
+.details th{text-align:left;font-weight:600;color:var(--muted);padding:5px 16px 5px 0;width:36%;vertical-align:top}
 .details td{padding:5px 0;overflow-wrap:anywhere}
 .stack{display:flex;flex-direction:column;gap:8px}
 label{font-weight:600}
@@ -59,12 +59,16 @@ export const PAGE_JS = `// Refreshes the status, engineer connections and log of
   var view = document.body.getAttribute('data-view');
   if (view === 'sign-in' || !document.getElementById('tether-status')) return;
   var busy = false;
+  // A form on its way (Enable waits for the tunnel) must not be cut short by a refresh.
+  var leaving = false;
+  document.addEventListener('submit', function () { leaving = true; });
   function text(id, value) {
     var el = document.getElementById(id);
     if (el && el.textContent !== value) el.textContent = value;
   }
   function render(m) {
     var form = m.form === null ? 'tether' : m.form;
+    if (leaving) return;
     if (form !== view) { window.location.reload(); return; }
     var badge = document.getElementById('tether-status');
     badge.textContent = m.word;
@@ -89,7 +93,7 @@ export const PAGE_JS = `// Refreshes the status, engineer connections and log of
     text('log', m.log.join('\\n'));
   }
   function poll() {
-    if (busy || document.hidden) return;
+    if (busy || leaving || document.hidden) return;
     busy = true;
     fetch('/support/tether/status.json', { credentials: 'same-origin', cache: 'no-store' })
       .then(function (r) { return r.ok ? r.json() : null; })

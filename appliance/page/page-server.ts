@@ -13,6 +13,7 @@ import { formatLogTime } from '../log-line.js';
 import type { ListenAddress } from '../service/service-settings.js';
 import type { TetherService } from '../service/tether-service.js';
 import type { EnableSource } from '../service/control-protocol.js';
+import { MAX_DESCRIPTION } from '../service/enable-wording.js';
 import { PAGE_CSS, PAGE_JS } from './page-assets.js';
 import { FormError, readForm, redirect, send, type Reply } from './page-http.js';
 import { describePorts, pageModel } from './page-model.js';
@@ -182,7 +183,12 @@ export class PageServer {
       const ticket = r.ticket ? ` Ticket ${r.ticket}.` : '';
       session.flash = { kind: 'ok', text: `Tether enabled: support can reach ports ${describePorts(r.ports)} until ${formatLogTime(new Date(r.expiresAt))}.${ticket}` };
     } catch (err) {
-      session.flash = { kind: 'error', text: oneLine(err), ...(mode === 'key' ? { form: 'key' as const } : {}) };
+      session.flash = {
+        kind: 'error',
+        text: oneLine(err),
+        ...(source.kind === 'key' ? { form: 'key' as const } : {}),
+        ...(source.kind === 'description' ? { description: source.description.slice(0, MAX_DESCRIPTION) } : {}),
+      };
     }
     return redirect(PAGE_PATH);
   }

@@ -13,6 +13,8 @@ export interface Flash {
   text: string;
   /** The form the refused attempt came from, shown open again. */
   form?: 'key';
+  /** A refused description, put back in its box (never a key: credentials are not kept). */
+  description?: string;
 }
 
 export interface PageSession {

@@ -82,12 +82,12 @@ function passwordChoice(): string {
 </fieldset>`;
 }
 
-function descriptionForm(csrf: string): string {
+function descriptionForm(csrf: string, draft: string): string {
   return `<form method="post" action="${PAGE_PATH}/enable" class="stack" id="enable-form">
 ${hidden(csrf)}
 <input type="hidden" name="mode" value="description">
 <label for="description">What is wrong? Support opens a ticket with your words.</label>
-<textarea id="description" name="description" rows="4" maxlength="${MAX_DESCRIPTION}" placeholder="For example: the inventory page is blank since the upgrade"></textarea>
+<textarea id="description" name="description" rows="4" maxlength="${MAX_DESCRIPTION}" placeholder="For example: the inventory page is blank since the upgrade">${esc(draft)}</textarea>
 ${passwordChoice()}
 <button type="submit" class="primary" id="enable">Enable Tether</button>
 </form>`;
@@ -109,7 +109,7 @@ function enableCard(m: PageModel, csrf: string, flash: Flash | undefined): strin
   const open = flash?.form === 'key' ? ' open' : '';
   const body =
     m.form === 'description'
-      ? `${descriptionForm(csrf)}
+      ? `${descriptionForm(csrf, flash?.description ?? '')}
 <details class="alt"${open}><summary>I have a key from support</summary>
 ${keyForm(csrf, 'Enable')}
 </details>`

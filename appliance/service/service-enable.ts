@@ -151,6 +151,7 @@ export async function acceptAndConnect(svc: EnableHost, req: EnableRequest, out:
     undoAcceptedTether(paths, err);
     throw err;
   }
+  const accountDoneAt = clock.now();
   openLogin();
   out.say('Starting ssh.');
   const outcome = await first;
@@ -173,14 +174,15 @@ export async function acceptAndConnect(svc: EnableHost, req: EnableRequest, out:
     keyMs,
     accountMs,
     kexMs: dial ? dial.kex - dial.start : 0,
-    loginMs: dial ? dial.end - dial.kex : 0,
+    // The login starts when both the key exchange and the account are done.
+    loginMs: dial ? dial.end - Math.max(dial.kex, accountDoneAt) : 0,
     forwardsMs: dial ? Math.max(0, connectedAt - dial.end) : 0,
     escrowMs: Math.max(0, done - connectedAt),
     totalMs: done - t0,
   };
   svc.deps.log(
     `enable timings: ${timings.apiMs !== null ? `API ${timings.apiMs} ms, ` : ''}key ${timings.keyMs} ms, account ${timings.accountMs} ms, ` +
-      `ssh ${timings.kexMs} + ${timings.loginMs} ms (connect and key exchange + login), forwards ${timings.forwardsMs} ms, escrow ${timings.escrowMs} ms, total ${timings.totalMs} ms`,
+      `connect and key exchange ${timings.kexMs} ms (beside the account), login ${timings.loginMs} ms, forwards ${timings.forwardsMs} ms, escrow ${timings.escrowMs} ms, total ${timings.totalMs} ms`,
   );
   void warm.resolveRelay(payload.relay.host);
   return {

@@ -36,9 +36,10 @@ export interface EnableTimings {
   keyMs: number;
   /** Creating kace_support (scrypt hash with the file provider; useradd + chpasswd on Linux). */
   accountMs: number;
-  /** TCP connect and SSH key exchange, until the relay's host key matched the pin. */
+  /** TCP connect and SSH key exchange, until the relay's host key matched the pin (beside accountMs). */
   kexMs: number;
-  /** The login: appliance key alone, then (first time) the key's credential and the appliance key again. */
+  /** The login, from when both the key exchange and the account are done: appliance key alone, then
+   * (first time) the key's credential and the appliance key again. */
   loginMs: number;
   /** tcpip-forward for every port until the relay accepted them (the tunnel is usable from here). */
   forwardsMs: number;

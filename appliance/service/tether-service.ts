@@ -2,7 +2,6 @@
 // spawned daemon, with an explicit phase (service-phase.ts). Enable, disable, reset and status for
 // the control socket and the page; resumes a recorded tether at start (after a crash too, or taken
 // over from a daemon started before the service). Refusals change nothing and leave it serving.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { AppError, describeError } from '../../shared/errors.js';
 import { formatDuration } from '../../shared/duration.js';
 import { supportsOneClick } from '../../shared/protocol.js';
@@ -12,12 +11,14 @@ import { cancelWithoutDaemon, readStateOrDiscard, removeLeftovers } from '../dae
 import { waitForExit } from '../daemon/spawn-daemon.js';
 import { teardownTether } from '../daemon/teardown.js';
 import { TetherRunner, type RunnerStopped } from '../daemon/tether-runner.js';
+import { tailLines } from '../log-tail.js';
 import { TETHER_LINE, UNCLEAN_SHUTDOWN_LINE } from '../log-line.js';
 import type { EnableOutput } from '../prepare-tether.js';
 import { buildStatus, type ServiceInfo, type StatusReport } from '../status-report.js';
 import { daemonStatus, isDaemonAlive, isTetherLive, readTetherState } from '../tether-state.js';
 import { WORDS } from './enable-wording.js';
 import { ServicePhaseMachine, tetherStatusOf, type TetherStatus } from './service-phase.js';
+import { RunnerEventHub } from './runner-events.js';
 import { acceptAndConnect } from './service-enable.js';
 import type { EnableRequest, EnableResult, RunnerEvent, TetherServiceDeps } from './service-types.js';
 
@@ -26,7 +27,7 @@ const HANDOVER_WAIT_MS = 10_000;
 export class TetherService {
   readonly deps: TetherServiceDeps;
   readonly #phase: ServicePhaseMachine;
-  readonly #listeners = new Set<(e: RunnerEvent) => void>();
+  readonly #events: RunnerEventHub;
   #runner: TetherRunner | undefined;
   #agentState: AgentState | undefined;
   #everConnected = false;
@@ -46,6 +47,7 @@ export class TetherService {
   constructor(deps: TetherServiceDeps) {
     this.deps = deps;
     this.#since = deps.clock.now();
+    this.#events = new RunnerEventHub(deps.clock, deps.log);
     this.#phase = new ServicePhaseMachine(() => this.#refreshStatus());
   }
 
@@ -105,22 +107,9 @@ export class TetherService {
     };
   }
 
-  /** The last `lines` lines of ktether.log (at most the last 256 KiB of it). */
+  /** The last `lines` lines of ktether.log. */
   logTail(lines: number): string[] {
-    let fd: number | undefined;
-    try {
-      fd = openSync(this.deps.paths.logFile, 'r');
-      const size = fstatSync(fd).size;
-      const length = Math.min(size, 256 * 1024);
-      const buf = Buffer.alloc(length);
-      readSync(fd, buf, 0, length, size - length);
-      const all = buf.toString('utf8').split('\n').filter((l) => l !== '');
-      return all.slice(-lines);
-    } catch {
-      return [];
-    } finally {
-      if (fd !== undefined) closeSync(fd);
-    }
+    return tailLines(this.deps.paths.logFile, lines);
   }
 
   async enable(req: EnableRequest, out: EnableOutput): Promise<EnableResult> {
@@ -225,19 +214,7 @@ export class TetherService {
 
   /** The next runner event that `match`es, or undefined after `timeoutMs`. */
   nextEvent(match: (e: RunnerEvent) => boolean, timeoutMs: number): Promise<RunnerEvent | undefined> {
-    return new Promise((resolve) => {
-      const timer = this.deps.clock.setTimeout(() => {
-        this.#listeners.delete(listener);
-        resolve(undefined);
-      }, timeoutMs);
-      const listener = (e: RunnerEvent): void => {
-        if (!match(e)) return;
-        this.deps.clock.clearTimeout(timer);
-        this.#listeners.delete(listener);
-        resolve(e);
-      };
-      this.#listeners.add(listener);
-    });
+    return this.#events.next(match, timeoutMs);
   }
 
   #drainRunning(): Promise<void> {
@@ -292,9 +269,9 @@ export class TetherService {
         connected: () => {
           if (this.#runner !== runner) return;
           this.#connections += 1;
-          this.#emit({ kind: 'connected' });
+          this.#events.emit({ kind: 'connected' });
         },
-        retrying: ({ error }) => this.#runner === runner && this.#emit({ kind: 'retrying', error }),
+        retrying: ({ error }) => this.#runner === runner && this.#events.emit({ kind: 'retrying', error }),
         channels: (open) => {
           if (this.#runner === runner) this.#channels = Object.fromEntries([...open].map(([port, n]) => [String(port), n]));
         },
@@ -314,21 +291,11 @@ export class TetherService {
     this.#runner = undefined;
     this.#agentState = undefined;
     this.#channels = {};
-    this.#emit({ kind: 'stopped', info });
+    this.#events.emit({ kind: 'stopped', info });
     // An enable settles its own phase; a drain in progress settles in #drainRunning.
     if (this.#phase.is('running')) this.#phase.to('idle');
     this.#refreshStatus();
     if (!info.byCustomer && !info.resumable) this.deps.log(`service: the tether ended: ${info.reason}`);
-  }
-
-  #emit(e: RunnerEvent): void {
-    for (const l of [...this.#listeners]) {
-      try {
-        l(e);
-      } catch (err) {
-        this.deps.log(`service: ${describeError(err)}`);
-      }
-    }
   }
 
   #refreshStatus(): void {

@@ -2,7 +2,7 @@
 // which benchmarks to run. `--quick` picks small sizes for a smoke run.
 import { parseArgs } from 'node:util';
 
-export const BENCHMARKS = ['throughput', 'idle-scale', 'enable-latency', 'oneclick', 'pipeline-webhook', 'pipeline-expiry', 'pipeline-teardown', 'pipeline-monitor', 'console', 'appliance-service'] as const;
+export const BENCHMARKS = ['throughput', 'idle-scale', 'enable-latency', 'oneclick', 'pipeline-webhook', 'pipeline-expiry', 'pipeline-teardown', 'pipeline-monitor', 'console', 'appliance-service', 'fleet'] as const;
 export type BenchName = (typeof BENCHMARKS)[number];
 /** `--only pipeline` names the four benchmarks of the ticket pipeline (issue 3). */
 export const PIPELINE_BENCHMARKS: readonly BenchName[] = ['pipeline-webhook', 'pipeline-expiry', 'pipeline-teardown', 'pipeline-monitor'];

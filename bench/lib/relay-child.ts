@@ -10,6 +10,7 @@ import { createLogger } from '../../shared/logger.js';
 import { openRedis } from '../../shared/redis.js';
 import { AuditStore } from '../../shared/store/audit.store.js';
 import { EngineerStore } from '../../shared/store/engineer.store.js';
+import { RelayFleetStore } from '../../shared/store/relay-fleet.store.js';
 import { SessionStore } from '../../shared/store/session.store.js';
 import { RelayServer } from '../../relay/relay-server.js';
 import { AccessStore } from '../../shared/store/access.store.js';
@@ -54,6 +55,8 @@ async function main(): Promise<void> {
     relayId: `bench-${process.pid}-${randomBytes(2).toString('hex')}`,
     now: () => Date.now(),
     logger,
+    // A fleet member as serve makes it: registered, with a peer listener (fleet.bench.ts runs two).
+    fleet: { store: new RelayFleetStore(redis, config.redisPrefix), peerListen: { host: config.relay.peer.listen, port: config.relay.peer.port } },
   });
   const port = await relay.start();
   // 'last-resort': V8's full GC with memory reduction, as under memory pressure.

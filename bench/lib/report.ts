@@ -14,6 +14,8 @@ import type { ConsoleBenchResult } from '../console.bench.js';
 import { consoleContext, consoleRows } from './console-report.js';
 import type { ServiceBenchResult } from '../appliance-service.bench.js';
 import { serviceContext, serviceRows } from './service-report.js';
+import type { FleetBenchResult } from '../fleet.bench.js';
+import { fleetContext, fleetRows } from './fleet-report.js';
 
 export interface BenchResults {
   throughput?: ThroughputResult;
@@ -26,6 +28,7 @@ export interface BenchResults {
   pipelineMonitor?: PipelineMonitorResult;
   console?: ConsoleBenchResult;
   applianceService?: ServiceBenchResult;
+  fleet?: FleetBenchResult;
   errors: { bench: string; message: string }[];
 }
 
@@ -220,7 +223,7 @@ function jobsPerTicket(w: PipelineWebhookResult): number {
 
 export function formatTable(r: BenchResults): string {
   const header: Row = ['measure', 'result', 'baseline (relay-notes.md)', 'vs baseline', 'goal', 'goal met'];
-  const body = [...rows(r), ...oneClickRows(r), ...consoleRows(r.console), ...serviceRows(r.applianceService)];
+  const body = [...rows(r), ...oneClickRows(r), ...consoleRows(r.console), ...serviceRows(r.applianceService), ...fleetRows(r.fleet)];
   if (body.length === 0) return '(no results)\n';
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...body.map(line)].join('\n') + '\n';
@@ -257,6 +260,7 @@ export function formatContext(r: BenchResults, ctx: { command: string; sizes: st
   lines.push(...pipelineContext(r));
   lines.push(...consoleContext(r.console));
   lines.push(...serviceContext(r.applianceService));
+  lines.push(...fleetContext(r.fleet));
   for (const err of r.errors) lines.push(`FAILED ${err.bench}: ${err.message.split('\n')[0]}`);
   return lines.map((l) => `- ${l}`).join('\n') + '\n';
 }

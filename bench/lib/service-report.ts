@@ -50,7 +50,8 @@ export function serviceContext(s: ServiceBenchResult | undefined): string[] {
   if (!s) return [];
   return [
     `appliance service: inside the service, medians ms, key flow: ${steps(s.stepsKey)}; one-click: ${steps(s.stepsOneClick)}; ` +
-      `a CLI process (node ktether.js --version, spawn → exit) p50 ${ms(s.cliStartP50)} ms; the fleet's last appliance reachable after ${ms(s.fleetAllReadyMs)} ms`,
+      `a CLI process (node ktether.js --version, spawn → exit) p50 ${ms(s.cliStartP50)} ms`,
+    `appliance service, ${s.fleet} clicked at once: last appliance reachable after ${ms(s.fleetAllReadyMs)} ms; inside each service, medians: ${steps(s.stepsFleet)}; maxima: ${steps(s.stepsFleetMax)}`,
     `appliance service runs ms (first byte): CLI key ${s.cliKey.samples.map(ms).join(', ')}; click key ${s.clickKey.samples.map(ms).join(', ')}; ` +
       `CLI one-click ${s.cliOneClick.samples.map(ms).join(', ')}; click one-click ${s.clickOneClick.samples.map(ms).join(', ')}; ` +
       `no service (${s.baselineRuns} each): key ${s.baselineKey.samples.map(ms).join(', ')}, one-click ${s.baselineOneClick.samples.map(ms).join(', ')}`,

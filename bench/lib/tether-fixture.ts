@@ -58,7 +58,8 @@ export interface FixtureOptions {
   nodeFlags?: string[];
 }
 
-function startRelayChild(env: NodeJS.ProcessEnv, flags: string[]): { child: ChildProcess; output: () => string; ready: Promise<number> } {
+/** A relay child process (relay-child.js) with this environment; fleet.bench.ts starts a second one. */
+export function startRelayChild(env: NodeJS.ProcessEnv, flags: string[] = []): { child: ChildProcess; output: () => string; ready: Promise<number> } {
   const script = join(import.meta.dirname, 'relay-child.js');
   const child = fork(script, [], { env: { ...process.env, ...env }, execArgv: ['--expose-gc', ...flags], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   killOnExit(child);

@@ -38,6 +38,25 @@ ensure_npm_deps() {
     log "ssh2's native crypto binding is missing: rebuilding it"
     npm rebuild ssh2 --loglevel=error
   fi
+  apply_dependency_patches
+}
+
+# Small patches to installed dependencies (patches/*.patch, unified diffs against the repo root,
+# applied with patch -p1 after every install; patches/README.md says what each does and why).
+# A patch already in place is left alone; one that no longer fits stops here: the dependency changed.
+# test/relay/dependency-patches.test.ts checks that each one is in place.
+apply_dependency_patches() {
+  local p
+  for p in patches/*.patch; do
+    [ -e "$p" ] || continue
+    if patch -p1 -R --dry-run -s -f <"$p" >/dev/null 2>&1; then continue; fi
+    ensure_debian_pkg patch patch
+    log "applying $p"
+    if ! patch -p1 -N -s -f <"$p"; then
+      log "$p does not apply: the patched dependency changed version; update or drop the patch"
+      exit 1
+    fi
+  done
 }
 
 build() {

@@ -183,6 +183,27 @@ describe('ktether CLI with a service running', () => {
     expect((await ktether(['disable'])).code).toBe(0);
   });
 
+  it('connects while the support account is made, but logs in only once it exists: a failed account leaves the key unused', async () => {
+    const { key, relay } = await freshKey();
+    writeFileSync(paths.accounts, '{"kace_support": "not an account"}');
+    const r = await ktether(['enable', '--key', key.text]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/\[ktether\] Starting\.\n$/);
+    expect(r.stderr).toBe(`ktether: ${paths.accounts} is invalid\n`);
+    expect(relay.auths).toEqual([]); // the relay never saw a key
+    expect(isKeyUsed(paths, key.payload.jti)).toBe(false);
+    for (const gone of [paths.tunnelKey, paths.activationKey, paths.pidFile]) expect(existsSync(gone)).toBe(false);
+    expect(readTetherState(paths)).toMatchObject({ state: 'closed', pid: null, lastError: `${paths.accounts} is invalid` });
+
+    rmSync(paths.accounts);
+    const again = await ktether(['enable', '--key', key.text]);
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    expect(relay.accepted).toBe(1);
+    expect((await ktether(['disable'])).code).toBe(0);
+    await expectServing();
+  });
+
   it('the control socket is 0600, answers junk with a one-line reason on the same connection, closes a connection after a huge frame, and keeps serving', async () => {
     expect(statSync(svc!.socket).mode & 0o777).toBe(0o600);
     expect(statSync(svc!.socket).isSocket()).toBe(true);

@@ -210,7 +210,11 @@ describe('the Tether page refuses bad input', () => {
       await page.locator('#enable').click();
       await page.locator('#flash.flash-error').waitFor();
       expect(await page.locator('#flash').textContent(), what).toBe(line);
-      if (what === '10,000 characters') await shot(page, 'refused-long-description');
+      if (what === '10,000 characters') {
+        // The customer's words come back in the box (cut to what it takes), the reason above them.
+        expect(await page.locator('#description').inputValue()).toBe('x'.repeat(4_000));
+        await shot(page, 'refused-long-description');
+      }
       expect(snapshot(), what).toEqual(before);
     }
     const before = snapshot();
