@@ -1,8 +1,10 @@
-// What the pipeline does in answer to each audit entry, as a pure function: plan or cancel expiry
-// jobs, post a ticket comment, mail the requester, drop the key text. Job ids derive from the
+// What the pipeline does in answer to each audit entry, as a pure function: the lifecycle core's
+// pipeline effects (plan or cancel expiry jobs, post a ticket comment, mail the requester, drop
+// the key text), made concrete with the session's ticket, requester and texts. Job ids derive from the
 // audit entry id, so processing an entry twice (after a crash) enqueues nothing new.
 import type { PlannedExpiry } from '../queues/producers.js';
 import { jobIds } from '../queues/job-ids.js';
+import { effectsOfEntry, type TicketNews } from '../shared/session/lifecycle.js';
 import { CLOSE_REASONS, type CloseReason } from '../shared/session/session-machine.js';
 import type { SessionRecord, TicketRef } from '../shared/session/session.schema.js';
 import type { AuditEntry } from '../shared/store/audit.store.js';
@@ -26,44 +28,45 @@ function reasonOf(entry: AuditEntry): CloseReason | undefined {
 }
 
 export function reactionsTo(entry: AuditEntry, session: SessionRecord | null, ctx: ReactionContext): Reaction[] {
-  if (!session) return entry.type === 'session.closed' ? [{ kind: 'cancel-expiry' }, { kind: 'forget-key-text' }] : [];
+  // The lifecycle core says what the transition means; the pipeline carries out its own effects.
+  const effects = effectsOfEntry(entry.type, entry.fields.from).filter((e) => e.by === 'pipeline');
   const out: Reaction[] = [];
-  const comment = (what: string, body: string) => {
-    if (session.ticket) out.push({ kind: 'comment', ticket: session.ticket, body, jobId: jobIds.reaction(entry.id, what) });
-  };
-  const notify = (template: 'connected' | 'closed') => {
-    if (session.email) out.push({ kind: 'notify', template, to: session.email, jobId: jobIds.reaction(entry.id, template) });
-  };
-  switch (entry.type) {
-    case 'session.issued':
-    case 'session.extended':
-      // Planned from the current record, so late or out-of-order entries plan the right expiry.
-      if (session.state !== 'CLOSED') out.push({ kind: 'plan-expiry' });
-      break;
-    case 'session.activated':
-      comment('comment', ticketComments.connected(session, entry.at));
-      notify('connected');
-      break;
-    case 'session.reconnected':
-      // From CONNECTED it never was reported lost (a drained relay sent it to another, or a reset):
-      // nothing for the ticket to hear.
-      if (entry.fields.from !== 'CONNECTED') comment('comment', ticketComments.reconnected(session, entry.at));
-      break;
-    case 'session.lost':
-      comment('comment', ticketComments.lost(session, entry.at));
-      break;
-    case 'session.closed': {
-      out.push({ kind: 'cancel-expiry' }, { kind: 'forget-key-text' });
-      const reason = reasonOf(entry) ?? session.reason;
-      // A key replaced before anyone received it is an internal matter: no customer mail.
-      if (ctx.delivered || session.activatedAt) {
-        comment('comment', ticketComments.closed(session, reason, entry.at));
-        notify('closed');
-      }
-      break;
+  // A key replaced before anyone received it is an internal matter: no customer mail or comment.
+  const received = ctx.delivered || Boolean(session?.activatedAt);
+  for (const e of effects) {
+    switch (e.kind) {
+      case 'plan-expiry':
+        // Planned from the current record, so late or out-of-order entries plan the right expiry.
+        if (session && session.state !== 'CLOSED') out.push({ kind: 'plan-expiry' });
+        break;
+      case 'cancel-expiry':
+      case 'forget-key-text':
+        out.push({ kind: e.kind });
+        break;
+      case 'comment':
+        if (session?.ticket && (!e.onlyIfReceived || received)) {
+          out.push({ kind: 'comment', ticket: session.ticket, body: newsText(e.news, session, entry), jobId: jobIds.reaction(entry.id, 'comment') });
+        }
+        break;
+      case 'notify':
+        if (session?.email && (!e.onlyIfReceived || received)) out.push({ kind: 'notify', template: e.template, to: session.email, jobId: jobIds.reaction(entry.id, e.template) });
+        break;
     }
   }
   return out;
+}
+
+function newsText(news: TicketNews, session: SessionRecord, entry: AuditEntry): string {
+  switch (news) {
+    case 'connected':
+      return ticketComments.connected(session, entry.at);
+    case 'reconnected':
+      return ticketComments.reconnected(session, entry.at);
+    case 'lost':
+      return ticketComments.lost(session, entry.at);
+    case 'closed':
+      return ticketComments.closed(session, reasonOf(entry) ?? session.reason, entry.at);
+  }
 }
 
 /**

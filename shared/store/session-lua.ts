@@ -1,5 +1,6 @@
 // Lua scripts behind the session store. They know nothing of the rules: the allowed source
-// states and outcome names come from the pure transition table in session-machine.ts.
+// states, the outcome and the audit entry type of each come from the lifecycle core
+// (shared/session/lifecycle.ts), passed in as a table.
 
 /**
  * Compare-and-set a session's state, then append the audit entry and publish the event, all in
@@ -7,7 +8,7 @@
  * KEYS: 1 session hash, 2 audit stream, 3 lastSeen zset, 4 serial index of the session's serial
  *       (read only by a close; any key otherwise), 5 credential index of the appliance key being
  *       bound (activation only; any key otherwise)
- * ARGV: 1 JSON {fromState: outcome}, 2 to-state, 3 now ms, 4 events channel, 5 actor,
+ * ARGV: 1 JSON {fromState: {a: audit type, o: outcome}}, 2 to-state, 3 now ms, 4 events channel, 5 actor,
  *       6 reason ('' if none), 7 relay id ('' if none), 8 session id, 9 event name,
  *       10 appliance public key to bind (base64, '' if none), 11 how long after issue the bound
  *       key's index lives, ms (its TTL is counted from the session's issuedAt, at least 60 s)
@@ -19,9 +20,10 @@
 export const TRANSITION_LUA = `
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'missing', '', ''} end
-local outcomes = cjson.decode(ARGV[1])
-local outcome = outcomes[state]
-if not outcome then return {'illegal', state, ''} end
+local steps = cjson.decode(ARGV[1])
+local step = steps[state]
+if not step then return {'illegal', state, ''} end
+local outcome = step.o
 local to, now, sid = ARGV[2], ARGV[3], ARGV[8]
 local serial = redis.call('HGET', KEYS[1], 'serial')
 redis.call('HSET', KEYS[1], 'state', to, 'updatedAt', now)
@@ -41,7 +43,7 @@ elseif to == 'CLOSED' then
   redis.call('ZREM', KEYS[3], sid)
   if redis.call('GET', KEYS[4]) == sid then redis.call('DEL', KEYS[4]) end
 end
-redis.call('XADD', KEYS[2], '*', 'type', 'session.' .. outcome, 'sid', sid, 'serial', serial,
+redis.call('XADD', KEYS[2], '*', 'type', step.a, 'sid', sid, 'serial', serial,
   'actor', ARGV[5], 'from', state, 'to', to, 'reason', ARGV[6], 'at', now)
 redis.call('PUBLISH', ARGV[4], cjson.encode({sid = sid, serial = serial, from = state, to = to,
   outcome = outcome, reason = (ARGV[6] ~= '' and ARGV[6] or nil), relay = (ARGV[7] ~= '' and ARGV[7] or nil),

@@ -6,7 +6,6 @@ import type { Redis } from 'ioredis';
 import { AppError } from '../errors.js';
 import {
   TRANSITIONS,
-  outcomeOf,
   type CloseReason,
   type SessionEvent,
   type SessionState,
@@ -15,6 +14,7 @@ import {
 import { sessionRecordSchema, type SessionRecord, type TicketRef } from '../session/session.schema.js';
 import { CREATE_LUA, TRANSITION_LUA } from './session-lua.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
+import { transition } from '../session/lifecycle.js';
 
 export interface NewSession {
   id: string;
@@ -181,7 +181,11 @@ export class SessionStore {
 
   private async transition(id: string, event: SessionEvent, opts: TransitionOptions, bind?: Buffer): Promise<TransitionResult> {
     const rule = TRANSITIONS[event];
-    const outcomes = Object.fromEntries(rule.from.map((f) => [f, outcomeOf(event, f)]));
+    // What each legal source state means (audit type, outcome), decided by the lifecycle core.
+    const outcomes = Object.fromEntries(rule.from.map((f) => {
+      const d = transition(f, event);
+      return [f, { a: d.audit, o: d.outcome }];
+    }));
     // One script call per transition; only a close touches the serial's index, whose name needs the
     // serial (the caller's, or one read first).
     const closing = rule.to === 'CLOSED';
