@@ -10,12 +10,12 @@ import type { AgentPaths } from '../agent-home.js';
 import { fetchInbox, reportVersionIfChanged, requestTether } from '../api-client.js';
 import { requireIdentity, type ApplianceIdentity } from '../identity.js';
 import { supportPassword } from '../key-acceptance.js';
+import { MAX_DESCRIPTION } from '../service/enable-wording.js';
 import { daemonStatus } from '../tether-state.js';
 import { homePaths, parseOptions, type CliContext } from './cli-context.js';
 import { enableWithKey } from './enable-with-key.js';
 
 export const DEFAULT_WAIT = '30s';
-const MAX_DESCRIPTION = 4_000;
 
 export async function enableCommand(args: string[], ctx: CliContext): Promise<number> {
   const o = parseOptions(args, {
