@@ -46,7 +46,7 @@ describe('sealed keys', () => {
 
     const stolen = await imposter.ktether(['enable', '--key', key]);
     expect(stolen.code).toBe(1);
-    expect(stolen.stderr.trim()).toBe('key is sealed to another appliance identity: it cannot be used here');
+    expect(stolen.stderr.trim()).toBe('ktether: key is sealed to another appliance identity: it cannot be used here');
     expect(stolen.stdout).toBe('');
     const noIdentity = await bare.ktether(['enable', '--key', key]);
     expect(noIdentity.code).toBe(1);
