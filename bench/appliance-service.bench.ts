@@ -32,7 +32,7 @@ const DIST = resolve(import.meta.dirname, '..');
 const KTETHER = join(DIST, 'scripts', 'ktether.js');
 const SERVICE_PORT = 443;
 
-export const SERVICE_BENCH_DEFAULTS = { fleet: 50, quickFleet: 10, baselineRuns: 10, quickBaselineRuns: 3 } as const;
+export const SERVICE_BENCH_DEFAULTS = { baselineRuns: 10, quickBaselineRuns: 3 } as const;
 
 export interface ServiceBenchOptions {
   runs: number;
@@ -276,6 +276,12 @@ export async function benchApplianceService(opts: ServiceBenchOptions): Promise<
         const up = whenActivated(svc.serial);
         const posted = form.enableWithDescription(`fleet click: ${svc.serial} needs help`);
         await Promise.race([up, posted]);
+        // A click the service refused has nothing to probe: say why instead of probing for a minute.
+        const status = (await svc.request({ op: 'status' })) as { service: { tether: string } };
+        if (status.service.tether === 'disabled') {
+          const log = ((await svc.request({ op: 'log', lines: 3 })) as { lines: string[] }).lines.join(' | ');
+          throw new Error(`${svc.serial}: the click was refused: ${log}\n${server?.output().slice(-3_000) ?? ''}`);
+        }
         const at = await firstEcho(svc.serial, t0);
         if ((await posted) !== 303) throw new Error(`the page of ${svc.serial} did not answer 303`);
         return at;
@@ -286,7 +292,8 @@ export async function benchApplianceService(opts: ServiceBenchOptions): Promise<
     for (const { svc } of fleet) r.stepsFleet.push(await stepsOf(svc));
     await Promise.all(fleet.map(({ svc }) => disable(svc)));
   } finally {
-    await browser.close().catch(() => undefined);
+    opts.log('appliance-service: cleaning up');
+    await Promise.race([browser.close().catch(() => undefined), new Promise((done) => setTimeout(done, 10_000))]);
     await Promise.all(services.map((s) => s.stop().catch(() => undefined)));
     await Promise.all(homes.map((h) => runKtether(KTETHER, h, ['disable']).catch(() => undefined)));
     engineer?.close();

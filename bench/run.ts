@@ -91,7 +91,7 @@ async function runOne(name: BenchName, o: BenchOptions, results: BenchResults): 
       case 'appliance-service':
         results.applianceService = await benchApplianceService({
           runs: o.enableRuns,
-          fleet: o.quick ? SERVICE_BENCH_DEFAULTS.quickFleet : SERVICE_BENCH_DEFAULTS.fleet,
+          fleet: o.serviceFleet,
           baselineRuns: o.quick ? SERVICE_BENCH_DEFAULTS.quickBaselineRuns : SERVICE_BENCH_DEFAULTS.baselineRuns,
           probeEveryMs: 5,
           log,
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
           ]
         : []),
       ...(o.only.includes('appliance-service')
-        ? [`appliance service: ${o.enableRuns} runs per flow and way, ${o.quick ? SERVICE_BENCH_DEFAULTS.quickBaselineRuns : SERVICE_BENCH_DEFAULTS.baselineRuns} without a service, ${o.quick ? SERVICE_BENCH_DEFAULTS.quickFleet : SERVICE_BENCH_DEFAULTS.fleet} services clicked at once`]
+        ? [`appliance service: ${o.enableRuns} runs per flow and way, ${o.quick ? SERVICE_BENCH_DEFAULTS.quickBaselineRuns : SERVICE_BENCH_DEFAULTS.baselineRuns} without a service, ${o.serviceFleet} services clicked at once`]
         : []),
       ...(o.only.includes('console') ? [`console: ${o.consoleSessions} sessions, ${o.sseClients} event streams at ${o.sseRate} transitions/s for ${o.sseSeconds} s`] : []),
     ].join('; '),

@@ -14,6 +14,7 @@ import { loadServiceSettings } from '../service/service-settings.js';
 import { DEFAULT_WAIT_MS } from '../service/service-types.js';
 import { TetherService } from '../service/tether-service.js';
 import { WarmCache } from '../service/warm-cache.js';
+import { warmUpClickPath } from '../service/warm-up.js';
 import { homePaths, parseOptions, say, type CliContext } from './cli-context.js';
 
 function controlHandler(service: TetherService, log: (m: string) => void): ControlHandler {
@@ -67,6 +68,7 @@ export async function serviceCommand(args: string[], ctx: CliContext): Promise<n
       page = new PageServer({ listen: settings.uiListen, service, paths, clock, log });
       await page.start();
     }
+    await warmUpClickPath(page?.url ?? null).catch((err: unknown) => log(`service: warm-up failed (the first click pays for it): ${describeError(err)}`));
   } catch (err) {
     await stop();
     throw err;

@@ -55,6 +55,7 @@ export async function acceptAndConnect(svc: EnableHost, req: EnableRequest, out:
   const { paths, warm, clock } = svc.deps;
   const words = WORDS[req.wording];
   const t0 = clock.now();
+  const cpu0 = process.cpuUsage();
   const waitMs = req.timeoutMs ?? DEFAULT_WAIT_MS;
   // A bad customer password or description is refused before anything is asked of the API.
   if (req.password !== undefined && (req.password.length < MIN_PASSWORD_LENGTH || /[\n\r]/.test(req.password))) throw new AppError('usage', words.passwordRule);
@@ -167,6 +168,7 @@ export async function acceptAndConnect(svc: EnableHost, req: EnableRequest, out:
     throw outcome.info.byCustomer ? disabledBeforeUp(outcome.info.code) : new AppError(outcome.info.code ?? 'agent_not_running', outcome.info.reason);
   }
   const done = clock.now();
+  const cpu = process.cpuUsage(cpu0);
   const dial = hooks.dialWindow();
   const connectedAt = hooks.connectedAt() ?? done;
   const timings: EnableTimings = {
@@ -179,10 +181,12 @@ export async function acceptAndConnect(svc: EnableHost, req: EnableRequest, out:
     forwardsMs: dial ? Math.max(0, connectedAt - dial.end) : 0,
     escrowMs: Math.max(0, done - connectedAt),
     totalMs: done - t0,
+    // This process's CPU (all threads: scrypt runs on the pool) while the enable ran.
+    cpuMs: Math.round((cpu.user + cpu.system) / 1000),
   };
   svc.deps.log(
     `enable timings: ${timings.apiMs !== null ? `API ${timings.apiMs} ms, ` : ''}key ${timings.keyMs} ms, account ${timings.accountMs} ms, ` +
-      `connect and key exchange ${timings.kexMs} ms (beside the account), login ${timings.loginMs} ms, forwards ${timings.forwardsMs} ms, escrow ${timings.escrowMs} ms, total ${timings.totalMs} ms`,
+      `connect and key exchange ${timings.kexMs} ms (beside the account), login ${timings.loginMs} ms, forwards ${timings.forwardsMs} ms, escrow ${timings.escrowMs} ms, total ${timings.totalMs} ms, CPU ${timings.cpuMs} ms`,
   );
   void warm.resolveRelay(payload.relay.host);
   return {

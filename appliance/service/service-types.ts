@@ -46,6 +46,8 @@ export interface EnableTimings {
   /** The escrow's first round trip (escrow keys), before enable reports connected. */
   escrowMs: number;
   totalMs: number;
+  /** CPU time of the service process (all threads) during the enable. */
+  cpuMs: number;
 }
 
 export interface EnableResult {

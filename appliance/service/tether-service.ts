@@ -5,6 +5,7 @@
 import { AppError, describeError } from '../../shared/errors.js';
 import { formatDuration } from '../../shared/duration.js';
 import { supportsOneClick } from '../../shared/protocol.js';
+import { removeIfExists } from '../agent-home.js';
 import type { AgentState } from '../agent-state.js';
 import { HANDOVER_SIGNAL } from '../daemon/daemon.js';
 import { cancelWithoutDaemon, readStateOrDiscard, removeLeftovers } from '../daemon/offline-disable.js';
@@ -70,7 +71,10 @@ export class TetherService {
     }
     const state = readStateOrDiscard(paths);
     this.deps.warm.warmUp(state?.relay.host);
-    if (!isTetherLive(paths, state)) return;
+    if (!isTetherLive(paths, state)) {
+      if (d.stale) removeIfExists(paths.pidFile); // nothing to resume: only the crashed holder's pid was left
+      return;
+    }
     this.#everConnected = state.connectedAt !== null;
     this.#connections = state.connections;
     this.#phase.to('running');
@@ -130,12 +134,7 @@ export class TetherService {
       begin: () => this.#phase.to('enabling'),
       aborted: () => this.#abortEnable,
       startRunner: (loginGate) => this.#startRunner(loginGate),
-      closeRunner: async () => {
-        const runner = this.#runner;
-        if (!runner) return;
-        const closing = runner.close('the support account could not be made: stopping before the login');
-        return closing;
-      },
+      closeRunner: () => this.#runner?.close('the support account could not be made: stopping before the login') ?? Promise.resolve(),
       drainRunner: async () => {
         const runner = this.#runner;
         if (!runner) return;

@@ -39,6 +39,8 @@ export interface BenchOptions {
   sseClients: number;
   sseRate: number;
   sseSeconds: number;
+  /** appliance-service: appliances' services clicked at once. */
+  serviceFleet: number;
   /** Where the JSON results go. */
   out: string;
 }
@@ -47,11 +49,11 @@ const USAGE = `usage: node dist/bench/run.js [--quick] [--only ${BENCHMARKS.join
   [--size-mib N] [--runs N] [--tunnels N] [--concurrency N] [--enable-runs N] [--out FILE]
   [--ticket-rate N] [--ticket-seconds N] [--flood-tickets N] [--pipeline-split]
   [--expiry-sessions N] [--expiry-spread-s N] [--teardowns N] [--monitor-sessions N]
-  [--console-sessions N] [--sse-clients N] [--sse-rate N] [--sse-seconds N]
+  [--console-sessions N] [--sse-clients N] [--sse-rate N] [--sse-seconds N] [--service-fleet N]
   env: BENCH_SIZE_MIB, BENCH_RUNS, BENCH_TUNNELS, BENCH_CONCURRENCY, BENCH_ENABLE_RUNS,
        BENCH_TICKET_RATE, BENCH_TICKET_SECONDS, BENCH_FLOOD_TICKETS, BENCH_EXPIRY_SESSIONS,
        BENCH_EXPIRY_SPREAD_S, BENCH_TEARDOWNS, BENCH_MONITOR_SESSIONS,
-       BENCH_CONSOLE_SESSIONS, BENCH_SSE_CLIENTS, BENCH_SSE_RATE, BENCH_SSE_SECONDS`;
+       BENCH_CONSOLE_SESSIONS, BENCH_SSE_CLIENTS, BENCH_SSE_RATE, BENCH_SSE_SECONDS, BENCH_SERVICE_FLEET`;
 
 function positiveInt(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined || text === '') return fallback;
@@ -78,6 +80,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv, defaul
       'expiry-sessions': { type: 'string' },
       'expiry-spread-s': { type: 'string' },
       teardowns: { type: 'string' },
+      'service-fleet': { type: 'string' },
       'monitor-sessions': { type: 'string' },
       'console-sessions': { type: 'string' },
       'sse-clients': { type: 'string' },
@@ -115,6 +118,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv, defaul
     sseClients: positiveInt('--sse-clients', values['sse-clients'] ?? env.BENCH_SSE_CLIENTS, 100),
     sseRate: positiveInt('--sse-rate', values['sse-rate'] ?? env.BENCH_SSE_RATE, 500),
     sseSeconds: positiveInt('--sse-seconds', values['sse-seconds'] ?? env.BENCH_SSE_SECONDS, quick ? 3 : 10),
+    serviceFleet: positiveInt('--service-fleet', values['service-fleet'] ?? env.BENCH_SERVICE_FLEET, quick ? 10 : 50),
     out: values.out ?? defaultOut,
   };
 }

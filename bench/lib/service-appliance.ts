@@ -93,7 +93,9 @@ export async function startApplianceService(ktether: string, serial: string, hom
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((r) => child.once('exit', () => r()));
       child.kill('SIGTERM');
+      const late = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
+      clearTimeout(late);
     },
   };
 }

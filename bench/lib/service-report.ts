@@ -44,7 +44,7 @@ export function serviceRows(s: ServiceBenchResult | undefined): Row[] {
 }
 
 const steps = (x: Record<string, number>) =>
-  ['apiMs', 'keyMs', 'accountMs', 'kexMs', 'loginMs', 'forwardsMs', 'escrowMs', 'totalMs'].filter((k) => x[k] !== undefined).map((k) => `${k.replace(/Ms$/, '')} ${x[k]!.toFixed(0)}`).join(', ');
+  ['apiMs', 'keyMs', 'accountMs', 'kexMs', 'loginMs', 'forwardsMs', 'escrowMs', 'totalMs', 'cpuMs'].filter((k) => x[k] !== undefined).map((k) => `${k.replace(/Ms$/, '')} ${x[k]!.toFixed(0)}`).join(', ');
 
 export function serviceContext(s: ServiceBenchResult | undefined): string[] {
   if (!s) return [];

@@ -115,7 +115,7 @@ describe('ktether CLI with a service running', () => {
     expect(status.stdout).toMatch(new RegExp(`^service: {4}running \\(pid ${svc!.proc.child.pid}\\), tether connected$`, 'm'));
     const json = JSON.parse((await ktether(['status', '--json'])).stdout);
     expect(json).toMatchObject({ serial: SERIAL, state: 'connected', daemon: 'running', sessionId: key.payload.sid, service: { phase: 'running', tether: 'connected' } });
-    expect(Object.keys(json.service.lastEnable)).toEqual(['apiMs', 'keyMs', 'accountMs', 'kexMs', 'loginMs', 'forwardsMs', 'escrowMs', 'totalMs']);
+    expect(Object.keys(json.service.lastEnable)).toEqual(['apiMs', 'keyMs', 'accountMs', 'kexMs', 'loginMs', 'forwardsMs', 'escrowMs', 'totalMs', 'cpuMs']);
 
     const reset = await ktether(['reset']);
     expect(reset.code, reset.stderr).toBe(0);
