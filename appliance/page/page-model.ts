@@ -64,14 +64,14 @@ export function pageModel(config: AgentConfig, status: StatusReport & { service:
     rows.push(['Vendor can reach', status.ports.length ? `ports ${describePorts(status.ports)}` : '—']);
     rows.push(['Until', status.expiresAt ? at(status.expiresAt, now) : '—']);
     if (status.connectedAt) rows.push(['Last connected', at(status.connectedAt, now)]);
-    rows.push(['Engineer connections open now', channels]);
+    rows.push(['Open engineer connections', channels]);
     if (status.lastError && state !== 'connected') rows.push(['Last error', status.lastError]);
     reach =
       `The vendor's support engineers can reach ports ${describePorts(status.ports)} of this appliance through the vendor's relay, ` +
       `signed in as ${SUPPORT_USER}, until ${status.expiresAt ? formatLogTime(new Date(status.expiresAt)) : 'the key expires'} or until you disable the tether.`;
   } else {
     if (status.lastError) rows.push(['Last tether ended', status.lastError]);
-    rows.push(['Engineer connections open now', channels]);
+    rows.push(['Open engineer connections', channels]);
     reach =
       `Nothing is reachable now. When you enable the tether, the vendor's support engineers can reach ports ${describePorts(offered)} ` +
       `of this appliance through the vendor's relay and sign in as ${SUPPORT_USER}, until you disable it here or its key expires ` +

@@ -182,7 +182,7 @@ describe('the page model', () => {
       Ticket: 'generic:4711',
       'Vendor can reach': 'ports 22 (SSH) and 443 (HTTPS)',
       Until: expect.stringMatching(/^Tue, Dec 01 2026 \d\d:00:00 \S+ \(in 2 h 0 min\)$/),
-      'Engineer connections open now': '2 on port 22',
+      'Open engineer connections': '2 on port 22',
       'Last error': 'connection to the relay lost',
     });
     expect(m.reach).toMatch(/can reach ports 22 \(SSH\) and 443 \(HTTPS\) of this appliance .* until Tue, Dec 01 2026/);

@@ -139,7 +139,7 @@ describe('the Tether page, end to end in Chromium', () => {
       expect(closedAt - clicked).toBeLessThan(1_000);
       await page.locator('#tether-status[data-state="disabled"]').waitFor();
       expect(await page.locator('#flash').textContent()).toBe('Tether disabled: the vendor can no longer reach this appliance, and kace_support is removed.');
-      expect(await page.locator('#status-rows').textContent()).toMatch(/Engineer connections open now\s*none/);
+      expect(await page.locator('#status-rows').textContent()).toMatch(/Open engineer connections\s*none/);
       const log = (await page.locator('#log').textContent()) ?? '';
       expect(log).toMatch(/engineer channel to port 22 opened/);
       expect(log).toMatch(/engineer channel to port 22 closed/);
