@@ -11,7 +11,6 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import ssh2 from 'ssh2';
 import { loadOrCreateRelayHostKey, loadOrCreateSigningKey } from '../shared/key/key-files.js';
 import { openRedis } from '../shared/redis.js';
 import { issueKey } from '../shared/session/issue-key.js';
@@ -27,6 +26,7 @@ import { connectEngineer, type EngineerProbe } from './lib/engineer-probe.js';
 import { freePort, startRedisServer } from './lib/redis-server.js';
 import { initAppliance, PAGE_PASSWORD, PageForm, removeHome, runKtether, startApplianceService, type ServiceAppliance } from './lib/service-appliance.js';
 import { median, percentile } from './lib/stats.js';
+import { ed25519Pair } from '../test/helpers/ed25519-pair.js';
 
 const DIST = resolve(import.meta.dirname, '..');
 const KTETHER = join(DIST, 'scripts', 'ktether.js');
@@ -162,7 +162,7 @@ export async function benchApplianceService(opts: ServiceBenchOptions): Promise<
       TETHER_ENGINEER_POLICY: 'all',
       TETHER_LOG_LEVEL: 'warn',
     });
-    const engKey = ssh2.utils.generateKeyPairSync('ed25519', { comment: 'alice@bench' });
+    const engKey = ed25519Pair('alice@bench');
     await new EngineerStore(redis, prefix).addKey('alice', parseEngineerKey(engKey.public), Date.now());
     engineer = await connectEngineer({ host: '127.0.0.1', port: relayPort, fp: hostKey.fingerprint }, 'alice', engKey.private);
 

@@ -10,7 +10,6 @@ import { createServer as createHttpServer, type Server as HttpServer } from 'nod
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import ssh2 from 'ssh2';
 import { loadOrCreateRelayHostKey, loadOrCreateSigningKey } from '../shared/key/key-files.js';
 import { openRedis } from '../shared/redis.js';
 import { ApplianceStore } from '../shared/store/appliance.store.js';
@@ -21,6 +20,7 @@ import { connectEngineer, type EngineerProbe } from './lib/engineer-probe.js';
 import { killOnExit } from './lib/kill-on-exit.js';
 import { freePort, startRedisServer } from './lib/redis-server.js';
 import { percentile } from './lib/stats.js';
+import { ed25519Pair } from '../test/helpers/ed25519-pair.js';
 
 const DIST = resolve(import.meta.dirname, '..');
 const KTETHER = join(DIST, 'scripts', 'ktether.js');
@@ -177,7 +177,7 @@ export async function benchOneClick(opts: OneClickOptions): Promise<OneClickResu
       TETHER_HEARTBEAT_FLUSH_MS: '2000',
       TETHER_LOG_LEVEL: 'warn',
     });
-    const engKey = ssh2.utils.generateKeyPairSync('ed25519', { comment: `${ENGINEER}@bench` });
+    const engKey = ed25519Pair(`${ENGINEER}@bench`);
     await new EngineerStore(redis, prefix).addKey(ENGINEER, parseEngineerKey(engKey.public), Date.now());
     const probe = await connectEngineer({ host: '127.0.0.1', port: relayPort, fp: hostKey.fingerprint }, ENGINEER, engKey.private);
     engineer = probe;

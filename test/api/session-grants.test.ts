@@ -1,9 +1,9 @@
 // Per-session grants through the operator API: viewers read them, only admins change them, every
 // change names the operator in the audit, and a refusal changes nothing.
-import ssh2 from 'ssh2';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EngineerStore, parseEngineerKey } from '../../shared/store/engineer.store.js';
 import { startApiHarness, type ApiHarness } from './helpers/api-harness.js';
+import { ed25519Pair } from '../helpers/ed25519-pair.js';
 
 let h: ApiHarness;
 let admin: string;
@@ -13,7 +13,7 @@ beforeAll(async () => {
   h = await startApiHarness(inject('redisUrl'));
   admin = await h.addOperator('ada', 'admin');
   viewer = await h.addOperator('vic', 'viewer');
-  const pair = ssh2.utils.generateKeyPairSync('ed25519');
+  const pair = ed25519Pair();
   await new EngineerStore(h.redis, h.prefix).addKey('alice', parseEngineerKey(pair.public), Date.now());
 });
 

@@ -2,6 +2,7 @@
 // appliance forwards to: a TCP echo server and an ssh2 server that runs `echo` for any key.
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import ssh2 from 'ssh2';
+import { ed25519Pair } from './ed25519-pair.js';
 
 export interface TcpService {
   port: number;
@@ -25,7 +26,7 @@ export async function startEchoService(greeting = ''): Promise<TcpService> {
 
 /** An SSH server for `kace_support` that accepts any public key and answers exec with the command's echo. */
 export async function startApplianceSshd(): Promise<TcpService> {
-  const hostKey = ssh2.utils.generateKeyPairSync('ed25519').private;
+  const hostKey = ed25519Pair().private;
   const server = new ssh2.Server({ hostKeys: [hostKey] }, (client) => {
     client.on('error', () => undefined);
     client.on('authentication', (ctx) => (ctx.username === 'kace_support' && ctx.method === 'publickey' ? ctx.accept() : ctx.reject(['publickey'])));

@@ -25,6 +25,7 @@ import { RelayServer } from '../../relay/relay-server.js';
 import { deletePrefix, randomPrefix } from '../helpers/redis-prefix.js';
 import { AccessStore, type EngineerPolicy } from '../../shared/store/access.store.js';
 import { RelayFleetStore } from '../../shared/store/relay-fleet.store.js';
+import { ed25519Pair } from '../helpers/ed25519-pair.js';
 
 export interface Harness {
   redis: Redis;
@@ -218,7 +219,7 @@ export interface EngineerKey {
 }
 
 export async function addEngineer(h: Harness, name: string, register = true): Promise<EngineerKey> {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519');
+  const pair = ed25519Pair();
   const keyFile = join(h.dir, `id_${name}_${randomBytes(3).toString('hex')}`);
   writeFileSync(keyFile, pair.private, { mode: 0o600 });
   writeFileSync(`${keyFile}.pub`, `${pair.public}\n`);
