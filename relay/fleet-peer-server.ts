@@ -15,6 +15,7 @@ import { openEngineerChannel, type EngineerChannelDeps } from './engineer-channe
 import { peerChannelTargetOf } from './fleet-protocol.js';
 import { sameBytes, signatureAcceptable } from './public-key-check.js';
 import { OPEN_FAILURE, preparedHostKey, rejectWithReason, type OpenFailureCode } from './ssh2-internals.js';
+import { listenOn } from './listen-on.js';
 
 export interface PeerServerDeps {
   store: RelayFleetStore;
@@ -56,13 +57,7 @@ export class PeerServer {
     );
     server.on('error', (err: Error) => this.deps.logger.error({ err }, 'peer listener error'));
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(this.deps.listen.port, this.deps.listen.host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      await listenOn(server, this.deps.listen);
     } catch (err) {
       throw new AppError('internal', `relay peer listener cannot listen on ${this.deps.listen.host}:${this.deps.listen.port}`, { cause: err });
     }

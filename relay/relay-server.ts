@@ -24,6 +24,7 @@ import { drainRelay, type DrainReport } from './relay-drain.js';
 import { generateSeed, openSshPrivateKeyFromSeed, rawPublicFromSeed } from '../shared/ssh-keys.js';
 import { coalesceWritesPerRead, destroySocket, preparedHostKey } from './ssh2-internals.js';
 import { TeardownListener } from './teardown-listener.js';
+import { listenOn } from './listen-on.js';
 
 export type { RelayDeps } from './relay-deps.js';
 
@@ -194,13 +195,7 @@ export class RelayServer {
     );
     server.on('error', (err: Error) => this.deps.logger.error({ err }, 'relay listener error'));
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(this.deps.listen.port, this.deps.listen.host, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      await listenOn(server, this.deps.listen);
     } catch (err) {
       await this.teardown.close();
       await this.roster.close();
