@@ -66,7 +66,7 @@ export class AccessStore {
   }
 
   /** Records the engineer a ticket is assigned to (null: unassigned or not mapped); a change is audited. */
-  async setAssignee(ticket: TicketRef, engineer: string | null, actor = 'test', now = Date.now()): Promise<void> {
+  async setAssignee(ticket: TicketRef, engineer: string | null, actor: string, now: number): Promise<void> {
     const key = this.keys.ticketAssignee(ticket.system, ticket.id);
     const before = await this.redis.get(key);
     if (before === engineer) return;

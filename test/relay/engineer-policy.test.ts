@@ -79,7 +79,7 @@ describe('engineer policy "assigned"', () => {
     const frank = await addEngineer(h, 'frank');
     await h.access.mapIdentity('zendesk:frank@vendor.example', 'frank');
     expect(await h.access.engineerFor(['zendesk:nobody@vendor.example', 'zendesk:frank@vendor.example'])).toBe('frank');
-    await h.access.setAssignee(ticket, 'frank');
+    await h.access.setAssignee(ticket, 'frank', 'test-operator', Date.now());
     const ok = await sshW(h, frank, `${serial}:22`, Buffer.from('as assignee'));
     expect(ok.stdout.toString()).toBe('SVC\nas assignee');
     const no = await sshW(h, erin, `${serial}:22`, Buffer.from('x'));
@@ -89,7 +89,7 @@ describe('engineer policy "assigned"', () => {
   it('withdrawing a grant leaves the channels of an engineer who may still reach the session (the ticket assignee)', async () => {
     const ticket = { system: 'zendesk', id: `T2-${Date.now()}` };
     const { serial, session } = await connected(ticket);
-    await h.access.setAssignee(ticket, 'erin');
+    await h.access.setAssignee(ticket, 'erin', 'test-operator', Date.now());
     await h.access.grant(session, 'erin', 'test-operator', Date.now());
     const open = runSsh(h, erin, ['-W', `${serial}:22`]);
     open.child.stdin!.write('a');
