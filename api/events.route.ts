@@ -23,7 +23,8 @@ export interface EventsRouteDeps {
 
 /** The wire form of one transition: the contract's fields, times in ISO 8601. */
 export function sessionEventFrame(e: SessionEventMessage): string {
-  const data = { sid: e.sid, serial: e.serial, from: e.from, to: e.to, outcome: e.outcome, reason: e.reason, at: new Date(e.at).toISOString() };
+  const expiresAt = e.expiresAt === undefined ? undefined : new Date(e.expiresAt).toISOString();
+  const data = { sid: e.sid, serial: e.serial, from: e.from, to: e.to, outcome: e.outcome, reason: e.reason, expiresAt, at: new Date(e.at).toISOString() };
   return `event: session\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
@@ -72,7 +73,7 @@ export async function eventsRoute(app: FastifyInstance, deps: EventsRouteDeps): 
     tags: ['events'],
     summary: 'Session transitions as Server-Sent Events (text/event-stream)',
     description:
-      'One `event: session` per transition, data `{"sid","serial","from","to","outcome","reason?","at"}` (at in ISO 8601), and one when a key is issued (`to: "ISSUED"`, outcome `issued`, no `from`); a `: heartbeat` comment every 15 s. Events missed while disconnected are not replayed: reload, then listen.',
+      'One `event: session` per transition, data `{"sid","serial","from","to","outcome","reason?","expiresAt?","at"}` (times in ISO 8601), one when a key is issued (`to: "ISSUED"`, outcome `issued`, no `from`) and one when a session is extended (outcome `extended`, `from` = `to`, with the new `expiresAt`); a `: heartbeat` comment every 15 s. Events missed while disconnected are not replayed: reload, then listen.',
   });
   app.get('/v1/events', doc, async (_request, reply) => {
     // Subscribed before the answer starts, so a transition right after the browser sees `open` is not lost.

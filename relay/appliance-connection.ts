@@ -4,7 +4,8 @@
 // transition was made at login); a reconnect registers, and applies the connect transition, only
 // with its first accepted forward, so a login that asks for anything else (exec, shell) never
 // displaces the live tunnel. A connection that forwards nothing is ended after FORWARD_GRACE_MS.
-// Its one other request is the password escrow (password-escrow.ts). A reconnect that takes the
+// Its one other request is the password escrow (password-escrow.ts). After the first accepted forward
+// the agent is told the session's current expiry (expiry-notice.ts). A reconnect that takes the
 // session over from another relay records it LOST first, unless that relay drained and sent it here.
 import type { Connection } from 'ssh2';
 import { isAppError } from '../shared/errors.js';
@@ -13,6 +14,7 @@ import type { Logger } from '../shared/logger.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import type { ApplianceIdentity } from './appliance-auth.js';
 import { destroyChannels, newTunnel, type ApplianceRegistry, type Tunnel } from './appliance-registry.js';
+import { tellExpiry } from './expiry-notice.js';
 import { onEscrow, type EscrowDeps } from './password-escrow.js';
 import { rejectWithReason, routeVendorRequests } from './ssh2-internals.js';
 
@@ -46,6 +48,7 @@ const NO_STREAMLOCAL = 'unix socket forwarding is not offered';
 export function serveAppliance(conn: Connection, id: ApplianceIdentity, deps: ApplianceConnectionDeps): Tunnel {
   const tunnel = newTunnel({ sid: id.sid, serial: id.serial, conn, ports: id.ports, expiresAt: id.expiresAt });
   let registered = false;
+  let toldExpiry = false;
   let grace: NodeJS.Timeout | undefined;
   const register = (): void => {
     if (registered || tunnel.ended) return;
@@ -73,7 +76,13 @@ export function serveAppliance(conn: Connection, id: ApplianceIdentity, deps: Ap
   conn.on('request', (accept: AcceptForward, reject: Reply, name: string, info: ForwardInfo) => {
     switch (name) {
       case 'tcpip-forward':
-        if (onForward(tunnel, accept, reject, info, deps)) register();
+        if (!onForward(tunnel, accept, reject, info, deps)) return;
+        register();
+        // The agent listens for notices before it asks for forwards: the first accepted one is the moment.
+        if (!toldExpiry) {
+          toldExpiry = true;
+          tellExpiry(tunnel, tunnel.expiresAt, deps.logger);
+        }
         return;
       case 'cancel-tcpip-forward':
         // Only the tunnel that holds the session may end it.

@@ -24,6 +24,7 @@ import { drainRelay, type DrainReport } from './relay-drain.js';
 import { generateSeed, openSshPrivateKeyFromSeed, rawPublicFromSeed } from '../shared/ssh-keys.js';
 import { coalesceWritesPerRead, destroySocket, preparedHostKey } from './ssh2-internals.js';
 import { TeardownListener } from './teardown-listener.js';
+import { tellExpiry } from './expiry-notice.js';
 import { listenOn } from './listen-on.js';
 
 export type { RelayDeps } from './relay-deps.js';
@@ -116,6 +117,7 @@ export class RelayServer {
       logger: deps.logger,
       onLostWhileLive: (t) => void reassertConnected(t, this.connDeps),
       onClosed: (sid) => void this.fleet?.crossings.end(sid),
+      onExtended: (t, expiresAt) => tellExpiry(t, expiresAt, deps.logger),
     });
   }
 

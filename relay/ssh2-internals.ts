@@ -85,6 +85,29 @@ export function sendAuthBanner(conn: Connection, text: string): boolean {
   return true;
 }
 
+const GLOBAL_REQUEST = 80;
+
+/**
+ * Sends a vendor SSH_MSG_GLOBAL_REQUEST without want-reply (RFC 4254 §4) to a client: a notice the
+ * client may ignore. ssh2's server has no call for it; written like sendAuthBanner. `data` must not
+ * be empty (ssh2 treats an empty request body as malformed). False when it could not be written.
+ */
+export function sendGlobalNotice(conn: Connection, name: string, data: Buffer): boolean {
+  const proto = (conn as unknown as ConnectionInternals)._protocol;
+  const writer = proto?._packetRW?.write;
+  if (!proto || !writer || !proto._cipher || proto._kexinit !== undefined || data.length === 0) return false;
+  const nameBytes = Buffer.from(name, 'ascii');
+  let p = writer.allocStart;
+  const packet = writer.alloc(1 + 4 + nameBytes.length + 1 + data.length);
+  packet[p] = GLOBAL_REQUEST;
+  packet.writeUInt32BE(nameBytes.length, ++p);
+  nameBytes.copy(packet, (p += 4));
+  packet[(p += nameBytes.length)] = 0; // no reply wanted
+  data.copy(packet, p + 1);
+  proto._cipher.encrypt(writer.finalize(packet));
+  return true;
+}
+
 /** Drops the TCP socket under a connection at once (for shutdown, after a polite end() timed out). */
 export function destroySocket(conn: Connection): void {
   (conn as unknown as ConnectionInternals)._sock?.destroy();

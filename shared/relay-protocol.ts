@@ -28,3 +28,30 @@ export function parseRefusalBanner(banner: string): { kind: RelayRefusal; text: 
   }
   return null;
 }
+
+/**
+ * A notice from the relay to the agent on a live tunnel: an SSH global request without want-reply
+ * (RFC 4254 §4), so agents that do not know it ignore it. `expiry@tether` carries the session's
+ * expiry (epoch ms, decimal, as an SSH string): sent after the tunnel's first accepted forward and
+ * whenever an operator extends the session, so `ktether status` shows what the relay enforces.
+ */
+export const EXPIRY_NOTICE = 'expiry@tether';
+
+export function encodeExpiryNotice(expiresAt: number): Buffer {
+  const text = Buffer.from(String(Math.trunc(expiresAt)), 'ascii');
+  const out = Buffer.alloc(4 + text.length);
+  out.writeUInt32BE(text.length, 0);
+  text.copy(out, 4);
+  return out;
+}
+
+/** The expiry in a notice's data, or null when it is not one (wrong length, not a positive integer). */
+export function decodeExpiryNotice(data: Buffer): number | null {
+  if (data.length < 5 || data.length > 4 + 16) return null;
+  const len = data.readUInt32BE(0);
+  if (len !== data.length - 4) return null;
+  const text = data.subarray(4).toString('ascii');
+  if (!/^[1-9]\d{0,15}$/.test(text)) return null;
+  const ms = Number(text);
+  return Number.isSafeInteger(ms) ? ms : null;
+}

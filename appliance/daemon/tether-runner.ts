@@ -137,6 +137,8 @@ export class TetherRunner {
           events.retrying?.({ error, delayMs });
         },
         stopped: (info) => void this.#onStopped(info),
+        // An operator extended the session: status and a later restart use the relay's expiry.
+        expiry: ({ expiresAt }) => this.#record({ expiresAt: new Date(expiresAt).toISOString() }),
       },
     });
   }

@@ -62,3 +62,27 @@ export function sendGlobalRequest(client: SshClient, name: string, data: Buffer,
     });
   });
 }
+
+interface ReceiverInternals {
+  _protocol?: { _handlers?: { GLOBAL_REQUEST?: GlobalRequestHandler } };
+}
+type GlobalRequestHandler = (p: { requestSuccess(): void }, name: string, wantReply: boolean, data: unknown) => void;
+
+/**
+ * Hands the relay's vendor notices named in `names` (global requests from the server, e.g.
+ * `expiry@tether`) to `onNotice` with their raw data. ssh2's Client answers every global request it
+ * does not know with a failure and tells nobody, so its handler on this connection's protocol is
+ * wrapped; every other request still goes to ssh2. False when the internals are absent (the notices
+ * are then ignored, as an agent without this code would).
+ */
+export function listenForNotices(client: SshClient, names: readonly string[], onNotice: (name: string, data: Buffer) => void): boolean {
+  const handlers = (client as unknown as ReceiverInternals)._protocol?._handlers;
+  const original = handlers?.GLOBAL_REQUEST;
+  if (!handlers || typeof original !== 'function') return false;
+  handlers.GLOBAL_REQUEST = (p, name, wantReply, data) => {
+    if (!names.includes(name) || !Buffer.isBuffer(data)) return original(p, name, wantReply, data);
+    if (wantReply) p.requestSuccess();
+    onNotice(name, data);
+  };
+  return true;
+}

@@ -9,7 +9,8 @@ import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from '../backoff.j
 import { setLongTimeout, systemClock, type Clock } from '../clock.js';
 import { closedPromise, endAndWait } from './client-close.js';
 import { cancelForwards, requestForwards, serveForwards, type ChannelListener, type ForwardSpec } from './forwards.js';
-import { sendGlobalRequest, type GlobalReply } from './global-request.js';
+import { EXPIRY_NOTICE, decodeExpiryNotice } from '../../shared/relay-protocol.js';
+import { listenForNotices, sendGlobalRequest, type GlobalReply } from './global-request.js';
 import { dialRelay, isCredentialRefusal, isPermanentRefusal, type DialOptions, type RelayEndpoint } from './relay-dial.js';
 
 export interface TunnelStopped {
@@ -27,6 +28,8 @@ export interface TunnelEvents {
   connected: (info: { forwarded: number[]; connections: number }) => void;
   retrying: (info: { error: string; delayMs: number; attempt: number }) => void;
   stopped: (info: TunnelStopped) => void;
+  /** The relay told a new expiry (an operator extended the session); the agent's timer follows it. */
+  expiry: (info: { expiresAt: number }) => void;
   /** Secret-free progress lines for the agent log. */
   log: (message: string) => void;
 }
@@ -41,7 +44,7 @@ export interface TunnelAgentOptions {
   /** The key's tunnel credential, while it has not been used: dropped after the first connection. */
   activationKey?: string | undefined;
   forwards: readonly ForwardSpec[];
-  /** Epoch ms after which the key is dead; the agent stops by itself then. */
+  /** Epoch ms after which the key is dead; the agent stops by itself then (the relay may move it). */
   expiresAt: number;
   keepaliveMs?: number;
   readyTimeoutMs?: number;
@@ -68,6 +71,7 @@ export class TunnelAgent {
   #pendingDial: Promise<SshClient> | undefined;
   #retryTimer: unknown;
   #cancelExpiry: () => void = noop;
+  #expiresAt: number;
   #attempts = 0;
   /** Index into the fleet of the relay tried next (stays on one that works). */
   #endpoint = 0;
@@ -83,7 +87,8 @@ export class TunnelAgent {
     this.#clock = opts.clock ?? systemClock;
     this.#requestTimeoutMs = opts.requestTimeoutMs ?? 5_000;
     const e = opts.events ?? {};
-    this.#events = { state: e.state ?? noop, connected: e.connected ?? noop, retrying: e.retrying ?? noop, stopped: e.stopped ?? noop, log: e.log ?? noop };
+    this.#events = { state: e.state ?? noop, connected: e.connected ?? noop, retrying: e.retrying ?? noop, stopped: e.stopped ?? noop, expiry: e.expiry ?? noop, log: e.log ?? noop };
+    this.#expiresAt = opts.expiresAt;
     this.#machine = new AgentStateMachine((to, from) => this.#events.state(to, from));
     this.#activationKey = opts.activationKey;
   }
@@ -92,12 +97,34 @@ export class TunnelAgent {
     return this.#machine.state;
   }
 
+  /** Epoch ms the session expires at, as the relay last said (the key's expiry until then). */
+  get expiresAt(): number {
+    return this.#expiresAt;
+  }
+
   start(): void {
     this.#machine.to('connecting');
-    this.#cancelExpiry = setLongTimeout(this.#clock, this.#opts.expiresAt, () => {
-      void this.#drain({ reason: `key expired at ${new Date(this.#opts.expiresAt).toISOString()}`, code: 'key_expired', cancel: false, byCustomer: false });
-    });
+    this.#planExpiry();
     void this.#attempt();
+  }
+
+  #planExpiry(): void {
+    this.#cancelExpiry();
+    const at = this.#expiresAt;
+    this.#cancelExpiry = setLongTimeout(this.#clock, at, () => {
+      void this.#drain({ reason: `key expired at ${new Date(at).toISOString()}`, code: 'key_expired', cancel: false, byCustomer: false });
+    });
+  }
+
+  /** `expiry@tether` from the relay: the session's expiry as the relay enforces it. */
+  #onNotice(data: Buffer): void {
+    const at = decodeExpiryNotice(data);
+    if (at === null) return this.#events.log('relay sent a malformed expiry notice; ignored');
+    if (at === this.#expiresAt || this.#machine.is('draining') || this.#machine.is('closed')) return;
+    this.#expiresAt = at;
+    this.#planExpiry();
+    this.#events.log(`relay says the session now expires at ${new Date(at).toISOString()}`);
+    this.#events.expiry({ expiresAt: at });
   }
 
   /** Drop the connection (if any) and reconnect now with the same key. */
@@ -171,6 +198,8 @@ export class TunnelAgent {
       return;
     }
     this.#client = client;
+    // Before any forward is asked for: the relay tells the expiry after the first one it accepts.
+    if (!listenForNotices(client, [EXPIRY_NOTICE], (_name, data) => this.#onNotice(data))) this.#events.log('this ssh2 build cannot hear relay notices: the expiry stays the key\'s');
     const stopServing = serveForwards(client, this.#opts.forwards, (m) => this.#events.log(m), this.#opts.onChannel);
     client.on('error', (err) => this.#events.log(`relay connection: ${err.message}`));
     client.once('close', () => {

@@ -33,6 +33,7 @@ export type LifecycleEffect =
   | { by: 'pipeline'; kind: 'comment'; news: TicketNews; onlyIfReceived?: true }
   | { by: 'pipeline'; kind: 'notify'; template: 'connected' | 'closed'; onlyIfReceived?: true }
   | { by: 'relay'; kind: 'tear-down-tunnel' }
+  | { by: 'relay'; kind: 'tell-expiry' }
   | { by: 'relay'; kind: 'start-heartbeat' }
   | { by: 'relay'; kind: 'stop-heartbeat' };
 
@@ -90,22 +91,40 @@ export function transition(from: SessionState, event: SessionEvent): Decision {
   return { next: rule.to, audit: AUDIT_OF_OUTCOME[outcome], outcome, effects: effectsOf(event, from) };
 }
 
-/** The event behind a transition's audit entry (the entry records its `from` state). */
-const EVENT_OF_AUDIT: Partial<Record<SessionAuditType, SessionEvent>> = {
-  [SESSION_AUDIT.activated]: 'activate',
-  [SESSION_AUDIT.reconnected]: 'connect',
-  [SESSION_AUDIT.lost]: 'lose',
-  [SESSION_AUDIT.closed]: 'close',
+/** What the events channel and the audit say happened: a transition's outcome, or an issue or extension. */
+export type SessionOutcome = TransitionOutcome | 'issued' | 'extended';
+
+const EVENT_OF_OUTCOME: Record<TransitionOutcome, SessionEvent> = {
+  activated: 'activate',
+  reconnected: 'connect',
+  lost: 'lose',
+  closed: 'close',
+};
+
+const OUTCOME_OF_AUDIT: Record<SessionAuditType, SessionOutcome> = {
+  [SESSION_AUDIT.issued]: 'issued',
+  [SESSION_AUDIT.activated]: 'activated',
+  [SESSION_AUDIT.reconnected]: 'reconnected',
+  [SESSION_AUDIT.lost]: 'lost',
+  [SESSION_AUDIT.closed]: 'closed',
+  [SESSION_AUDIT.extended]: 'extended',
 };
 
 /**
- * The effects of one audit entry, as the audit bridge replays them: a transition's effects from its
- * recorded `from` state; issue and extension plan the expiry. Unknown or malformed entries: none.
+ * The effects of what happened to a session, as the audit bridge (from audit entries) and the relay
+ * (from the events channel) carry them out: a transition's effects from its recorded `from` state;
+ * an issue plans the expiry; an extension plans it again and the relay tells the agent.
  */
-export function effectsOfEntry(type: string, from: string | undefined): LifecycleEffect[] {
-  if (type === SESSION_AUDIT.issued || type === SESSION_AUDIT.extended) return [{ by: 'pipeline', kind: 'plan-expiry' }];
-  const event = EVENT_OF_AUDIT[type as SessionAuditType];
-  if (!event) return [];
+export function effectsOfOutcome(outcome: SessionOutcome, from: string | undefined): LifecycleEffect[] {
+  if (outcome === 'issued') return [{ by: 'pipeline', kind: 'plan-expiry' }];
+  if (outcome === 'extended') return [{ by: 'pipeline', kind: 'plan-expiry' }, { by: 'relay', kind: 'tell-expiry' }];
+  const event = EVENT_OF_OUTCOME[outcome];
   const start = (TRANSITIONS[event].from as readonly string[]).includes(from ?? '') ? (from as SessionState) : TRANSITIONS[event].from[0]!;
   return transition(start, event).effects;
+}
+
+/** The effects of one audit entry (see effectsOfOutcome). Unknown or malformed entries: none. */
+export function effectsOfEntry(type: string, from: string | undefined): LifecycleEffect[] {
+  const outcome = OUTCOME_OF_AUDIT[type as SessionAuditType];
+  return outcome ? effectsOfOutcome(outcome, from) : [];
 }

@@ -75,3 +75,23 @@ redis.call('PUBLISH', ARGV[5], cjson.encode({sid = ARGV[1], serial = serial, to 
   outcome = 'issued', at = tonumber(ARGV[2])}))
 return previous
 `;
+
+/**
+ * Move a live session's expiry, append the audit entry and publish the event (outcome `extended`,
+ * from and to its unchanged state), in one atomic step: a session closed meanwhile is not touched.
+ * KEYS: 1 session hash, 2 audit stream
+ * ARGV: 1 new expiresAt ms, 2 now ms, 3 actor, 4 events channel, 5 session id, 6 audit type
+ * Returns {status, state}: status 'ok' | 'missing' | 'closed'.
+ */
+export const EXTEND_LUA = `
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {'missing', ''} end
+if state == 'CLOSED' then return {'closed', state} end
+local serial = redis.call('HGET', KEYS[1], 'serial')
+redis.call('HSET', KEYS[1], 'expiresAt', ARGV[1], 'updatedAt', ARGV[2])
+redis.call('XADD', KEYS[2], '*', 'type', ARGV[6], 'sid', ARGV[5], 'serial', serial,
+  'actor', ARGV[3], 'expiresAt', ARGV[1], 'at', ARGV[2])
+redis.call('PUBLISH', ARGV[4], cjson.encode({sid = ARGV[5], serial = serial, from = state, to = state,
+  outcome = 'extended', expiresAt = tonumber(ARGV[1]), at = tonumber(ARGV[2])}))
+return {'ok', state}
+`;

@@ -12,9 +12,9 @@ import {
   type TransitionOutcome,
 } from '../session/session-machine.js';
 import { sessionRecordSchema, type SessionRecord, type TicketRef } from '../session/session.schema.js';
-import { CREATE_LUA, TRANSITION_LUA } from './session-lua.js';
+import { CREATE_LUA, EXTEND_LUA, TRANSITION_LUA } from './session-lua.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
-import { transition } from '../session/lifecycle.js';
+import { SESSION_AUDIT, transition } from '../session/lifecycle.js';
 
 export interface NewSession {
   id: string;
@@ -71,6 +71,7 @@ export function credentialFingerprint(rawPub: Buffer): string {
 type ScriptedRedis = Redis & {
   tetherTransition(...args: (string | number)[]): Promise<[string, string, string]>;
   tetherCreate(...args: (string | number)[]): Promise<string>;
+  tetherExtend(...args: (string | number)[]): Promise<[string, string]>;
 };
 
 export class SessionStore {
@@ -79,9 +80,10 @@ export class SessionStore {
 
   constructor(redis: Redis, prefix: string) {
     this.keys = redisKeys(prefix);
-    if (!('tetherTransition' in redis)) {
+    if (!('tetherExtend' in redis)) {
       redis.defineCommand('tetherTransition', { numberOfKeys: 5, lua: TRANSITION_LUA });
       redis.defineCommand('tetherCreate', { numberOfKeys: 5, lua: CREATE_LUA });
+      redis.defineCommand('tetherExtend', { numberOfKeys: 2, lua: EXTEND_LUA });
     }
     this.redis = redis as ScriptedRedis;
   }
@@ -222,15 +224,15 @@ export class SessionStore {
     return this.apply(id, 'close', { actor, reason, now, ...(serial ? { serial } : {}) });
   }
 
-  /** Moves the expiry of a live session; the caller enforces the 12-week cap from issue time. */
+  /**
+   * Moves the expiry of a live session (audited, and published so the relay holding its tunnel tells
+   * the agent); the caller enforces the 12-week cap from issue time.
+   */
   async extend(id: string, expiresAt: number, actor: string, now: number): Promise<SessionRecord> {
     const s = await this.require(id);
-    if (s.state === 'CLOSED') throw new AppError('session_closed', `session ${id} is closed`);
-    await this.redis
-      .multi()
-      .hset(this.keys.session(id), 'expiresAt', String(expiresAt), 'updatedAt', String(now))
-      .xadd(this.keys.audit, '*', 'type', 'session.extended', 'sid', id, 'serial', s.serial, 'actor', actor, 'expiresAt', String(expiresAt), 'at', String(now))
-      .exec();
+    const [status] = await this.redis.tetherExtend(this.keys.session(id), this.keys.audit, expiresAt, now, actor, this.keys.events, id, SESSION_AUDIT.extended);
+    if (status === 'missing') throw new AppError('session_not_found', `no session ${id}`);
+    if (status === 'closed') throw new AppError('session_closed', `session ${id} is closed`);
     return { ...s, expiresAt };
   }
 

@@ -135,6 +135,16 @@ describe('GET /v1/events', () => {
     expect(await subscribers()).toBe(1);
   });
 
+  it('shows an extension: outcome extended, the unchanged state, the new expiry in ISO 8601', async () => {
+    const s = await stream();
+    const { id, sessions } = await newSession('SN-EVENTS-X');
+    const later = Math.floor(Date.now() / 1000) * 1000 + 7_200_000;
+    await sessions.extend(id, later, 'op:test', Date.now());
+    const text = await s.until(/"outcome":"extended"/);
+    const extended = [...text.matchAll(/event: session\ndata: (.*)\n\n/g)].map((m) => JSON.parse(m[1]!)).find((e) => e.outcome === 'extended');
+    expect(extended).toMatchObject({ sid: id, serial: 'SN-EVENTS-X', from: 'ISSUED', to: 'ISSUED', expiresAt: new Date(later).toISOString() });
+  });
+
   it('answers with an event stream that is not cached and keeps it alive with heartbeat comments', async () => {
     const s = await stream();
     expect(s.res.headers['content-type']).toBe('text/event-stream; charset=utf-8');

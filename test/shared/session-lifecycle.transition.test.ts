@@ -68,7 +68,7 @@ describe('the session lifecycle core', () => {
     expect(kinds(effectsOfEntry(SESSION_AUDIT.reconnected, 'LOST'))).toEqual(kinds(transition('LOST', 'connect').effects));
     expect(kinds(effectsOfEntry(SESSION_AUDIT.reconnected, 'CONNECTED'))).toEqual(['relay:start-heartbeat']);
     expect(kinds(effectsOfEntry(SESSION_AUDIT.issued, undefined))).toEqual(['pipeline:plan-expiry']);
-    expect(kinds(effectsOfEntry(SESSION_AUDIT.extended, undefined))).toEqual(['pipeline:plan-expiry']);
+    expect(kinds(effectsOfEntry(SESSION_AUDIT.extended, undefined))).toEqual(['pipeline:plan-expiry', 'relay:tell-expiry']);
     expect(effectsOfEntry('engineer.channel.opened', undefined)).toEqual([]);
   });
 });

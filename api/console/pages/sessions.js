@@ -98,7 +98,7 @@ export function sessionsPage(root, ctx) {
   // it matches the filters.
   const stopEvents = onSession(async (ev) => {
     const known = rows.get(ev.sid);
-    if (known) return put({ ...known.session, state: ev.to, reason: ev.reason }, { flash: true });
+    if (known) return put({ ...known.session, state: ev.to, reason: ev.reason, ...(ev.expiresAt ? { expiresAt: ev.expiresAt } : {}) }, { flash: true });
     try {
       const { session } = await api('GET', `/v1/sessions/${encodeURIComponent(ev.sid)}`);
       if (rows.has(session.id)) put(session, { flash: true });
