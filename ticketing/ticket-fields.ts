@@ -1,7 +1,7 @@
 // Normalisation every vendor adapter shares: reading loosely typed field values (strings, numbers,
-// select options, placeholder text), splitting tag lists, finding the product, and finishing a
-// TicketEvent with the `tether` tag rule. Content problems (no serial, no address) are ignored
-// with a reason rather than refused, so the help desk does not retry or trip a circuit breaker.
+// select options, placeholder text), splitting tag lists, finding the product and the assignee, and
+// finishing a TicketEvent with the `tether` tag rule. Content problems (no serial, no address) are
+// ignored with a reason rather than refused, so the help desk does not retry or trip a circuit breaker.
 import { z } from 'zod';
 import { TETHER_TAG, ticketEventSchema, type TicketEvent, type TicketEventKind } from '../queues/ticket-event.schema.js';
 import { PRODUCTS, serialSchema, type Product } from '../shared/key/tether-key.schema.js';
@@ -57,6 +57,24 @@ export function productOf(value: string | undefined, tags: readonly string[] = [
   return undefined;
 }
 
+/** The support engineer a ticket is assigned to, by the help desk's e-mail and login for them. */
+export type Assignee = NonNullable<TicketEvent['assignee']>;
+
+/**
+ * The assignee the event carries, from the help desk's values for it: `undefined` when it said
+ * nothing (no object, or every value absent: e.g. a template older than the assignee mapping; the
+ * ticket's assignment stays as it is), null when it said nobody (null, or values that are null or
+ * rendered empty), otherwise the e-mail and login it gave.
+ */
+export function assigneeOf(said: { email?: unknown; login?: unknown } | null | undefined): Assignee | null | undefined {
+  if (said === null) return null;
+  if (said === undefined || (said.email === undefined && said.login === undefined)) return undefined;
+  const email = textOf(said.email);
+  const login = textOf(said.login);
+  if (!email && !login) return null;
+  return { ...(email ? { email: email.slice(0, 254) } : {}), ...(login ? { login: login.slice(0, 200) } : {}) };
+}
+
 export interface EventDraft {
   kind: TicketEventKind;
   deliveryId: string;
@@ -70,6 +88,8 @@ export interface EventDraft {
   product?: string | undefined;
   version?: string | undefined;
   tags: readonly string[];
+  /** See assigneeOf: undefined leaves the ticket's assignment as it is. */
+  assignee?: Assignee | null | undefined;
 }
 
 const emailSchema = z.email().max(254);
@@ -109,6 +129,7 @@ export function finishEvent(d: EventDraft): ParseResult {
     requester: { email: email ?? UNKNOWN_REQUESTER, ...(d.name ? { name: d.name.slice(0, 200) } : {}) },
     appliance: { serial: d.serial, product, ...(d.version && d.version.length <= 32 ? { version: d.version } : {}) },
     tags,
+    ...(d.assignee !== undefined ? { assignee: d.assignee } : {}),
   };
   const parsed = ticketEventSchema.safeParse(candidate);
   if (!parsed.success) return { ok: false, reason: firstZodIssue(parsed.error) };

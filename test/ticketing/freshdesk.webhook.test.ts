@@ -1,10 +1,11 @@
 // Freshdesk: the shared token header, numeric statuses (4 Resolved, 5 Closed) as well as labels,
-// delivery ids from the body (Freshdesk sends none), and HTML note bodies.
+// delivery ids from the body (Freshdesk sends none), the assigned agent, and HTML note bodies.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toHtml } from '../../ticketing/freshdesk/freshdesk.adapter.js';
 import { FRESHDESK_DEDUPE_TTL_S, parseFreshdesk, verifyFreshdesk } from '../../ticketing/freshdesk/freshdesk-webhook.js';
+import { assigneesOf } from './helpers/assignees.js';
 
 const TOKEN = 'fd-webhook-token-0123456789abcdef0123456789';
 const fixture = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'freshdesk', name), 'utf8'));
@@ -46,6 +47,11 @@ describe('Freshdesk ticket mapping', () => {
     expect(a.ok && other.ok && a.event.deliveryId !== other.event.deliveryId).toBe(true);
     expect(a.ok && a.event.deliveryId).toMatch(/^4711:[0-9a-f]{32}$/);
     expect(FRESHDESK_DEDUPE_TTL_S).toBeGreaterThanOrEqual(95 * 60); // retries at +5, +30, +60 min
+  });
+
+  it('carries {{ticket.agent.email}} as the assignee: empty (no agent) is null, absent says nothing, a closing ticket keeps it', () => {
+    const closing = parseFreshdesk(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'freshdesk', 'ticket-resolved.json')));
+    expect(assigneesOf(parse({}), parse({ assignee_email: null }), parse({ assignee_email: undefined }), closing)).toEqual([null, null, undefined, { email: 'erin@vendor.example' }]);
   });
 
   it('ignores a ticket whose serial placeholder rendered empty', () => {

@@ -1,9 +1,10 @@
 // GitHub Issues: X-Hub-Signature-256 (GitHub's documented test vector), issues events only, the
-// issue form's sections and labels as fields, private repositories only.
+// issue form's sections and labels as fields, the assignee by login, private repositories only.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formSection, parseGitHub, verifyGitHub } from '../../ticketing/github/github-webhook.js';
+import { assigneesOf } from './helpers/assignees.js';
 
 const fixture = (name: string) => JSON.parse(readFileSync(join(import.meta.dirname, '..', 'fixtures', 'github', name), 'utf8'));
 const headers = (event = 'issues') => ({ 'x-github-event': event, 'x-github-delivery': '72d3162e-cc78-11e3-81ab-4c9367dc0958' });
@@ -40,6 +41,23 @@ describe('GitHub issues mapping', () => {
     labelled.issue.labels = [{ name: 'serial:SN-FROM-LABEL' }, { name: 'sda' }];
     const r = parse(labelled);
     expect(r.ok && r.event.appliance).toEqual({ serial: 'SN-FROM-LABEL', product: 'sda' });
+  });
+
+  it('an assigned or unassigned action is an update carrying the issue\'s assignee (the first of assignees) by login', () => {
+    const acted = (action: string, logins: string[], legacy = true) => {
+      const o = fixture('issues-opened.json');
+      o.action = action;
+      o.issue.assignees = logins.map((login) => ({ login, id: 1, type: 'User' }));
+      if (legacy) o.issue.assignee = o.issue.assignees[0] ?? null;
+      else delete o.issue.assignee;
+      return parse(o);
+    };
+    const assigned = acted('assigned', ['erin-gh', 'frank-gh']);
+    expect(assigned.ok && assigned.event.kind).toBe('updated');
+    const absent = fixture('issues-opened.json');
+    delete absent.issue.assignee;
+    delete absent.issue.assignees;
+    expect(assigneesOf(assigned, acted('unassigned', []), acted('assigned', ['frank-gh'], false), parse(absent))).toEqual([{ login: 'erin-gh' }, null, { login: 'frank-gh' }, undefined]);
   });
 
   it('ignores pings, other events and public repositories; refuses form-encoded deliveries', () => {

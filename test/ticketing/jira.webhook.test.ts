@@ -1,10 +1,11 @@
 // Jira Service Management: `X-Hub-Signature: sha256=<hex>`, Jira's issue JSON mapped through the
-// configured custom fields, "done" from the status category or a resolution.
+// configured custom fields, the assignee by account id, "done" from the status category or a resolution.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseJira, plainText, verifyJira } from '../../ticketing/jira/jira-webhook.js';
 import { UNKNOWN_REQUESTER } from '../../ticketing/ticket-fields.js';
+import { assigneesOf } from './helpers/assignees.js';
 import { signJira } from './helpers/vendor-cases.js';
 
 const SECRET = 'jira-webhook-secret-0123456789';
@@ -39,8 +40,22 @@ describe('Jira issue mapping', () => {
         requester: { email: 'it-ops@customer.example', name: 'IT Ops' },
         appliance: { serial: 'K1000-5F3A9C', product: 'sma', version: '13.2' },
         tags: ['appliance', 'tether'],
+        assignee: null,
       },
     });
+  });
+
+  it('maps fields.assignee: accountId as the login (always there), emailAddress when privacy shows it; null is unassigned', () => {
+    const shown = fixture('issue-created.json');
+    shown.issue.fields.assignee = { accountId: '557058:f58131cb-b67d-43c7-b30d-6b58d40bd077', emailAddress: 'erin@vendor.example', displayName: 'Erin' };
+    const absent = fixture('issue-created.json');
+    delete absent.issue.fields.assignee;
+    expect(assigneesOf(parse(shown), parse(fixture('issue-resolved.json')), parse(fixture('issue-created.json')), parse(absent))).toEqual([
+      { email: 'erin@vendor.example', login: '557058:f58131cb-b67d-43c7-b30d-6b58d40bd077' },
+      { login: '5b10ac8d82e05b22cc7d4ef5' },
+      null,
+      undefined,
+    ]);
   });
 
   it('reads a resolved issue (status category done, resolution set) as closed, with an ADF description as text', () => {

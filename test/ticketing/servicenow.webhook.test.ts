@@ -1,5 +1,6 @@
 // ServiceNow: our business rule's signature (base64 or hex HMAC over "<ts>.<body>"), incident
-// states 6/7 as closed, and the sys_id the Table API needs carried in the ticket ref.
+// states 6/7 as closed, the assignee our rule adds, and the sys_id the Table API needs carried in the
+// ticket ref.
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { loadServerConfig } from '../../shared/config.js';
 import { AppError } from '../../shared/errors.js';
 import { buildTicketAdapters } from '../../ticketing/help-desks.js';
 import { parseServiceNow, sysIdOf, verifyServiceNow } from '../../ticketing/servicenow/servicenow-webhook.js';
+import { assigneesOf } from './helpers/assignees.js';
 import { startVendorApi, type VendorApi } from './helpers/vendor-api.js';
 import { signServiceNow, VENDOR_CASES } from './helpers/vendor-cases.js';
 
@@ -55,6 +57,11 @@ describe('ServiceNow incident mapping', () => {
   it('follows an instance\'s own closed states (TETHER_SERVICENOW_CLOSED_STATES)', () => {
     expect((parse({ state: '106' }, ['106']) as { event: { kind: string } }).event.kind).toBe('closed');
     expect((parse({ state: '6' }, ['106']) as { event: { kind: string } }).event.kind).toBe('updated');
+  });
+
+  it('carries assigned_to\'s email and user_name as the assignee: both empty is null, a rule without them says nothing', () => {
+    const results = [parse({}), parse({ assignee_email: '', assignee_login: '' }), parse({ assignee_email: undefined, assignee_login: undefined }), parse({ assignee_email: '' })];
+    expect(assigneesOf(...results)).toEqual([{ email: 'erin@vendor.example', login: 'erin.agent' }, null, undefined, { login: 'erin.agent' }]);
   });
 
   it('refuses a record without a sys_id, since no comment could ever reach it', () => {

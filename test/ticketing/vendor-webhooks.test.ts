@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { waitFor } from '../pipeline/helpers/wait.js';
 import { startTicketingHarness, type TicketingHarness } from './helpers/ticketing-harness.js';
-import { signGitHub, VENDOR_CASES, type TicketFacts } from './helpers/vendor-cases.js';
+import { gitHubDelivery, VENDOR_CASES, type TicketFacts } from './helpers/vendor-cases.js';
 
 let h: TicketingHarness;
 
@@ -88,20 +88,15 @@ describe('GitHub issue form with an empty required field', () => {
   it('answers 200 ignored and comments on the issue, once per delivery, naming the missing field', async () => {
     const c = VENDOR_CASES.find((v) => v.system === 'github')!;
     const t: TicketFacts = { seed: 9_901, serial: 'SN-GH-EMPTY', email: 'it-gh-empty@customer.example' };
-    const d = c.delivery('open', t, 'gh-empty-serial-1');
-    const b = JSON.parse(d.body.toString());
-    b.issue.body = String(b.issue.body).replace(t.serial, '_No response_');
-    const body = Buffer.from(JSON.stringify(b));
-    const secret = c.env('http://127.0.0.1:9').TETHER_GITHUB_WEBHOOK_SECRET!;
-    const headers = { ...d.headers, ...signGitHub(secret, body) };
+    const d = gitHubDelivery(t, 'opened', (issue) => void (issue.body = String(issue.body).replace(t.serial, '_No response_')), 'gh-empty-serial-1');
     const before = await h.ticketEventJobs();
-    const r = await h.post('github', { ...d, headers, body });
+    const r = await h.post('github', d);
     expect(r).toMatchObject({ status: 200, json: { status: 'ignored' } });
     expect(await h.ticketEventJobs()).toBe(before);
     const api = h.apis.github;
     const note = await waitFor(() => api.accepted.find((q) => c.isComment(q) && c.commentOf(q).target === c.target(t.seed)), { label: 'comment on the issue' });
     expect(c.commentOf(note).text).toMatch(/no Serial number/);
-    expect((await h.post('github', { ...d, headers, body })).status).toBe(200);
+    expect((await h.post('github', d)).status).toBe(200);
     await new Promise((r2) => setTimeout(r2, 300));
     expect(api.accepted.filter((q) => c.isComment(q) && c.commentOf(q).target === c.target(t.seed))).toHaveLength(1);
   });

@@ -1,9 +1,11 @@
-// Zendesk's signature (timestamp + body, no separator, base64) and the mapping of our trigger template.
+// Zendesk's signature (timestamp + body, no separator, base64) and the mapping of our trigger template,
+// the assignee's address included.
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseZendesk, verifyZendesk } from '../../ticketing/zendesk/zendesk-webhook.js';
+import { assigneesOf } from './helpers/assignees.js';
 import { signZendesk, zendeskTimestamp } from './helpers/vendor-cases.js';
 
 const SECRET = 'zd-signing-secret-0123456789abcdef';
@@ -55,8 +57,14 @@ describe('Zendesk trigger body', () => {
         requester: { email: 'it-ops@customer.example', name: 'IT Ops' },
         appliance: { serial: 'K1000-5F3A9C', product: 'sma', version: '13.2' },
         tags: ['appliance', 'tether', 'vip'],
+        assignee: null,
       },
     });
+  });
+
+  it('carries the assignee\'s address: empty (an unassigned ticket) is null, a template without the field says nothing', () => {
+    const results = [parse({ assignee_email: 'erin@vendor.example' }), parse({ assignee_email: '' }), parse({ assignee_email: undefined })];
+    expect(assigneesOf(...results)).toEqual([{ email: 'erin@vendor.example' }, null, undefined]);
   });
 
   it('adds the tether tag when only the serial field is filled', () => {

@@ -4,7 +4,8 @@
 // number (4 Resolved, 5 Closed) or as its label, depending on the placeholder (UNCONFIRMED).
 import { z } from 'zod';
 import type { TicketEventKind } from '../../queues/ticket-event.schema.js';
-import { finishEvent, firstZodIssue, parseJson, splitTags, textOf } from '../ticket-fields.js';
+import { draftOfPlaceholders, placeholderBodyFields } from '../placeholder-body.js';
+import { finishEvent, firstZodIssue, parseJson } from '../ticket-fields.js';
 import type { ParseResult, Verdict, WebhookHeaders } from '../ticket-adapter.js';
 import { bodyDigest, equalSecrets, headerValue } from '../webhook-crypto.js';
 
@@ -24,20 +25,10 @@ export function verifyFreshdesk(token: string, headers: WebhookHeaders): Verdict
   return { ok: true };
 }
 
-const placeholder = z.union([z.string().max(20_000), z.number()]).nullish();
-
+/** Our automation template's body (placeholder-body.ts) with the rule's literal event. */
 export const freshdeskWebhookSchema = z.object({
   event: z.enum(['created', 'updated', 'resolved', 'closed'], { error: 'event must be created, updated or resolved' }),
-  ticket_id: z.union([z.string().regex(/^\d{1,20}$/, 'ticket_id must be the numeric ticket id'), z.number().int().nonnegative()]).transform(String),
-  status: placeholder,
-  subject: placeholder,
-  description: placeholder,
-  requester_email: placeholder,
-  requester_name: placeholder,
-  tags: z.union([z.string().max(10_000), z.array(z.string())]).nullish(),
-  serial: placeholder,
-  product: placeholder,
-  version: placeholder,
+  ...placeholderBodyFields,
 });
 
 /** Freshdesk's numeric statuses (2 Open, 3 Pending, 4 Resolved, 5 Closed) and their labels. */
@@ -53,20 +44,7 @@ export function parseFreshdesk(rawBody: Buffer): ParseResult {
   const parsed = freshdeskWebhookSchema.safeParse(json.json);
   if (!parsed.success) return { ok: false, reason: firstZodIssue(parsed.error) };
   const b = parsed.data;
-  const status = textOf(b.status);
-  const kind: TicketEventKind = b.event === 'resolved' || b.event === 'closed' || isFreshdeskDone(status) ? 'closed' : b.event === 'created' ? 'created' : 'updated';
-  return finishEvent({
-    kind,
-    deliveryId: `${b.ticket_id}:${bodyDigest(rawBody)}`,
-    ticket: { system: FRESHDESK_SYSTEM, id: b.ticket_id },
-    subject: textOf(b.subject),
-    description: textOf(b.description),
-    status,
-    email: textOf(b.requester_email),
-    name: textOf(b.requester_name),
-    serial: textOf(b.serial),
-    product: textOf(b.product),
-    version: textOf(b.version),
-    tags: splitTags(b.tags),
-  });
+  const draft = draftOfPlaceholders(b);
+  const kind: TicketEventKind = b.event === 'resolved' || b.event === 'closed' || isFreshdeskDone(draft.status) ? 'closed' : b.event === 'created' ? 'created' : 'updated';
+  return finishEvent({ ...draft, kind, deliveryId: `${b.ticket_id}:${bodyDigest(rawBody)}`, ticket: { system: FRESHDESK_SYSTEM, id: b.ticket_id } });
 }

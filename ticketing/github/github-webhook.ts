@@ -1,10 +1,11 @@
 // GitHub Issues' inbound side: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`,
 // no timestamp (replays are caught by X-GitHub-Delivery), `issues` events only. Issues have no
 // custom fields: serial, product, version and the contact address come from our issue form's
-// sections (docs/help-desks.md) or from labels such as `serial:K1000-5F3A9C` and `sma`.
+// sections (docs/help-desks.md) or from labels such as `serial:K1000-5F3A9C` and `sma`; the
+// assignee is the issue's (by login).
 import { z } from 'zod';
 import type { TicketEventKind } from '../../queues/ticket-event.schema.js';
-import { finishEvent, firstZodIssue, parseJson, textOf } from '../ticket-fields.js';
+import { assigneeOf, finishEvent, firstZodIssue, parseJson, textOf, type Assignee } from '../ticket-fields.js';
 import type { ParseResult, Verdict, WebhookHeaders } from '../ticket-adapter.js';
 import { equalBytes, headerValue, hmacSha256 } from '../webhook-crypto.js';
 
@@ -33,6 +34,8 @@ export const githubIssuesSchema = z.object({
     body: z.string().max(100_000).nullish(),
     state: z.enum(['open', 'closed']),
     labels: z.array(z.object({ name: z.string() })).default([]),
+    assignee: z.object({ login: z.string() }).nullish(),
+    assignees: z.array(z.object({ login: z.string() })).optional(),
   }),
   repository: z.object({ full_name: z.string().regex(/^[\w.-]+\/[\w.-]+$/), private: z.boolean().optional() }),
 });
@@ -62,9 +65,23 @@ function labelValue(labels: readonly string[], key: string): string | undefined 
   return hit ? textOf(hit.slice(key.length + 1)) : undefined;
 }
 
+/**
+ * Any other action is `updated`, `assigned` and `unassigned` included: every event carries the issue
+ * as it is afterwards, so its assignee is the ticket's assignment from then on.
+ */
 function kindOf(action: string, state: 'open' | 'closed'): TicketEventKind {
   if (action === 'closed' || action === 'deleted' || action === 'transferred' || state === 'closed') return 'closed';
   return action === 'opened' ? 'created' : 'updated';
+}
+
+/**
+ * GitHub's `issue.assignee` is the first of `issue.assignees`; a ticket maps one engineer, so it is
+ * that one (by login). Null when nobody is assigned; undefined when the payload has neither field.
+ */
+function issueAssignee(issue: { assignee?: { login: string } | null | undefined; assignees?: { login: string }[] | undefined }): Assignee | null | undefined {
+  if (issue.assignee === undefined && issue.assignees === undefined) return undefined;
+  const first = issue.assignee ?? issue.assignees?.[0];
+  return assigneeOf(first ? { login: first.login } : null);
 }
 
 export function githubRef(repo: string, issue: number): { system: string; id: string } {
@@ -110,5 +127,6 @@ export function parseGitHub(rawBody: Buffer, headers: WebhookHeaders = {}): Pars
     product: formSection(body, FORM_HEADINGS.product) ?? labelValue(labels, 'product'),
     version: formSection(body, FORM_HEADINGS.version) ?? labelValue(labels, 'version'),
     tags: labels.filter((l) => l.length <= 64),
+    assignee: issueAssignee(b.issue),
   });
 }

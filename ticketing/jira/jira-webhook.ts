@@ -1,11 +1,12 @@
 // Jira Service Management's inbound side: admin webhooks with a secret sign the raw body as
 // `X-Hub-Signature: sha256=<hex HMAC-SHA256>` (WebSub style; the method is read from the prefix)
 // with no timestamp, so replays are caught by X-Atlassian-Webhook-Identifier. The body is Jira's
-// own issue JSON; serial, product, version and a fallback address come from configured fields.
+// own issue JSON; serial, product, version and a fallback address come from configured fields, the
+// assignee from `fields.assignee`.
 import { z } from 'zod';
 import type { TicketEventKind } from '../../queues/ticket-event.schema.js';
 import type { JiraConfig } from '../../shared/config.js';
-import { finishEvent, firstZodIssue, parseJson, splitTags, textOf } from '../ticket-fields.js';
+import { assigneeOf, finishEvent, firstZodIssue, parseJson, splitTags, textOf } from '../ticket-fields.js';
 import type { ParseResult, Verdict, WebhookHeaders } from '../ticket-adapter.js';
 import { equalBytes, headerValue, hmacSha256 } from '../webhook-crypto.js';
 
@@ -80,6 +81,7 @@ export function parseJira(fieldMap: JiraConfig['fields'], rawBody: Buffer, heade
   if (!delivery) return { ok: false, reason: 'missing X-Atlassian-Webhook-Identifier header' };
   const reporter = f.reporter as { emailAddress?: unknown; displayName?: unknown } | undefined;
   const status = f.status as { name?: unknown } | undefined;
+  const assignee = f.assignee as { emailAddress?: unknown; accountId?: unknown } | null | undefined;
   return finishEvent({
     kind: base === 'updated' && isDone(f) ? 'closed' : base,
     deliveryId: delivery,
@@ -94,5 +96,8 @@ export function parseJira(fieldMap: JiraConfig['fields'], rawBody: Buffer, heade
     product: fieldMap.product ? textOf(f[fieldMap.product]) : undefined,
     version: fieldMap.version ? textOf(f[fieldMap.version]) : undefined,
     tags: splitTags(f.labels),
+    // Null when unassigned. Privacy settings often hide emailAddress; accountId is always there, so
+    // it is the login an engineer is mapped by (`jira:<accountId>`).
+    assignee: assigneeOf(assignee && { email: assignee.emailAddress, login: assignee.accountId }),
   });
 }

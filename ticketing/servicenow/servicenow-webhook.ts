@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { TicketEventKind } from '../../queues/ticket-event.schema.js';
 import { REPLAY_WINDOW_S, SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../generic-signature.js';
-import { finishEvent, firstZodIssue, parseJson, splitTags, textOf } from '../ticket-fields.js';
+import { assigneeOf, finishEvent, firstZodIssue, parseJson, splitTags, textOf } from '../ticket-fields.js';
 import type { ParseResult, Verdict, WebhookHeaders } from '../ticket-adapter.js';
 import { decodeSha256Digest, equalBytes, headerValue, hmacSha256 } from '../webhook-crypto.js';
 
@@ -39,6 +39,9 @@ export const serviceNowWebhookSchema = z.object({
   description: text,
   caller_email: text,
   caller_name: text,
+  /** `assigned_to`'s email and user_name: both empty while unassigned, absent from rules older than the assignee mapping. */
+  assignee_email: text,
+  assignee_login: text,
   serial: text,
   product: text,
   version: text,
@@ -78,5 +81,6 @@ export function parseServiceNow(closedStates: readonly string[], rawBody: Buffer
     product: textOf(b.product),
     version: textOf(b.version),
     tags: splitTags(b.tags),
+    assignee: assigneeOf({ email: b.assignee_email, login: b.assignee_login }),
   });
 }

@@ -3,7 +3,8 @@
 // authenticity") and the body our trigger template sends (docs/help-desks.md), mapped to a TicketEvent.
 import { z } from 'zod';
 import type { TicketEventKind } from '../../queues/ticket-event.schema.js';
-import { finishEvent, firstZodIssue, parseJson, splitTags, textOf } from '../ticket-fields.js';
+import { draftOfPlaceholders, placeholderBodyFields } from '../placeholder-body.js';
+import { finishEvent, firstZodIssue, parseJson } from '../ticket-fields.js';
 import type { ParseResult, Verdict, WebhookHeaders } from '../ticket-adapter.js';
 import { equalBytes, headerValue, hmacSha256 } from '../webhook-crypto.js';
 
@@ -30,21 +31,10 @@ export function verifyZendesk(secret: string, headers: WebhookHeaders, rawBody: 
   return { ok: true };
 }
 
-const placeholder = z.union([z.string().max(20_000), z.number()]).optional();
-
-/** Our trigger template's body: every value is a rendered placeholder, so everything is text. */
+/** Our trigger template's body (placeholder-body.ts) with the trigger's literal event. */
 export const zendeskWebhookSchema = z.object({
   event: z.enum(['created', 'updated', 'solved', 'closed'], { error: 'event must be created, updated or solved' }),
-  ticket_id: z.union([z.string().regex(/^\d{1,20}$/, 'ticket_id must be the numeric ticket id'), z.number().int().nonnegative()]).transform(String),
-  status: placeholder,
-  subject: placeholder,
-  description: placeholder,
-  requester_email: placeholder,
-  requester_name: placeholder,
-  tags: z.union([z.string().max(10_000), z.array(z.string())]).optional(),
-  serial: placeholder,
-  product: placeholder,
-  version: placeholder,
+  ...placeholderBodyFields,
 });
 
 /** Solved is Zendesk's "done" (a requester reply may reopen it); closed follows days later and is read-only. */
@@ -64,19 +54,6 @@ export function parseZendesk(rawBody: Buffer, headers: WebhookHeaders = {}): Par
   // One invocation per trigger firing; UNCONFIRMED whether Zendesk's retries keep it (we assume so).
   const invocation = headerValue(headers, ZENDESK_INVOCATION_HEADER);
   if (!invocation) return { ok: false, reason: 'missing X-Zendesk-Webhook-Invocation-Id header' };
-  const status = textOf(b.status);
-  return finishEvent({
-    kind: kindOf(b.event, status),
-    deliveryId: invocation,
-    ticket: { system: ZENDESK_SYSTEM, id: b.ticket_id },
-    subject: textOf(b.subject),
-    description: textOf(b.description),
-    status,
-    email: textOf(b.requester_email),
-    name: textOf(b.requester_name),
-    serial: textOf(b.serial),
-    product: textOf(b.product),
-    version: textOf(b.version),
-    tags: splitTags(b.tags),
-  });
+  const draft = draftOfPlaceholders(b);
+  return finishEvent({ ...draft, kind: kindOf(b.event, draft.status), deliveryId: invocation, ticket: { system: ZENDESK_SYSTEM, id: b.ticket_id } });
 }

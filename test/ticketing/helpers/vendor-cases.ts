@@ -308,5 +308,15 @@ const github: VendorCase = {
   commentOf: (req) => ({ target: `acme/support#${/issues\/(\d+)\/comments/.exec(req.path)![1]}`, text: (req.json as any).body }),
 };
 
+/** A GitHub issues delivery of `action` for the ticket, its issue changed by `edit`, signed as GitHub signs it. */
+export function gitHubDelivery(t: TicketFacts, action: string, edit: (issue: any) => void, deliveryId?: string): Delivery {
+  const open = github.delivery('open', t, deliveryId);
+  const b = JSON.parse(open.body.toString());
+  b.action = action;
+  edit(b.issue);
+  const body = json(b);
+  return { body, headers: { ...open.headers, ...signGitHub(GH.secret, body) } };
+}
+
 export const VENDOR_CASES: readonly VendorCase[] = [zendesk, jira, servicenow, freshdesk, github];
 export const SECRETS = { zendesk: ZD.secret, jira: JIRA.secret, servicenow: SN.secret, freshdesk: FD.token, github: GH.secret } as const;
