@@ -20,8 +20,10 @@ export interface RosterDeps {
   relayId: string;
   now: () => number;
   logger: Logger;
-  /** Ends an engineer's channels to one session (a withdrawn grant); returns how many. */
+  /** Ends an engineer's channels to one session (a withdrawn grant) unless still allowed; returns how many. */
   endSessionChannels: (engineer: string, sid: string) => Promise<number>;
+  /** The same for every session of a ticket (SYSTEM:ID) it was reassigned away from the engineer. */
+  endTicketChannels: (engineer: string, ticket: string) => Promise<number>;
 }
 
 export class EngineerRoster {
@@ -79,6 +81,13 @@ export class EngineerRoster {
     }
     if (!parsed.success) return;
     const rev = parsed.data;
+    if (rev.ticket) {
+      void this.deps
+        .endTicketChannels(rev.engineer, rev.ticket)
+        .then((ended) => ended > 0 && this.deps.logger.info({ engineer: rev.engineer, ticket: rev.ticket, ended }, 'engineer channels ended: ticket reassigned'))
+        .catch((err: unknown) => this.deps.logger.error({ err, ticket: rev.ticket }, 'could not end channels of a reassigned ticket'));
+      return;
+    }
     if (rev.sid) {
       void this.deps
         .endSessionChannels(rev.engineer, rev.sid)

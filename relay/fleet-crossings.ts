@@ -65,6 +65,11 @@ export class FleetCrossings {
     return mine.length;
   }
 
+  /** Sessions the engineer has channels crossing to from here. */
+  sessionsOf(engineer: string): string[] {
+    return [...this.homes.values()].filter((h) => [...(h.channels ?? [])].some((ch) => ch.engineer === engineer)).map((h) => h.sid);
+  }
+
   /** Ends every crossing channel (shutdown). */
   endAll(): void {
     for (const sid of [...this.homes.keys()]) this.end(sid);

@@ -100,6 +100,7 @@ export class RelayServer {
       now: deps.now,
       logger: deps.logger,
       endSessionChannels: (engineer, sid) => this.endSessionChannels(engineer, sid),
+      endTicketChannels: (engineer, ticket) => this.endTicketChannels(engineer, ticket),
     });
     this.heartbeats = new HeartbeatBatcher({
       sessions: deps.sessions,
@@ -281,6 +282,18 @@ export class RelayServer {
    * A grant was withdrawn: ends `engineer`'s open channels to session `sid` (held here or crossing
    * this relay) unless they may still reach it (policy `all`, or the ticket's assignee).
    */
+  /** Sessions with the engineer's channels here (direct or crossing) that belong to `ticket` (SYSTEM:ID). */
+  private async endTicketChannels(engineer: string, ticket: string): Promise<number> {
+    const sids = new Set<string>(this.fleet?.crossings.sessionsOf(engineer) ?? []);
+    for (const t of this.registry.values()) if ([...(t.channels ?? [])].some((ch) => ch.engineer === engineer)) sids.add(t.sid);
+    let ended = 0;
+    for (const sid of sids) {
+      const s = await this.deps.sessions.get(sid);
+      if (s?.ticket && `${s.ticket.system}:${s.ticket.id}` === ticket) ended += await this.endSessionChannels(engineer, sid);
+    }
+    return ended;
+  }
+
   private async endSessionChannels(engineer: string, sid: string): Promise<number> {
     const session = await this.deps.sessions.get(sid);
     if (session && (await this.deps.access.allowed(session, engineer, this.deps.engineerPolicy))) return 0;

@@ -65,7 +65,7 @@ export class AccessStore {
     });
   }
 
-  /** Records the engineer a ticket is assigned to (null: unassigned or not mapped); a change is audited. */
+  /** Records the engineer a ticket is assigned to (null: unassigned or not mapped); a change is audited and relays re-check the previous assignee's channels. */
   async setAssignee(ticket: TicketRef, engineer: string | null, actor: string, now: number): Promise<void> {
     const key = this.keys.ticketAssignee(ticket.system, ticket.id);
     const before = await this.redis.get(key);
@@ -74,6 +74,8 @@ export class AccessStore {
     if (engineer) m.set(key, engineer, 'EX', GRANT_TTL_S);
     else m.del(key);
     m.xadd(this.keys.audit, '*', 'type', 'ticket.assignee_changed', 'ticket', `${ticket.system}:${ticket.id}`, 'engineer', engineer ?? '', 'previous', before ?? '', 'actor', actor, 'at', String(now));
+    // The previous assignee's open channels to the ticket's sessions end, unless a grant or the policy still lets them in.
+    if (before) m.publish(this.keys.engineerEvents, JSON.stringify({ engineer: before, ticket: `${ticket.system}:${ticket.id}` }));
     await m.exec();
   }
 

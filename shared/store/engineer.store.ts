@@ -49,7 +49,17 @@ export function parseEngineerKey(text: string): EngineerKey {
 
 /** What relays hear when access is withdrawn: every key of `engineer`, or only `fingerprints`. */
 /** With `sid`, only the engineer's channels to that session end (a grant was withdrawn). */
-export const engineerRevocationSchema = z.object({ engineer: engineerNameSchema, fingerprints: z.array(z.string()).optional(), sid: z.string().optional() });
+/**
+ * What relays hear on the engineer channel: an engineer or some keys removed (connections end), a
+ * grant withdrawn (`sid`) or a ticket reassigned away from the engineer (`ticket`, SYSTEM:ID): their
+ * channels to that session or ticket end unless they may still reach it.
+ */
+export const engineerRevocationSchema = z.object({
+  engineer: engineerNameSchema,
+  fingerprints: z.array(z.string()).optional(),
+  sid: z.string().optional(),
+  ticket: z.string().optional(),
+});
 export type EngineerRevocation = z.infer<typeof engineerRevocationSchema>;
 
 /** `SHA256:…` of an SSH public-key blob, as OpenSSH prints it. */

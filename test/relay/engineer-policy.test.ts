@@ -1,49 +1,19 @@
 // Least privilege for engineers (TETHER_ENGINEER_POLICY=assigned, the default): a registered
 // engineer reaches a session only when granted it or assigned its ticket; withdrawing the grant
-// closes their open channels to it within a second; an expired engineer key is refused.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { parseEngineerKey } from '../../shared/store/engineer.store.js';
+// or reassigning the ticket away closes their open channels to it within a second; an expired
+// engineer key is refused.
 import { readFileSync } from 'node:fs';
-import {
-  addEngineer,
-  auditOf,
-  connectAppliance,
-  forwardPorts,
-  issue,
-  runSsh,
-  sshW,
-  startHarness,
-  startService,
-  uniqueSerial,
-  waitFor,
-  within,
-  type EngineerKey,
-  type Harness,
-} from './relay-harness.js';
+import { describe, expect, it } from 'vitest';
+import { parseEngineerKey } from '../../shared/store/engineer.store.js';
+import { openTunnel, useRelay } from './relay-fixture.js';
+import { addEngineer, auditOf, runSsh, sshW, uniqueSerial, waitFor, within } from './relay-harness.js';
 
-let h: Harness;
-let svc: Awaited<ReturnType<typeof startService>>;
-let erin: EngineerKey;
-
-beforeAll(async () => {
-  h = await startHarness(inject('redisUrl'), { engineerPolicy: 'assigned' });
-  svc = await startService('SVC\n');
-  erin = await addEngineer(h, 'erin');
-});
-
-afterAll(async () => {
-  await h?.close();
-  await svc?.close();
-});
+const { h, services: { svc }, engineers: { erin } } = useRelay({ harness: { engineerPolicy: 'assigned' }, services: { svc: 'SVC\n' }, engineers: ['erin'] });
 
 async function connected(ticket?: { system: string; id: string }) {
-  const serial = uniqueSerial('POL');
-  const issued = await issue(h, serial, { ports: [22] });
-  if (ticket) await h.redis.hset(h.sessions.keys.session(issued.session.id), 'ticket', `${ticket.system}:${ticket.id}`);
-  const app = await connectAppliance(h, { serial, seed: issued.seed });
-  await forwardPorts(app, { 22: svc.port });
-  await waitFor(async () => (await h.sessions.get(issued.session.id))?.state === 'CONNECTED', 'CONNECTED');
-  return { serial, session: (await h.sessions.require(issued.session.id)) };
+  const { serial, sid } = await openTunnel(h, uniqueSerial('POL'), { 22: svc.port });
+  if (ticket) await h.redis.hset(h.sessions.keys.session(sid), 'ticket', `${ticket.system}:${ticket.id}`);
+  return { serial, session: (await h.sessions.require(sid)) };
 }
 
 describe('engineer policy "assigned"', () => {
@@ -84,6 +54,33 @@ describe('engineer policy "assigned"', () => {
     expect(ok.stdout.toString()).toBe('SVC\nas assignee');
     const no = await sshW(h, erin, `${serial}:22`, Buffer.from('x'));
     expect(no.code).toBe(255);
+  });
+
+  it('reassigning the ticket away from the engineer closes their open channel within a second; a granted one stays', async () => {
+    const ticket = { system: 'github', id: `T3-${Date.now()}` };
+    const { serial, session } = await connected(ticket);
+    await h.access.setAssignee(ticket, 'erin', 'test-operator', Date.now());
+    const open = runSsh(h, erin, ['-W', `${serial}:22`]);
+    open.child.stdin!.write('a');
+    await waitFor(() => open.stdout().toString() === 'SVC\na', 'the assignee\'s channel');
+    const t0 = Date.now();
+    await h.access.setAssignee(ticket, null, 'help-desk', Date.now());
+    await within(open.done, 1_000, 'the channel closed');
+    expect(Date.now() - t0).toBeLessThan(1_000);
+    expect((await sshW(h, erin, `${serial}:22`, Buffer.from('x'))).code).toBe(255);
+
+    // With a grant as well, losing the assignment changes nothing for the open channel.
+    await h.access.setAssignee(ticket, 'erin', 'test-operator', Date.now());
+    await h.access.grant(session, 'erin', 'test-operator', Date.now());
+    const kept = runSsh(h, erin, ['-W', `${serial}:22`]);
+    kept.child.stdin!.write('b');
+    await waitFor(() => kept.stdout().toString() === 'SVC\nb', 'the granted channel');
+    await h.access.setAssignee(ticket, null, 'help-desk', Date.now());
+    await new Promise((r) => setTimeout(r, 500));
+    kept.child.stdin!.write('c');
+    await waitFor(() => kept.stdout().toString() === 'SVC\nbc', 'the channel still carries data');
+    kept.child.stdin!.end();
+    expect((await kept.done).code).toBe(0);
   });
 
   it('withdrawing a grant leaves the channels of an engineer who may still reach the session (the ticket assignee)', async () => {
