@@ -23,8 +23,9 @@ export type TicketNews = 'connected' | 'reconnected' | 'lost' | 'closed';
 
 /**
  * Effects, by who carries them out: `pipeline` (the audit bridge: expiry jobs, comments, mails, key
- * text), `relay` (live sockets and heartbeats). `onlyIfReceived`: skip when nobody ever received the
- * key (a key superseded before delivery is an internal matter).
+ * text, the appliance's inbox, password custody, one-click's open ticket), `relay` (live sockets,
+ * heartbeats, the agent's expiry). `onlyIfReceived`: skip when nobody ever received the key (a key
+ * superseded before delivery is an internal matter). `onlyIfReason`: only for a close of that reason.
  */
 export type LifecycleEffect =
   | { by: 'pipeline'; kind: 'plan-expiry' }
@@ -32,6 +33,9 @@ export type LifecycleEffect =
   | { by: 'pipeline'; kind: 'forget-key-text' }
   | { by: 'pipeline'; kind: 'comment'; news: TicketNews; onlyIfReceived?: true }
   | { by: 'pipeline'; kind: 'notify'; template: 'connected' | 'closed'; onlyIfReceived?: true }
+  | { by: 'pipeline'; kind: 'clear-inbox' }
+  | { by: 'pipeline'; kind: 'destroy-password' }
+  | { by: 'pipeline'; kind: 'forget-open-ticket'; onlyIfReason: 'ticket_closed' }
   | { by: 'relay'; kind: 'tear-down-tunnel' }
   | { by: 'relay'; kind: 'tell-expiry' }
   | { by: 'relay'; kind: 'start-heartbeat' }
@@ -54,10 +58,12 @@ const AUDIT_OF_OUTCOME: Record<TransitionOutcome, SessionAuditType> = {
 function effectsOf(event: SessionEvent, from: SessionState): LifecycleEffect[] {
   switch (event) {
     case 'activate':
+      // The key is used: an enrolled appliance's inbox no longer offers it.
       return [
         { by: 'relay', kind: 'start-heartbeat' },
         { by: 'pipeline', kind: 'comment', news: 'connected' },
         { by: 'pipeline', kind: 'notify', template: 'connected' },
+        { by: 'pipeline', kind: 'clear-inbox' },
       ];
     case 'connect':
       // From CONNECTED it was never reported lost (a drained relay moved it, or a reset): no news.
@@ -72,6 +78,10 @@ function effectsOf(event: SessionEvent, from: SessionState): LifecycleEffect[] {
         { by: 'pipeline', kind: 'forget-key-text' },
         { by: 'pipeline', kind: 'comment', news: 'closed', onlyIfReceived: true },
         { by: 'pipeline', kind: 'notify', template: 'closed', onlyIfReceived: true },
+        { by: 'pipeline', kind: 'destroy-password' },
+        { by: 'pipeline', kind: 'clear-inbox' },
+        // A ticket closed under a session stops being the serial's open one-click ticket.
+        { by: 'pipeline', kind: 'forget-open-ticket', onlyIfReason: 'ticket_closed' },
       ];
   }
 }

@@ -8,6 +8,7 @@ import { keyFromMailText, parseMail } from '../../shared/mail/mail-parse.js';
 import type { SessionRecord } from '../../shared/session/session.schema.js';
 import { signGeneric, verifyGeneric } from '../../ticketing/generic-signature.js';
 import { parseGenericWebhook } from '../../ticketing/generic-webhook.schema.js';
+import { applianceReactionsTo } from '../../workers/appliance-reactions.js';
 import { nextExpiryStep, planExpiry, reactionsTo } from '../../workers/session-reactions.js';
 import { decideTicketEvent } from '../../workers/ticket-events.worker.js';
 
@@ -103,6 +104,33 @@ describe('reactions to audit entries', () => {
     expect(delivered.map((x) => x.kind)).toEqual(['cancel-expiry', 'forget-key-text', 'comment', 'notify']);
     const unseen = reactionsTo(entry('session.closed', { reason: 'superseded' }), session({ state: 'CLOSED' }), { delivered: false });
     expect(unseen.map((x) => x.kind)).toEqual(['cancel-expiry', 'forget-key-text']);
+  });
+});
+
+describe('appliance reactions to audit entries (from the lifecycle core)', () => {
+  const entry = (type: string, fields: Record<string, string> = {}) => ({ id: '1700000000000-1', type, at: 1_700_000_000_000, fields: { sid: 'sid-00000001', serial: 'SN1', ...fields } });
+  const ticket = { system: 'generic', id: '7' };
+  it('an activation takes the key out of the inbox; nothing else', () => {
+    expect(applianceReactionsTo(entry('session.activated', { from: 'ISSUED' }), session({ state: 'CONNECTED' }))).toEqual([{ kind: 'remove-from-inbox', serial: 'SN1' }]);
+    expect(applianceReactionsTo(entry('session.reconnected', { from: 'LOST' }), session({ state: 'CONNECTED' }))).toEqual([]);
+    expect(applianceReactionsTo(entry('session.extended'), session())).toEqual([]);
+  });
+  it('a close destroys the password and clears the inbox; the open one-click ticket only when the ticket closed it', () => {
+    const closed = session({ state: 'CLOSED', ticket });
+    expect(applianceReactionsTo(entry('session.closed', { from: 'CONNECTED', reason: 'revoked' }), closed)).toEqual([
+      { kind: 'destroy-password' },
+      { kind: 'remove-from-inbox', serial: 'SN1' },
+    ]);
+    expect(applianceReactionsTo(entry('session.closed', { from: 'CONNECTED', reason: 'ticket_closed' }), closed)).toEqual([
+      { kind: 'destroy-password' },
+      { kind: 'remove-from-inbox', serial: 'SN1' },
+      { kind: 'forget-open-ticket', serial: 'SN1', ticket },
+    ]);
+    // Without a ticket there is no open ticket to forget.
+    expect(applianceReactionsTo(entry('session.closed', { from: 'ISSUED', reason: 'ticket_closed' }), session({ state: 'CLOSED', ticket: undefined })).map((r) => r.kind)).toEqual(['destroy-password', 'remove-from-inbox']);
+  });
+  it('entries that are not session steps ask for nothing', () => {
+    expect(applianceReactionsTo(entry('engineer.channel.opened'), session())).toEqual([]);
   });
 });
 

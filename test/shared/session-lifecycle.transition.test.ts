@@ -5,19 +5,31 @@ import { isAppError } from '../../shared/errors.js';
 import { effectsOfEntry, SESSION_AUDIT, transition, type LifecycleEffect } from '../../shared/session/lifecycle.js';
 import { SESSION_EVENTS, SESSION_STATES, type SessionEvent, type SessionState } from '../../shared/session/session-machine.js';
 
-const kinds = (effects: LifecycleEffect[]) => effects.map((e) => `${e.by}:${e.kind}${'news' in e ? `:${e.news}` : ''}${'template' in e ? `:${e.template}` : ''}${'onlyIfReceived' in e ? '?' : ''}`);
+const kinds = (effects: LifecycleEffect[]) =>
+  effects.map((e) => `${e.by}:${e.kind}${'news' in e ? `:${e.news}` : ''}${'template' in e ? `:${e.template}` : ''}${'onlyIfReceived' in e ? '?' : ''}${'onlyIfReason' in e ? `?${e.onlyIfReason}` : ''}`);
+const CLOSE_EFFECTS = [
+  'relay:stop-heartbeat',
+  'relay:tear-down-tunnel',
+  'pipeline:cancel-expiry',
+  'pipeline:forget-key-text',
+  'pipeline:comment:closed?',
+  'pipeline:notify:closed?',
+  'pipeline:destroy-password',
+  'pipeline:clear-inbox',
+  'pipeline:forget-open-ticket?ticket_closed',
+];
 
 type Expected = { next: SessionState; audit: string; effects: string[] } | 'session_closed' | 'illegal_transition';
 
 const TABLE: Record<SessionState, Record<SessionEvent, Expected>> = {
   ISSUED: {
-    activate: { next: 'CONNECTED', audit: SESSION_AUDIT.activated, effects: ['relay:start-heartbeat', 'pipeline:comment:connected', 'pipeline:notify:connected'] },
+    activate: { next: 'CONNECTED', audit: SESSION_AUDIT.activated, effects: ['relay:start-heartbeat', 'pipeline:comment:connected', 'pipeline:notify:connected', 'pipeline:clear-inbox'] },
     connect: 'illegal_transition',
     lose: 'illegal_transition',
     close: {
       next: 'CLOSED',
       audit: SESSION_AUDIT.closed,
-      effects: ['relay:stop-heartbeat', 'relay:tear-down-tunnel', 'pipeline:cancel-expiry', 'pipeline:forget-key-text', 'pipeline:comment:closed?', 'pipeline:notify:closed?'],
+      effects: CLOSE_EFFECTS,
     },
   },
   CONNECTED: {
@@ -27,7 +39,7 @@ const TABLE: Record<SessionState, Record<SessionEvent, Expected>> = {
     close: {
       next: 'CLOSED',
       audit: SESSION_AUDIT.closed,
-      effects: ['relay:stop-heartbeat', 'relay:tear-down-tunnel', 'pipeline:cancel-expiry', 'pipeline:forget-key-text', 'pipeline:comment:closed?', 'pipeline:notify:closed?'],
+      effects: CLOSE_EFFECTS,
     },
   },
   LOST: {
@@ -37,7 +49,7 @@ const TABLE: Record<SessionState, Record<SessionEvent, Expected>> = {
     close: {
       next: 'CLOSED',
       audit: SESSION_AUDIT.closed,
-      effects: ['relay:stop-heartbeat', 'relay:tear-down-tunnel', 'pipeline:cancel-expiry', 'pipeline:forget-key-text', 'pipeline:comment:closed?', 'pipeline:notify:closed?'],
+      effects: CLOSE_EFFECTS,
     },
   },
   CLOSED: { activate: 'session_closed', connect: 'session_closed', lose: 'session_closed', close: 'session_closed' },
