@@ -37,8 +37,9 @@ export async function buildStatus(paths: AgentPaths, config: AgentConfig, identi
     state: t?.state ?? 'closed',
     daemon: d.running ? 'running' : d.stale ? 'crashed' : 'stopped',
     sessionId: t?.sessionId ?? null,
-    relay: t ? `${t.relay.host}:${t.relay.port}` : null,
-    relayFingerprint: t?.relay.fp ?? null,
+    // The relay it is connected to (a fleet's keys name several); the key's first one until then.
+    relay: t ? `${(t.via ?? t.relay).host}:${(t.via ?? t.relay).port}` : null,
+    relayFingerprint: t ? (t.via ?? t.relay).fp : null,
     ports: t?.ports ?? [],
     expiresAt: t?.expiresAt ?? null,
     connectedAt: t?.connectedAt ?? null,

@@ -18,6 +18,8 @@ export const tetherStateSchema = z.object({
   relay: z.object({ host: z.string().min(1), port: portSchema, fp: z.string().startsWith('SHA256:') }),
   /** The key's fleet of relays, in order (issue 10); absent: `relay` alone. */
   relays: z.array(z.object({ host: z.string().min(1), port: portSchema, fp: z.string().startsWith('SHA256:') })).optional(),
+  /** The relay of the fleet the agent is (or was last) connected to; absent before the first connection. */
+  via: z.object({ host: z.string().min(1), port: portSchema, fp: z.string().startsWith('SHA256:') }).optional(),
   /** Ports forwarded: the key's ports that have a configured target. */
   ports: z.array(portSchema),
   expiresAt: z.string(),

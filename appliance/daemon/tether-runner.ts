@@ -122,14 +122,14 @@ export class TetherRunner {
           if (from === 'connected') this.#escrow?.onDisconnected();
           events.state?.(to, from);
         },
-        connected: ({ forwarded, connections }) => {
+        connected: ({ forwarded, connections, relay }) => {
           this.#everConnected = true;
           removeIfExists(paths.activationKey); // spent: the relay accepts only tunnel_key from now on
-          this.#record({ connectedAt: new Date().toISOString(), connections: baseConnections + connections, lastError: null });
+          this.#record({ connectedAt: new Date().toISOString(), connections: baseConnections + connections, lastError: null, via: relay });
           // The escrow's first attempt (one round trip, at most one request timeout) comes before the
           // report, so a password is in custody when enable returns.
           void (this.#escrow?.onConnected() ?? Promise.resolve()).then(() =>
-            events.connected?.({ sessionId: recorded.sessionId, relay: `${recorded.relay.host}:${recorded.relay.port}`, ports: forwarded }),
+            events.connected?.({ sessionId: recorded.sessionId, relay: `${relay.host}:${relay.port}`, ports: forwarded }),
           );
         },
         retrying: ({ error, delayMs }) => {

@@ -25,7 +25,8 @@ export interface TunnelStopped {
 
 export interface TunnelEvents {
   state: (to: AgentState, from: AgentState) => void;
-  connected: (info: { forwarded: number[]; connections: number }) => void;
+  /** `relay`: the relay of the key's fleet this connection reached. */
+  connected: (info: { forwarded: number[]; connections: number; relay: RelayEndpoint }) => void;
   retrying: (info: { error: string; delayMs: number; attempt: number }) => void;
   stopped: (info: TunnelStopped) => void;
   /** The relay told a new expiry (an operator extended the session); the agent's timer follows it. */
@@ -220,7 +221,7 @@ export class TunnelAgent {
     this.#connections += 1;
     this.#machine.to('connected');
     this.#events.log(`connected to relay ${relay.host}:${relay.port}, forwarding ${outcome.forwarded.join(', ')}`);
-    this.#events.connected({ forwarded: outcome.forwarded, connections: this.#connections });
+    this.#events.connected({ forwarded: outcome.forwarded, connections: this.#connections, relay });
   }
 
   #onDrop(client: SshClient): void {

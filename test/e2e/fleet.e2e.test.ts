@@ -124,7 +124,10 @@ describe('relay fleet, end to end', () => {
     const types = (await fleet.audit.list()).filter((e) => e.fields.sid === sid).map((e) => e.type);
     expect(types).not.toContain('session.closed');
     expect(types.slice(-2)).toEqual(['session.lost', 'session.reconnected']);
-    expect(JSON.parse((await box.ktether(['status', '--json'])).stdout).state).toBe('connected');
+    // ktether status names the relay it is connected to now, not the key's first one.
+    const status = JSON.parse((await box.ktether(['status', '--json'])).stdout) as { state: string; relay: string };
+    expect(status.state).toBe('connected');
+    expect(status.relay).toBe(`127.0.0.1:${fleet.relays[fleet.indexOf(back.relayId)]!.port}`);
     // Reachable again, from any relay left.
     const viaC = await fleet.sshConfigFor(2);
     expect((await runSsh(viaC, ['-W', `${serial}:443`, 'tether-relay'], 'after crash')).stdout.toString()).toBe('after crash');
