@@ -57,7 +57,7 @@ export class PeerServer {
     );
     server.on('error', (err: Error) => this.deps.logger.error({ err }, 'peer listener error'));
     try {
-      await listenOn(server, this.deps.listen);
+      await listenOn(server, { ...this.deps.listen, exclusive: true });
     } catch (err) {
       throw new AppError('internal', `relay peer listener cannot listen on ${this.deps.listen.host}:${this.deps.listen.port}`, { cause: err });
     }

@@ -34,6 +34,7 @@ import { buildTicketAdapters } from '../ticketing/help-desks.js';
 import { helpDeskLines, helpDeskStatuses } from '../ticketing/help-desk-status.js';
 import { localTicketSink } from '../ticketing/local-ticket-sink.js';
 import { startWorkers } from '../workers/start-workers.js';
+import { isRelayProcess, reportRelayReady, startRelayProcesses, type RelayProcesses } from './relay-processes.js';
 import { relayEndpoint, resolveRedisUrl } from './runtime.js';
 
 const ROLES = ['api', 'workers', 'relay'] as const;
@@ -67,6 +68,11 @@ async function main(): Promise<void> {
   });
   const roles = parseRoles(values.roles ?? '');
   const config = loadServerConfig();
+  // A relay per core: forked relay processes (scripts/relay-processes.ts) take the relay role from this one.
+  const forkRelays = roles.includes('relay') && config.relay.processes > 1 && !isRelayProcess();
+  if (forkRelays && config.relay.port === 0) throw new Error('invalid configuration: TETHER_RELAY_PROCESSES above 1 needs a fixed TETHER_RELAY_PORT (not 0)');
+  const here = forkRelays ? roles.filter((r) => r !== 'relay') : roles;
+  let relayProcesses: RelayProcesses | undefined;
   const ticketKeyTtlMs = config.ticketKeyTtlMs;
   const logger = createServerLogger('tether', config.logLevel, config.log);
   // TETHER_HOME holds keys, mails with keys and the Redis AOF: owner-only, older installs narrowed too.
@@ -104,7 +110,14 @@ async function main(): Promise<void> {
       process.exit(130);
     }
     closing = true;
-    say(`serve: ${signal}: shutting down (up to ${config.shutdownMs / 1000} s${draining ? ' after the relay drained' : ''}; ${signal} again to exit now)`);
+    say(`serve: ${signal}: shutting down (up to ${config.shutdownMs / 1000} s${draining || relayProcesses ? ' after the relay drained' : ''}; ${signal} again to exit now)`);
+    if (relayProcesses) {
+      const guard = setTimeout(() => (say('serve: relay processes did not exit in time: exiting now'), process.exit(1)), config.relay.drainMs + config.shutdownMs);
+      guard.unref();
+      await relayProcesses.stop('SIGTERM');
+      clearTimeout(guard);
+      say(`relay processes stopped (${config.relay.processes})`);
+    }
     const exitAfter = (ms: number, what: string) => {
       const timer = setTimeout(() => {
         say(`serve: not closed after ${ms / 1000} s (${what}): exiting now`);
@@ -130,13 +143,25 @@ async function main(): Promise<void> {
     say('serve: stopped');
     process.exit(0);
   };
-  process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  if (isRelayProcess()) {
+    // A relay process is told by the primary (SIGTERM, once); a terminal's Ctrl-C reaches it too and is left to the primary.
+    process.on('SIGINT', () => undefined);
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+    // The primary is gone (killed, or its second Ctrl-C): nothing supervises this relay any more.
+    process.on('disconnect', () => process.exit(1));
+  } else {
+    process.on('SIGINT', () => void shutdown('SIGINT'));
+    process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  }
 
   // One registry for every role in this process; scraped at the api's /metrics and/or TETHER_METRICS_PORT.
-  const metrics = createMetrics({ roles, logger: logger.child({ component: 'metrics' }) });
+  const metrics = createMetrics({ roles: here, logger: logger.child({ component: 'metrics' }) });
   let relayPort = config.relay.port;
-  if (roles.includes('relay')) {
+  if (forkRelays) {
+    relayProcesses = await startRelayProcesses(config.relay.processes, say);
+    say(`relay: ${config.relay.processes} processes share ${config.relay.listen}:${relayPort} (a relay per core; each a member of the fleet)`);
+  }
+  if (here.includes('relay')) {
     const activationWait = replicaWait({ ...config.redisWait, onShort: (acked) => logger.warn({ acked }, 'activation not on enough Redis replicas in time') });
     const relay = new RelayServer({
       sessions: new SessionStore(redis, config.redisPrefix),
@@ -166,9 +191,10 @@ async function main(): Promise<void> {
     open.push(relay);
     draining = relay;
     say(`relay listening on ${config.relay.listen}:${relayPort} (host key ${hostKey.fingerprint}; peers on port ${relay.peerPort ?? '-'})`);
+    reportRelayReady();
   }
 
-  if (roles.includes('workers')) {
+  if (here.includes('workers')) {
     let smtpUrl = config.smtpUrl;
     if (!smtpUrl && values['smtp-capture']) {
       const capture = createSmtpCapture({ outboxDir: outboxDir(config.home) });
@@ -197,7 +223,7 @@ async function main(): Promise<void> {
     say('workers running: ticket-events, key-issue, key-delivery, notifications, ticket-sync, expiry, tunnel-monitor');
   }
 
-  if (roles.includes('api')) {
+  if (here.includes('api')) {
     const app = await buildApiServer({
       config,
       redis,
@@ -222,15 +248,19 @@ async function main(): Promise<void> {
     say(`api listening on http://${config.api.host}:${port}`);
   }
   if (config.metrics.port !== undefined) {
-    const listener = new MetricsListener({ metrics, listen: { host: config.metrics.host, port: config.metrics.port }, logger: logger.child({ component: 'metrics' }) });
+    // Relay process N of a relay per core serves its own metrics on the port after the primary's + N.
+    const slot = Number(process.env.TETHER_RELAY_PROCESS ?? 0);
+    const listener = new MetricsListener({ metrics, listen: { host: config.metrics.host, port: config.metrics.port === 0 ? 0 : config.metrics.port + slot }, logger: logger.child({ component: 'metrics' }) });
     const port = await listener.start();
     open.push(listener);
     say(`metrics listening on http://${config.metrics.host}:${port}/metrics`);
-  } else if (!roles.includes('api')) {
+  } else if (!here.includes('api') && !isRelayProcess()) {
     say('metrics: not served (no api role in this process; set TETHER_METRICS_PORT)');
   }
+  if (isRelayProcess()) return;
   for (const line of helpDeskLines(helpDeskStatuses(config, { localSink: Boolean(localSink) }), { ticketsDir: localSink?.dir })) say(line);
-  say(`ready: ${roles.join(', ')} (TETHER_HOME ${config.home}, signing key ${signingKey.kid})`);
+  const shown = forkRelays ? roles.map((r) => (r === 'relay' ? `relay ×${config.relay.processes}` : r)) : roles;
+  say(`ready: ${shown.join(', ')} (TETHER_HOME ${config.home}, signing key ${signingKey.kid})`);
 }
 
 main().catch((err: unknown) => {

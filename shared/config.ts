@@ -73,6 +73,8 @@ const serverEnvSchema = z.object({
   TETHER_RELAY_PEER_LISTEN: z.string().min(1).optional(),
   /** The address other relays dial to reach this one's peer listener. */
   TETHER_RELAY_PEER_HOST: z.string().min(1).max(255).optional(),
+  /** Relay processes sharing the relay port (a relay per core, Node's cluster module); 1: the relay runs in the serve process. */
+  TETHER_RELAY_PROCESSES: z.coerce.number().int().min(1).max(64).default(1),
   /** How long a draining relay (SIGTERM) waits for open engineer channels before it cuts them. */
   TETHER_RELAY_DRAIN_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
   TETHER_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -331,6 +333,8 @@ export interface ServerConfig {
     /** The peer listener (listen address, port) and the host peers dial (undefined: derived at start). */
     peer: { listen: string; port: number; host: string | undefined };
     drainMs: number;
+    /** Relay processes sharing the relay port (TETHER_RELAY_PROCESSES). */
+    processes: number;
   };
   /** WAIT before effects outside Redis (shared/redis-durability.ts): replicas to wait for (0: none), for how long. */
   redisWait: { replicas: number; timeoutMs: number };
@@ -398,6 +402,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): Readonly
       endpoints: e.TETHER_RELAY_ENDPOINTS,
       peer: { listen: e.TETHER_RELAY_PEER_LISTEN ?? e.TETHER_RELAY_LISTEN, port: e.TETHER_RELAY_PEER_PORT, host: e.TETHER_RELAY_PEER_HOST },
       drainMs: e.TETHER_RELAY_DRAIN_MS,
+      processes: e.TETHER_RELAY_PROCESSES,
     },
     redisWait: { replicas: e.TETHER_REDIS_WAIT_REPLICAS ?? (e.REDIS_SENTINELS ? 1 : 0), timeoutMs: e.TETHER_REDIS_WAIT_MS },
     redisSentinel: e.REDIS_SENTINELS ? { sentinels: e.REDIS_SENTINELS, name: e.REDIS_SENTINEL_NAME!, password: e.REDIS_SENTINEL_PASSWORD } : undefined,
