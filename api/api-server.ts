@@ -87,6 +87,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     redisPrefix: deps.prefix,
     sessions,
     producers,
+    replicated: replicaWaitFn ? () => replicaWaitFn(deps.redis) : undefined,
     adapters,
     now,
     signing: deps.oneClick,

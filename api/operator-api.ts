@@ -64,6 +64,8 @@ export interface OperatorApiDeps {
   outboxDir?: string | undefined;
   /** Console sign-in attempts per client address per minute (default 10). */
   signInPerMinute?: number | undefined;
+  /** Waits until this connection's writes are on the Redis replicas (TETHER_REDIS_WAIT_REPLICAS); absent: no wait. */
+  replicated?: (() => Promise<void>) | undefined;
 }
 
 export async function operatorApiRoute(app: FastifyInstance, deps: OperatorApiDeps): Promise<void> {
@@ -76,7 +78,7 @@ export async function operatorApiRoute(app: FastifyInstance, deps: OperatorApiDe
   const ticketLink = ticketLinker(deps.config.ticketing);
 
   await app.register(consoleSessionRoute, { redis, redisPrefix, audit, now, ...(deps.signInPerMinute ? { signInPerMinute: deps.signInPerMinute } : {}) });
-  await app.register(sessionsRoute, { redis, redisPrefix, sessions: deps.sessions, audit, now, ticketLink });
+  await app.register(sessionsRoute, { redis, redisPrefix, sessions: deps.sessions, audit, now, ticketLink, replicated: deps.replicated });
   await app.register(sessionAccessRoute, { sessions: deps.sessions, audit, engineers, credentials, relay, now });
   await app.register(sessionGrantsRoute, { sessions: deps.sessions, engineers, access: new AccessStore(redis, redisPrefix), policy: deps.config.engineerPolicy, now });
   await app.register(keysRoute, {

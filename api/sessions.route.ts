@@ -25,6 +25,8 @@ export interface SessionsRouteDeps {
   now: () => number;
   /** The ticket's link in its help desk (ticketing/ticket-links.ts). */
   ticketLink: TicketLinker;
+  /** A revoke or extend answered 200 is on the Redis replicas first (survives a failover); absent: no wait. */
+  replicated?: (() => Promise<void>) | undefined;
 }
 
 /** The timeline is read from a day before issue: stream ids use Redis's clock, not ours. */
@@ -91,6 +93,7 @@ export async function sessionsRoute(app: FastifyInstance, deps: SessionsRouteDep
     async (request) => {
       const { id } = request.params;
       await deps.sessions.close(id, 'revoked', request.operator.name, deps.now());
+      await deps.replicated?.();
       return { session: sessionView(await deps.sessions.require(id)) };
     },
   );
@@ -110,6 +113,7 @@ export async function sessionsRoute(app: FastifyInstance, deps: SessionsRouteDep
     ),
     async (request) => {
       const extended = await extendSession(deps.sessions, { id: request.params.id, ttlMs: parseDuration(request.body.ttl), actor: request.operator.name, now: deps.now() });
+      await deps.replicated?.();
       return { session: sessionView(extended) };
     },
   );
