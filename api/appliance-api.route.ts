@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import type { Producers } from '../queues/producers.js';
 import type { ServerConfig } from '../shared/config.js';
 import type { SigningKey } from '../shared/key/key-files.js';
-import type { RelayEndpoint } from '../shared/session/issue-key.js';
+import type { KeyRelays } from '../shared/session/issue-key.js';
 import { ApplianceStore } from '../shared/store/appliance.store.js';
 import { AuditStore } from '../shared/store/audit.store.js';
 import { CredentialStore, credentialSecretFrom } from '../shared/store/credential.store.js';
@@ -30,7 +30,7 @@ export interface ApplianceApiDeps {
   adapter: TicketAdapter;
   now: () => number;
   /** What minting needs; without it one-click answers 503 (enrolment and inbox still work). */
-  oneClick?: { signingKey: SigningKey; relay: RelayEndpoint } | undefined;
+  oneClick?: { signingKey: SigningKey; relay: KeyRelays } | undefined;
 }
 
 export async function applianceApiRoute(app: FastifyInstance, deps: ApplianceApiDeps): Promise<void> {

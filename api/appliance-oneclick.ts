@@ -5,7 +5,7 @@ import type { Producers } from '../queues/producers.js';
 import { AppError, describeError, isAppError } from '../shared/errors.js';
 import type { SigningKey } from '../shared/key/key-files.js';
 import type { TetherResponse } from '../shared/protocol.js';
-import { issueKey, type RelayEndpoint } from '../shared/session/issue-key.js';
+import { issueKey, type KeyRelays } from '../shared/session/issue-key.js';
 import type { TicketRef } from '../shared/session/session.schema.js';
 import type { ApplianceRecord, ApplianceStore } from '../shared/store/appliance.store.js';
 import type { AuditStore } from '../shared/store/audit.store.js';
@@ -25,7 +25,7 @@ export interface OneClickDeps {
   producers: Producers;
   adapter: TicketAdapter;
   signingKey: SigningKey;
-  relay: RelayEndpoint;
+  relay: KeyRelays;
   /** Life of one-click keys (TETHER_TICKET_KEY_TTL). */
   ttlMs: number;
   now: () => number;

@@ -11,7 +11,7 @@ import type { Producers } from '../queues/producers.js';
 import { parseDuration } from '../shared/duration.js';
 import type { SigningKey } from '../shared/key/key-files.js';
 import { portSchema, productSchema, serialSchema } from '../shared/key/tether-key.schema.js';
-import { issueKey, type RelayEndpoint } from '../shared/session/issue-key.js';
+import { issueKey, type KeyRelays } from '../shared/session/issue-key.js';
 import { ticketRefSchema } from '../shared/session/session.schema.js';
 import type { ApplianceStore } from '../shared/store/appliance.store.js';
 import type { CredentialStore } from '../shared/store/credential.store.js';
@@ -28,7 +28,7 @@ export interface KeysRouteDeps {
   appliances: ApplianceStore;
   producers: Producers;
   /** What minting needs; absent: 503. */
-  minting: { signingKey: SigningKey; relay: RelayEndpoint; credentials: CredentialStore } | undefined;
+  minting: { signingKey: SigningKey; relay: KeyRelays; credentials: CredentialStore } | undefined;
   now: () => number;
   /** The ticket's link in its help desk (ticketing/ticket-links.ts). */
   ticketLink: TicketLinker;

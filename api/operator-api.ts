@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { Producers } from '../queues/producers.js';
 import type { ServerConfig } from '../shared/config.js';
 import type { SigningKey } from '../shared/key/key-files.js';
-import type { RelayEndpoint } from '../shared/session/issue-key.js';
+import type { KeyRelays } from '../shared/session/issue-key.js';
 import { ApplianceStore } from '../shared/store/appliance.store.js';
 import { AuditStore } from '../shared/store/audit.store.js';
 import { ConsoleSessionStore } from '../shared/store/console-session.store.js';
@@ -57,7 +57,7 @@ export interface OperatorApiDeps {
   adapters: TicketAdapters;
   now: () => number;
   /** Signing key and relay endpoint: key issue and password custody; without them those routes answer 503. */
-  signing?: { signingKey: SigningKey; relay: RelayEndpoint } | undefined;
+  signing?: { signingKey: SigningKey; relay: KeyRelays } | undefined;
   /** The relay host key's public line, for ssh-config (with `signing`'s relay endpoint). */
   relayHostKeyLine?: string | undefined;
   /** The embedded SMTP capture's outbox, when it runs (dev); otherwise the outbox routes answer 404. */

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
-import type { RelayEndpoint } from '../shared/session/issue-key.js';
+import type { KeyRelays } from '../shared/session/issue-key.js';
 import { SUPPORT_USER, revealPassword } from '../shared/session/reveal-password.js';
 import { DEFAULT_IDENTITY, DEFAULT_RELAY_ALIAS, portCommands, renderSshConfig } from '../shared/ssh-config.js';
 import type { AuditStore } from '../shared/store/audit.store.js';
@@ -23,7 +23,7 @@ export interface SessionAccessRouteDeps {
   /** Password custody; absent without the signing key. */
   credentials: CredentialStore | undefined;
   /** The relay as keys name it, and its host key's public line; absent outside a full installation. */
-  relay: (RelayEndpoint & { hostKeyLine: string }) | undefined;
+  relay: (KeyRelays & { hostKeyLine: string }) | undefined;
   now: () => number;
 }
 

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
-import { portSchema, productSchema, serialSchema } from '../shared/key/tether-key.schema.js';
+import { portSchema, productSchema, relayEndpointSchema, serialSchema } from '../shared/key/tether-key.schema.js';
 import { AGENT_STATES, isLiveState } from './agent-state.js';
 import { readJsonIfExists, removeIfExists, writeFileAtomic, writeJsonAtomic, type AgentPaths } from './agent-home.js';
 
@@ -15,11 +15,11 @@ export const tetherStateSchema = z.object({
   jti: z.string().min(1),
   serial: serialSchema,
   product: productSchema,
-  relay: z.object({ host: z.string().min(1), port: portSchema, fp: z.string().startsWith('SHA256:') }),
+  relay: relayEndpointSchema,
   /** The key's fleet of relays, in order (issue 10); absent: `relay` alone. */
-  relays: z.array(z.object({ host: z.string().min(1), port: portSchema, fp: z.string().startsWith('SHA256:') })).optional(),
+  relays: z.array(relayEndpointSchema).optional(),
   /** The relay of the fleet the agent is (or was last) connected to; absent before the first connection. */
-  via: z.object({ host: z.string().min(1), port: portSchema, fp: z.string().startsWith('SHA256:') }).optional(),
+  via: relayEndpointSchema.optional(),
   /** Ports forwarded: the key's ports that have a configured target. */
   ports: z.array(portSchema),
   expiresAt: z.string(),

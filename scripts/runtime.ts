@@ -6,7 +6,7 @@ import type { ServerConfig } from '../shared/config.js';
 import { AppError } from '../shared/errors.js';
 import type { RedisTarget } from '../shared/redis.js';
 import { loadOrCreateRelayHostKey } from '../shared/key/key-files.js';
-import type { RelayEndpoint } from '../shared/session/issue-key.js';
+import type { KeyRelays } from '../shared/session/issue-key.js';
 
 /** Where `scripts/up` records the URL of the private Redis it started. */
 export function redisUrlFile(home: string): string {
@@ -30,7 +30,7 @@ export function resolveRedisUrl(config: Readonly<ServerConfig>): RedisTarget {
  * The relay as keys name it: public host and port, and the host key fingerprint agents pin. With
  * TETHER_RELAY_ENDPOINTS, the fleet's relays in order (the first one stands in `relay` for older agents).
  */
-export function relayEndpoint(config: Readonly<ServerConfig>, boundPort?: number): RelayEndpoint {
+export function keyRelays(config: Readonly<ServerConfig>, boundPort?: number): KeyRelays {
   const hostKey = loadOrCreateRelayHostKey(config.home);
   const fleet = config.relay.endpoints;
   if (fleet?.[0]) return { host: fleet[0].host, port: fleet[0].port, fingerprint: hostKey.fingerprint, fleet };

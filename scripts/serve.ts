@@ -35,7 +35,7 @@ import { helpDeskLines, helpDeskStatuses } from '../ticketing/help-desk-status.j
 import { localTicketSink } from '../ticketing/local-ticket-sink.js';
 import { startWorkers } from '../workers/start-workers.js';
 import { isRelayProcess, reportRelayReady, startRelayProcesses, type RelayProcesses } from './relay-processes.js';
-import { relayEndpoint, resolveRedisUrl } from './runtime.js';
+import { keyRelays, resolveRedisUrl } from './runtime.js';
 
 const ROLES = ['api', 'workers', 'relay'] as const;
 type Role = (typeof ROLES)[number];
@@ -212,7 +212,7 @@ async function main(): Promise<void> {
       redisUrl,
       prefix: config.redisPrefix,
       signingKey,
-      relay: relayEndpoint(config, relayPort),
+      relay: keyRelays(config, relayPort),
       mailer,
       adapters,
       logger: logger.child({ role: 'workers' }),
@@ -231,7 +231,7 @@ async function main(): Promise<void> {
       logger: logger.child({ role: 'api' }),
       adapters,
       // One-click mints keys in the API, with the same signing key and relay endpoint as the workers.
-      oneClick: { signingKey, relay: relayEndpoint(config, relayPort) },
+      oneClick: { signingKey, relay: keyRelays(config, relayPort) },
       metrics,
       // Operators get the ssh-config with the pinned host key, and in dev (embedded SMTP capture) the outbox.
       relayHostKeyLine: hostKey.publicLine,

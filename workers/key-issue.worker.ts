@@ -12,7 +12,7 @@ import { JOB } from '../queues/queue-names.js';
 import type { SigningKey } from '../shared/key/key-files.js';
 import type { Logger } from '../shared/logger.js';
 import type { Mailer } from '../shared/mail/mailer.js';
-import { issueKey, type RelayEndpoint } from '../shared/session/issue-key.js';
+import { issueKey, type KeyRelays } from '../shared/session/issue-key.js';
 import type { ApplianceStore } from '../shared/store/appliance.store.js';
 import type { CredentialStore } from '../shared/store/credential.store.js';
 import type { SessionStore } from '../shared/store/session.store.js';
@@ -25,7 +25,7 @@ export interface KeyIssueDeps {
   keyTexts: KeyTextStore;
   producers: Producers;
   signingKey: SigningKey;
-  relay: RelayEndpoint;
+  relay: KeyRelays;
   mailer: Mailer;
   now: () => number;
   logger: Logger;

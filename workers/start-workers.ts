@@ -18,7 +18,7 @@ import { meteredMailer } from '../shared/mail/metered-mailer.js';
 import type { WorkerMeter } from '../shared/metrics.js';
 import { openRedis, watchRedis, type RedisTarget } from '../shared/redis.js';
 import { replicaWait } from '../shared/redis-durability.js';
-import type { RelayEndpoint } from '../shared/session/issue-key.js';
+import type { KeyRelays } from '../shared/session/issue-key.js';
 import { ApplianceStore } from '../shared/store/appliance.store.js';
 import { AuditStore } from '../shared/store/audit.store.js';
 import { CredentialStore, credentialSecretFrom } from '../shared/store/credential.store.js';
@@ -65,7 +65,7 @@ export interface StartWorkersDeps {
   /** Usually config.redisPrefix. */
   prefix: string;
   signingKey: SigningKey;
-  relay: RelayEndpoint;
+  relay: KeyRelays;
   mailer: Mailer;
   logger: Logger;
   /** The process's metrics (job durations, mails, expiry lateness, transitions); none when absent. */

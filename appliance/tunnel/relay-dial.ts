@@ -8,18 +8,14 @@ import { getCiphers } from 'node:crypto';
 import ssh2 from 'ssh2';
 import type { AuthHandlerMiddleware, PublicKeyAuthMethod, Client as SshClient, ClientErrorExtensions, CipherAlgorithm } from 'ssh2';
 import { AppError, type ErrorCode } from '../../shared/errors.js';
+import type { RelayEndpoint } from '../../shared/key/tether-key.schema.js';
 import { parseRefusalBanner, type RelayRefusal } from '../../shared/relay-protocol.js';
 import { fingerprintOfBlob } from '../../shared/ssh-keys.js';
 import { closedPromise } from './client-close.js';
 
 const { Client } = ssh2;
 
-export interface RelayEndpoint {
-  host: string;
-  port: number;
-  /** `SHA256:…` fingerprint of the relay's host key blob, from the key. */
-  fp: string;
-}
+export type { RelayEndpoint };
 
 export interface DialOptions {
   relay: RelayEndpoint;

@@ -8,7 +8,7 @@ import { sessionView, ticketRefSchema } from '../../shared/session/session.schem
 import { handOverKeyForDelivery } from '../../queues/key-handover.js';
 import { KeyTextStore, keyTextSecretFrom } from '../../queues/key-text.store.js';
 import { Producers } from '../../queues/producers.js';
-import { relayEndpoint } from '../runtime.js';
+import { keyRelays } from '../runtime.js';
 import { actorFor, withActorOption } from './actor.js';
 import { printJson, type Run } from './output.js';
 
@@ -76,7 +76,7 @@ export function registerKeyCommands(program: Command, run: Run): void {
             actor,
           },
           // Enrolled appliances get a sealed key, also pushed to their inbox; the password goes into custody.
-          { sessions: ctx.sessions, signingKey: ctx.signingKey(), relay: relayEndpoint(ctx.config), now: () => ctx.now(), appliances: ctx.appliances, credentials: ctx.credentials },
+          { sessions: ctx.sessions, signingKey: ctx.signingKey(), relay: keyRelays(ctx.config), now: () => ctx.now(), appliances: ctx.appliances, credentials: ctx.credentials },
         );
         for (const name of grants) await ctx.access.grant(issued.session, name, actor, ctx.now());
         if (opts.email) {

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { loadOrCreateRelayHostKey } from '../../shared/key/key-files.js';
 import { DEFAULT_IDENTITY, DEFAULT_RELAY_ALIAS, renderSshConfig } from '../../shared/ssh-config.js';
-import { relayEndpoint } from '../runtime.js';
+import { keyRelays } from '../runtime.js';
 import type { Run } from './output.js';
 import { AppError } from '../../shared/errors.js';
 
@@ -18,7 +18,7 @@ export function registerSshConfigCommand(program: Command, run: Run): void {
       run(async (ctx) => {
         // A block for a name the relay does not know would only ever be refused.
         if (!(await ctx.engineers.get(opts.engineer))) throw new AppError('engineer_not_found', `no engineer named ${opts.engineer}: register one with tether engineer add`);
-        const relay = relayEndpoint(ctx.config);
+        const relay = keyRelays(ctx.config);
         const hostKey = loadOrCreateRelayHostKey(ctx.config.home);
         process.stdout.write(
           renderSshConfig({ alias: opts.alias, host: relay.host, port: relay.port, engineer: opts.engineer, identity: opts.identity, hostKeyLine: hostKey.publicLine }),

@@ -37,6 +37,14 @@ export const sealedSchema = z.object({
   tag: z.string().min(1),
 });
 
+/** One relay as keys name it: where the agent dials and the host-key fingerprint it pins there. */
+export const relayEndpointSchema = z.object({
+  host: z.string().min(1).max(255),
+  port: portSchema,
+  fp: z.string().startsWith('SHA256:'),
+});
+export type RelayEndpoint = z.infer<typeof relayEndpointSchema>;
+
 export const tetherKeyPayloadSchema = z.object({
   v: z.literal(1),
   kid: z.string().min(1).max(64),
@@ -46,17 +54,13 @@ export const tetherKeyPayloadSchema = z.object({
   product: productSchema,
   iat: z.number().int().nonnegative(),
   exp: z.number().int().positive(),
-  relay: z.object({
-    host: z.string().min(1).max(255),
-    port: portSchema,
-    fp: z.string().startsWith('SHA256:'),
-  }),
+  relay: relayEndpointSchema,
   /**
    * The fleet's relays, in the order the agent tries them (the first is `relay`); absent: `relay`
    * alone. Agents that predate it read `relay` only, so keys with a fleet still work there.
    */
   relays: z
-    .array(z.object({ host: z.string().min(1).max(255), port: portSchema, fp: z.string().startsWith('SHA256:') }))
+    .array(relayEndpointSchema)
     .min(1)
     .max(16)
     .optional(),

@@ -17,7 +17,8 @@ import { credentialSecretFrom, custodyKeyFrom, type CredentialStore } from '../s
 import type { SessionStore } from '../store/session.store.js';
 import type { SessionRecord, TicketRef } from './session.schema.js';
 
-export interface RelayEndpoint {
+/** What keys say about the relays: the first one (host, port), the fleet's host-key fingerprint and, when there are several, every relay in order. */
+export interface KeyRelays {
   host: string;
   port: number;
   fingerprint: string;
@@ -48,7 +49,7 @@ export interface IssueRequest {
 export interface IssueDeps {
   sessions: SessionStore;
   signingKey: SigningKey;
-  relay: RelayEndpoint;
+  relay: KeyRelays;
   now: () => number;
   /**
    * Enrolled appliances. Every server-side caller passes it, so keys for an enrolled appliance are
