@@ -3,6 +3,7 @@
 import { createPrivateKey } from 'node:crypto';
 import ssh2 from 'ssh2';
 import type { Connection, ParsedKey } from 'ssh2';
+import { protocolOf, writeAuthBanner, writeGlobalRequest } from '../shared/ssh2-packets.js';
 
 /** RFC 4254 §5.1 reason codes for CHANNEL_OPEN_FAILURE. */
 export const OPEN_FAILURE = {
@@ -14,16 +15,8 @@ export const OPEN_FAILURE = {
 export type OpenFailureCode = (typeof OPEN_FAILURE)[keyof typeof OPEN_FAILURE];
 
 type ChannelOpenFail = (remote: number, reason: number, desc?: string) => unknown;
-interface PacketWriterLike {
-  allocStart: number;
-  alloc(size: number): Buffer;
-  finalize(packet: Buffer): Buffer;
-}
 interface ProtocolLike {
   channelOpenFail?: ChannelOpenFail;
-  _packetRW?: { write?: PacketWriterLike };
-  _cipher?: { encrypt(packet: Buffer): void };
-  _kexinit?: unknown;
 }
 interface ConnectionInternals {
   _protocol?: ProtocolLike;
@@ -61,51 +54,22 @@ export function rejectWithReason(
   }
 }
 
-const USERAUTH_BANNER = 53;
-
 /**
  * Sends SSH_MSG_USERAUTH_BANNER (RFC 4252 §5.4) during authentication: the only way to give a
  * refused client a reason, since USERAUTH_FAILURE carries none. ssh2's server sends a banner only
- * once, from its static config, so the packet is written here the way ssh2's Protocol writes its
- * own (alloc, finalize, encrypt). Skipped (returns false) during a key re-exchange or when the
+ * once, from its static config. Skipped (returns false) during a key re-exchange or when the
  * internals are absent: the refusal still happens, only without the words.
  */
 export function sendAuthBanner(conn: Connection, text: string): boolean {
-  const proto = (conn as unknown as ConnectionInternals)._protocol;
-  const writer = proto?._packetRW?.write;
-  if (!proto || !writer || !proto._cipher || proto._kexinit !== undefined) return false;
-  const body = Buffer.from(text, 'utf8');
-  let p = writer.allocStart;
-  const packet = writer.alloc(1 + 4 + body.length + 4);
-  packet[p] = USERAUTH_BANNER;
-  packet.writeUInt32BE(body.length, ++p);
-  body.copy(packet, (p += 4));
-  packet.writeUInt32BE(0, p + body.length); // empty language tag
-  proto._cipher.encrypt(writer.finalize(packet));
-  return true;
+  return writeAuthBanner(protocolOf(conn), text);
 }
-
-const GLOBAL_REQUEST = 80;
 
 /**
  * Sends a vendor SSH_MSG_GLOBAL_REQUEST without want-reply (RFC 4254 §4) to a client: a notice the
- * client may ignore. ssh2's server has no call for it; written like sendAuthBanner. `data` must not
- * be empty (ssh2 treats an empty request body as malformed). False when it could not be written.
+ * client may ignore. ssh2's server has no call for it. False when it could not be written.
  */
 export function sendGlobalNotice(conn: Connection, name: string, data: Buffer): boolean {
-  const proto = (conn as unknown as ConnectionInternals)._protocol;
-  const writer = proto?._packetRW?.write;
-  if (!proto || !writer || !proto._cipher || proto._kexinit !== undefined || data.length === 0) return false;
-  const nameBytes = Buffer.from(name, 'ascii');
-  let p = writer.allocStart;
-  const packet = writer.alloc(1 + 4 + nameBytes.length + 1 + data.length);
-  packet[p] = GLOBAL_REQUEST;
-  packet.writeUInt32BE(nameBytes.length, ++p);
-  nameBytes.copy(packet, (p += 4));
-  packet[(p += nameBytes.length)] = 0; // no reply wanted
-  data.copy(packet, p + 1);
-  proto._cipher.encrypt(writer.finalize(packet));
-  return true;
+  return writeGlobalRequest(protocolOf(conn), name, false, data);
 }
 
 /** Drops the TCP socket under a connection at once (for shutdown, after a polite end() timed out). */

@@ -1,48 +1,30 @@
 // Sends one vendor SSH global request (RFC 4254 §4: a `name@domain` request with want-reply) on a
 // relay connection and waits for the answer. ssh2's Client sends only the global requests it knows,
-// so the packet is written the way its Protocol writes `tcpip-forward` (alloc, finalize, encrypt),
+// so the packet is written the way its Protocol writes `tcpip-forward` (shared/ssh2-packets.ts),
 // and the answer is taken from the same in-order callback list ssh2 keeps for its own requests
 // (keepalives included), so replies never pair with the wrong request. The only place in the agent
 // that touches ssh2 private API (pinned ssh2 1.17.0): without the internals it fails, it never guesses.
 import type { Client as SshClient } from 'ssh2';
+import { protocolOf, writeGlobalRequest } from '../../shared/ssh2-packets.js';
 import { isClosed } from './client-close.js';
 
-interface PacketWriterLike {
-  allocStart: number;
-  alloc(size: number): Buffer;
-  finalize(packet: Buffer): Buffer;
-}
 interface ClientInternals {
-  _protocol?: { _packetRW?: { write?: PacketWriterLike }; _cipher?: { encrypt(packet: Buffer): void }; _kexinit?: unknown };
   /** ssh2 shifts one per REQUEST_SUCCESS/FAILURE, and calls each with an Error when the connection closes. */
   _callbacks?: ((hadErr: unknown) => void)[];
 }
-
-const SSH_MSG_GLOBAL_REQUEST = 80;
 
 /** `success` or `failure` as the server answered; rejects when there was no answer. */
 export type GlobalReply = 'success' | 'failure';
 
 export function sendGlobalRequest(client: SshClient, name: string, data: Buffer, timeoutMs: number): Promise<GlobalReply> {
   return new Promise((resolve, reject) => {
-    const internals = client as unknown as ClientInternals;
-    const proto = internals._protocol;
-    const writer = proto?._packetRW?.write;
-    const callbacks = internals._callbacks;
+    const proto = protocolOf(client);
+    const callbacks = (client as unknown as ClientInternals)._callbacks;
     if (isClosed(client)) return reject(new Error('connection to the relay closed'));
-    if (!proto?._cipher || !writer || !Array.isArray(callbacks)) return reject(new Error('this ssh2 build cannot send a global request'));
+    if (!proto?._cipher || !proto._packetRW?.write || !Array.isArray(callbacks)) return reject(new Error('this ssh2 build cannot send a global request'));
     // During a key re-exchange ssh2 queues packets in its own way: not imitated, the caller retries.
     if (proto._kexinit !== undefined) return reject(new Error('key re-exchange in progress'));
-
-    const nameBytes = Buffer.from(name, 'ascii');
-    let p = writer.allocStart;
-    const packet = writer.alloc(1 + 4 + nameBytes.length + 1 + data.length);
-    packet[p] = SSH_MSG_GLOBAL_REQUEST;
-    packet.writeUInt32BE(nameBytes.length, ++p);
-    nameBytes.copy(packet, (p += 4));
-    packet[(p += nameBytes.length)] = 1; // want reply
-    data.copy(packet, p + 1);
-    proto._cipher.encrypt(writer.finalize(packet));
+    if (!writeGlobalRequest(proto, name, true, data)) return reject(new Error(`${name}: nothing to send`));
 
     let settled = false;
     const timer = setTimeout(() => settle(new Error(`no answer to ${name} within ${timeoutMs} ms`)), timeoutMs);
