@@ -35,6 +35,13 @@ module.exports = {
       to: { path: '^(scripts|bench|test)/' },
     },
     {
+      name: 'memory-stores-only-in-tests',
+      comment: 'the in-memory stores are for fast unit tests; no process, CLI or bench builds on them',
+      severity: 'error',
+      from: { pathNot: '^(test/|shared/store/memory/)' },
+      to: { path: '^(shared/store/memory/|queues/memory-)' },
+    },
+    {
       name: 'agent-uses-wire-level-shared-only',
       comment: 'the agent ships to appliances: key codec, schemas, ssh key shapes, errors, durations, its own KTETHER_HOME reader; never the server config',
       severity: 'error',

@@ -9,8 +9,8 @@ import { replicaWait } from '../shared/redis-durability.js';
 import type { ServerConfig } from '../shared/config.js';
 import type { Logger } from '../shared/logger.js';
 import type { TetherMetrics } from '../shared/metrics.js';
-import { AuditStore } from '../shared/store/audit.store.js';
-import { SessionStore } from '../shared/store/session.store.js';
+import { RedisAuditLog } from '../shared/store/redis-audit.store.js';
+import { RedisSessionStore } from '../shared/store/redis-session.store.js';
 import { createGenericAdapter } from '../ticketing/generic.adapter.js';
 import { buildTicketAdapters } from '../ticketing/help-desks.js';
 import type { TicketAdapter, TicketAdapters } from '../ticketing/ticket-adapter.js';
@@ -67,7 +67,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   const wait = deps.config.redisWait;
   const replicaWaitFn = wait?.replicas ? replicaWait({ ...wait, onShort: (acked) => deps.logger.warn({ acked, wanted: wait.replicas }, 'ticket event not on enough Redis replicas in time') }) : undefined;
   const producers = new Producers({ connection: deps.redis, prefix: deps.prefix, replicaWait: replicaWaitFn });
-  const sessions = new SessionStore(deps.redis, deps.prefix);
+  const sessions = new RedisSessionStore(deps.redis, deps.prefix);
   const adapters = deps.adapters ?? buildTicketAdapters(deps.config, { now });
   const adapter =
     deps.genericAdapter ?? adapters.get('generic') ?? createGenericAdapter({ secret: deps.config.api.webhookSecret, commentUrl: deps.config.ticketCommentUrl, now });
@@ -101,7 +101,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
   // The console (static files at /console) and its live feed (one Redis subscriber per process).
   await app.register(consoleRoute);
   // Console single sign-on (TETHER_OIDC_*): GET /v1/console/sso says whether it is configured.
-  await app.register(consoleSsoRoute, { sso: deps.config.sso, publicUrl: deps.config.publicUrl, redis: deps.redis, redisPrefix: deps.prefix, audit: new AuditStore(deps.redis, deps.prefix), now });
+  await app.register(consoleSsoRoute, { sso: deps.config.sso, publicUrl: deps.config.publicUrl, redis: deps.redis, redisPrefix: deps.prefix, audit: new RedisAuditLog(deps.redis, deps.prefix), now });
   await app.register(eventsRoute, { redis: deps.redis, redisPrefix: deps.prefix });
   return app;
 }

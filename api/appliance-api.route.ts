@@ -7,8 +7,8 @@ import type { Producers } from '../queues/producers.js';
 import type { ServerConfig } from '../shared/config.js';
 import type { SigningKey } from '../shared/key/key-files.js';
 import type { KeyRelays } from '../shared/session/issue-key.js';
-import { ApplianceStore } from '../shared/store/appliance.store.js';
-import { AuditStore } from '../shared/store/audit.store.js';
+import { RedisApplianceStore } from '../shared/store/redis-appliance.store.js';
+import { RedisAuditLog } from '../shared/store/redis-audit.store.js';
 import { CredentialStore, credentialSecretFrom } from '../shared/store/credential.store.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import type { TicketAdapter } from '../ticketing/ticket-adapter.js';
@@ -36,8 +36,8 @@ export interface ApplianceApiDeps {
 export async function applianceApiRoute(app: FastifyInstance, deps: ApplianceApiDeps): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: APPLIANCE_BODY_LIMIT }, (_req, body, done) => done(null, body));
-  const appliances = new ApplianceStore(deps.redis, deps.redisPrefix);
-  const audit = new AuditStore(deps.redis, deps.redisPrefix);
+  const appliances = new RedisApplianceStore(deps.redis, deps.redisPrefix);
+  const audit = new RedisAuditLog(deps.redis, deps.redisPrefix);
   const mint = deps.oneClick && {
     ...deps.oneClick,
     credentials: new CredentialStore(deps.redis, deps.redisPrefix, credentialSecretFrom(deps.oneClick.signingKey.privateKey)),

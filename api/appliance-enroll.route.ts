@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../shared/errors.js';
 import { APPLIANCE_PATHS, enrolRequestSchema } from '../shared/protocol.js';
 import type { ApplianceStore, TokenRefusal } from '../shared/store/appliance.store.js';
-import type { AuditStore } from '../shared/store/audit.store.js';
+import type { AuditLog } from '../shared/store/audit.store.js';
 import { checkSignedRequest, parseJsonBody, rawBodyOf } from './appliance-signature.js';
 
 /** One line each: the audit's reason and the appliance's message. */
@@ -21,7 +21,7 @@ const REFUSAL: Record<TokenRefusal, { why: string; message: string }> = {
 
 export interface EnrollRouteDeps {
   appliances: ApplianceStore;
-  audit: AuditStore;
+  audit: AuditLog;
   now: () => number;
 }
 

@@ -4,14 +4,14 @@
 import type { FastifyInstance } from 'fastify';
 import { APPLIANCE_PATHS, versionReportSchema, type InboxEntryView } from '../shared/protocol.js';
 import type { ApplianceStore } from '../shared/store/appliance.store.js';
-import type { AuditStore } from '../shared/store/audit.store.js';
+import type { AuditLog } from '../shared/store/audit.store.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import { authenticateAppliance, parseJsonBody, rawBodyOf } from './appliance-signature.js';
 
 export interface InboxRouteDeps {
   appliances: ApplianceStore;
   sessions: SessionStore;
-  audit: AuditStore;
+  audit: AuditLog;
   now: () => number;
 }
 

@@ -8,7 +8,7 @@ import type { TetherResponse } from '../shared/protocol.js';
 import { issueKey, type KeyRelays } from '../shared/session/issue-key.js';
 import type { TicketRef } from '../shared/session/session.schema.js';
 import type { ApplianceRecord, ApplianceStore } from '../shared/store/appliance.store.js';
-import type { AuditStore } from '../shared/store/audit.store.js';
+import type { AuditLog } from '../shared/store/audit.store.js';
 import type { CredentialStore } from '../shared/store/credential.store.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import type { TicketAdapter } from '../ticketing/ticket-adapter.js';
@@ -21,7 +21,7 @@ export interface OneClickDeps {
   sessions: SessionStore;
   appliances: ApplianceStore;
   credentials: CredentialStore;
-  audit: AuditStore;
+  audit: AuditLog;
   producers: Producers;
   adapter: TicketAdapter;
   signingKey: SigningKey;

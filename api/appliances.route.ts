@@ -7,14 +7,14 @@ import { formatDuration, parseDuration } from '../shared/duration.js';
 import { AppError } from '../shared/errors.js';
 import { serialSchema } from '../shared/key/tether-key.schema.js';
 import { MAX_TOKEN_TTL_MS, type ApplianceStore } from '../shared/store/appliance.store.js';
-import type { AuditStore } from '../shared/store/audit.store.js';
+import type { AuditLog } from '../shared/store/audit.store.js';
 import { errorAnswers, guarded } from './operator-route.js';
 import { nextCursorSchema, pageQuery } from './operator-views.js';
 import { pageByName } from './page-by-name.js';
 
 export interface AppliancesRouteDeps {
   appliances: ApplianceStore;
-  audit: AuditStore;
+  audit: AuditLog;
   now: () => number;
 }
 

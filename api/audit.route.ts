@@ -4,12 +4,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AuditEntry, AuditStore } from '../shared/store/audit.store.js';
+import type { AuditEntry, AuditLog } from '../shared/store/audit.store.js';
 import { errorAnswers, guarded } from './operator-route.js';
 import { auditView, auditViewSchema, nextCursorSchema, pageQuery } from './operator-views.js';
 
 export interface AuditRouteDeps {
-  audit: AuditStore;
+  audit: AuditLog;
 }
 
 const auditQuery = z.object({

@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { AuditStore } from '../shared/store/audit.store.js';
+import type { AuditLog } from '../shared/store/audit.store.js';
 import { redisKeys } from '../shared/store/redis-keys.js';
 import { HttpError } from './http-error.js';
 import { SESSION_COOKIE } from './operator-auth.js';
@@ -17,7 +17,7 @@ import { operatorViewSchema } from './operator-views.js';
 export interface ConsoleSessionRouteDeps {
   redis: Redis;
   redisPrefix: string;
-  audit: AuditStore;
+  audit: AuditLog;
   now: () => number;
   /** Sign-in attempts per client address per minute (default 10). */
   signInPerMinute?: number;

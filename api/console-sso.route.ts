@@ -11,7 +11,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { describeError } from '../shared/errors.js';
 import type { SsoConfig } from '../shared/sso-config.js';
-import type { AuditStore } from '../shared/store/audit.store.js';
+import type { AuditLog } from '../shared/store/audit.store.js';
 import { redisKeys } from '../shared/store/redis-keys.js';
 import { sha256Hex, SsoFlowStore, SSO_FLOW_TTL_MS } from '../shared/store/sso-flow.store.js';
 import { cookieOptions } from './console-session.route.js';
@@ -34,7 +34,7 @@ export interface ConsoleSsoRouteDeps {
   publicUrl: string | undefined;
   redis: Redis;
   redisPrefix: string;
-  audit: AuditStore;
+  audit: AuditLog;
   now: () => number;
   /** SSO starts per client address per minute (default 10, like the token sign-in). */
   startsPerMinute?: number | undefined;

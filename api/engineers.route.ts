@@ -5,15 +5,15 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
-import type { AuditStore } from '../shared/store/audit.store.js';
-import { engineerNameSchema, parseEngineerKey, type Engineer, type EngineerStore } from '../shared/store/engineer.store.js';
+import type { AuditLog } from '../shared/store/audit.store.js';
+import { engineerNameSchema, parseEngineerKey, type Engineer, type EngineerDirectory } from '../shared/store/engineer.store.js';
 import { errorAnswers, guarded } from './operator-route.js';
 import { nextCursorSchema, pageQuery } from './operator-views.js';
 import { pageByName } from './page-by-name.js';
 
 export interface EngineersRouteDeps {
-  engineers: EngineerStore;
-  audit: AuditStore;
+  engineers: EngineerDirectory;
+  audit: AuditLog;
   now: () => number;
 }
 

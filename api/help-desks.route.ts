@@ -6,7 +6,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { ticketCommentJobSchema, ticketEventJobSchema } from '../queues/job-schemas.js';
-import { pipelineKeys } from '../queues/pipeline-keys.js';
+import { pipelineKeys } from '../shared/store/redis-keys.js';
 import type { Producers } from '../queues/producers.js';
 import { QUEUE } from '../queues/queue-names.js';
 import type { ServerConfig } from '../shared/config.js';

@@ -6,7 +6,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { handOverKeyForDelivery } from '../queues/key-handover.js';
-import { KeyTextStore, keyTextSecretFrom } from '../queues/key-text.store.js';
+import { keyTextSecretFrom, RedisKeyTextStore } from '../queues/redis-key-text.store.js';
 import type { Producers } from '../queues/producers.js';
 import { parseDuration } from '../shared/duration.js';
 import type { SigningKey } from '../shared/key/key-files.js';
@@ -88,7 +88,7 @@ export async function keysRoute(app: FastifyInstance, deps: KeysRouteDeps): Prom
         { sessions: deps.sessions, signingKey: deps.minting.signingKey, relay: deps.minting.relay, now: deps.now, appliances: deps.appliances, credentials: deps.minting.credentials },
       );
       if (b.email) {
-        const keyTexts = new KeyTextStore(deps.redis, deps.redisPrefix, keyTextSecretFrom(deps.minting.signingKey.privateKey));
+        const keyTexts = new RedisKeyTextStore(deps.redis, deps.redisPrefix, keyTextSecretFrom(deps.minting.signingKey.privateKey));
         await handOverKeyForDelivery({ keyTexts, producers: deps.producers, now: deps.now }, issued);
       }
       reply.header('cache-control', 'no-store');

@@ -6,6 +6,7 @@ import type { FastifySchema } from 'fastify';
 import { z } from 'zod';
 import { APPLIANCE_PATHS, SIGNATURE_HEADERS, enrolRequestSchema, enrolResponseSchema, inboxResponseSchema, tetherRequestSchema, tetherResponseSchema, versionReportSchema } from '../shared/protocol.js';
 import { genericWebhookSchema } from '../ticketing/generic-webhook.schema.js';
+import { VENDOR_SYSTEMS } from '../ticketing/help-desks.js';
 import { OPERATOR_SECURITY, errorBody } from './operator-route.js';
 
 type Doc = FastifySchema & { tags: string[]; summary: string; description?: string };
@@ -50,9 +51,9 @@ export const RAW_ROUTE_DOCS: Record<string, Doc> = {
   },
   'POST /v1/webhooks/:vendor': {
     tags: webhookTags,
-    summary: 'Ticket events of a vendor help desk: zendesk, jira, servicenow, freshdesk, github (docs/help-desks.md)',
+    summary: `Ticket events of a vendor help desk: ${VENDOR_SYSTEMS.join(', ')} (docs/help-desks.md)`,
     description: "Each vendor's own signature scheme and payload; 200 also for deliveries that are none of ours (ignored).",
-    params: z.object({ vendor: z.enum(['zendesk', 'jira', 'servicenow', 'freshdesk', 'github']) }),
+    params: z.object({ vendor: z.enum(VENDOR_SYSTEMS) }),
     response: { 202: webhookAnswer, 200: webhookAnswer, ...errors(400, 401, 404, 413) },
   },
   [`POST ${APPLIANCE_PATHS.enroll}`]: {

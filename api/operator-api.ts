@@ -8,11 +8,11 @@ import type { Producers } from '../queues/producers.js';
 import type { ServerConfig } from '../shared/config.js';
 import type { SigningKey } from '../shared/key/key-files.js';
 import type { KeyRelays } from '../shared/session/issue-key.js';
-import { ApplianceStore } from '../shared/store/appliance.store.js';
-import { AuditStore } from '../shared/store/audit.store.js';
+import { RedisApplianceStore } from '../shared/store/redis-appliance.store.js';
+import { RedisAuditLog } from '../shared/store/redis-audit.store.js';
 import { ConsoleSessionStore } from '../shared/store/console-session.store.js';
 import { CredentialStore, credentialSecretFrom } from '../shared/store/credential.store.js';
-import { EngineerStore } from '../shared/store/engineer.store.js';
+import { RedisEngineerDirectory } from '../shared/store/redis-engineer.store.js';
 import { OperatorStore } from '../shared/store/operator.store.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import type { TicketAdapters } from '../ticketing/ticket-adapter.js';
@@ -70,9 +70,9 @@ export interface OperatorApiDeps {
 
 export async function operatorApiRoute(app: FastifyInstance, deps: OperatorApiDeps): Promise<void> {
   const { redis, redisPrefix, now } = deps;
-  const audit = new AuditStore(redis, redisPrefix);
-  const engineers = new EngineerStore(redis, redisPrefix);
-  const appliances = new ApplianceStore(redis, redisPrefix);
+  const audit = new RedisAuditLog(redis, redisPrefix);
+  const engineers = new RedisEngineerDirectory(redis, redisPrefix);
+  const appliances = new RedisApplianceStore(redis, redisPrefix);
   const credentials = deps.signing && new CredentialStore(redis, redisPrefix, credentialSecretFrom(deps.signing.signingKey.privateKey));
   const relay = deps.signing && deps.relayHostKeyLine ? { ...deps.signing.relay, hostKeyLine: deps.relayHostKeyLine } : undefined;
   const ticketLink = ticketLinker(deps.config.ticketing);

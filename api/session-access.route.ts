@@ -8,9 +8,9 @@ import { AppError } from '../shared/errors.js';
 import type { KeyRelays } from '../shared/session/issue-key.js';
 import { SUPPORT_USER, revealPassword } from '../shared/session/reveal-password.js';
 import { DEFAULT_IDENTITY, DEFAULT_RELAY_ALIAS, portCommands, renderSshConfig } from '../shared/ssh-config.js';
-import type { AuditStore } from '../shared/store/audit.store.js';
+import type { AuditLog } from '../shared/store/audit.store.js';
 import type { CredentialStore } from '../shared/store/credential.store.js';
-import type { EngineerStore } from '../shared/store/engineer.store.js';
+import type { EngineerDirectory } from '../shared/store/engineer.store.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import { HttpError } from './http-error.js';
 import { errorAnswers, guarded } from './operator-route.js';
@@ -18,8 +18,8 @@ import { sessionIdParams } from './sessions.route.js';
 
 export interface SessionAccessRouteDeps {
   sessions: SessionStore;
-  audit: AuditStore;
-  engineers: EngineerStore;
+  audit: AuditLog;
+  engineers: EngineerDirectory;
   /** Password custody; absent without the signing key. */
   credentials: CredentialStore | undefined;
   /** The relay as keys name it, and its host key's public line; absent outside a full installation. */

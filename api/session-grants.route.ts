@@ -6,14 +6,14 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
 import type { AccessStore, EngineerPolicy } from '../shared/store/access.store.js';
-import { engineerNameSchema, type EngineerStore } from '../shared/store/engineer.store.js';
+import { engineerNameSchema, type EngineerDirectory } from '../shared/store/engineer.store.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import { errorAnswers, guarded } from './operator-route.js';
 import { sessionIdParams } from './sessions.route.js';
 
 export interface SessionGrantsRouteDeps {
   sessions: SessionStore;
-  engineers: EngineerStore;
+  engineers: EngineerDirectory;
   access: AccessStore;
   policy: EngineerPolicy;
   now: () => number;

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { parseDuration } from '../shared/duration.js';
 import { SESSION_STATES } from '../shared/session/session-machine.js';
 import type { SessionRecord } from '../shared/session/session.schema.js';
-import type { AuditStore } from '../shared/store/audit.store.js';
+import type { AuditLog } from '../shared/store/audit.store.js';
 import { pageSessions } from '../shared/store/session-page.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import type { TicketLinker } from '../ticketing/ticket-links.js';
@@ -21,7 +21,7 @@ export interface SessionsRouteDeps {
   redis: Redis;
   redisPrefix: string;
   sessions: SessionStore;
-  audit: AuditStore;
+  audit: AuditLog;
   now: () => number;
   /** The ticket's link in its help desk (ticketing/ticket-links.ts). */
   ticketLink: TicketLinker;

@@ -1,11 +1,11 @@
-// POST /v1/webhooks/:vendor: ticket events from the configured vendor help desks (zendesk, jira,
-// servicenow, freshdesk, github), and the flow every webhook route shares. Order of checks: size
+// POST /v1/webhooks/:vendor: ticket events from the configured vendor help desks (the adapters built
+// from the registry, ticketing/help-desks.ts), and the flow every webhook route shares. Order of checks: size
 // (Fastify, before reading), the vendor's signature over the raw bytes, body mapping, then
 // delivery-id dedupe (SET NX with a TTL) and queueing. 202 queued, 200 duplicate or ignored (a
 // ticket that is none of ours: the help desk must neither retry nor count a failure), 400, 401, 404.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
-import { pipelineKeys } from '../queues/pipeline-keys.js';
+import { pipelineKeys } from '../shared/store/redis-keys.js';
 import type { Producers } from '../queues/producers.js';
 import type { WebhookMeter, WebhookResult } from '../shared/metrics.js';
 import { GENERIC_SYSTEM } from '../ticketing/generic-webhook.schema.js';

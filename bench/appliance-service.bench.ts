@@ -14,11 +14,12 @@ import { join, resolve } from 'node:path';
 import { loadOrCreateRelayHostKey, loadOrCreateSigningKey } from '../shared/key/key-files.js';
 import { openRedis } from '../shared/redis.js';
 import { issueKey } from '../shared/session/issue-key.js';
-import { ApplianceStore } from '../shared/store/appliance.store.js';
-import { EngineerStore, parseEngineerKey } from '../shared/store/engineer.store.js';
+import { RedisApplianceStore } from '../shared/store/redis-appliance.store.js';
+import { parseEngineerKey } from '../shared/store/engineer.store.js';
+import { RedisEngineerDirectory } from '../shared/store/redis-engineer.store.js';
 import { redisKeys } from '../shared/store/redis-keys.js';
 import { parseSessionEvent } from '../shared/store/session-events.js';
-import { SessionStore } from '../shared/store/session.store.js';
+import { RedisSessionStore } from '../shared/store/redis-session.store.js';
 import { launchChromium } from './lib/chromium.js';
 import { SERVE_ENTRY, startServe } from './lib/serve-child.js';
 import { maxima, medians } from './lib/step-stats.js';
@@ -104,8 +105,8 @@ export async function benchApplianceService(opts: ServiceBenchOptions): Promise<
   const [apiPort, relayPort] = [await freePort(), await freePort()];
   const api = `http://127.0.0.1:${apiPort}`;
   const redis = openRedis(redisServer.url, { name: 'service-bench' });
-  const sessions = new SessionStore(redis, prefix);
-  const appliancesStore = new ApplianceStore(redis, prefix);
+  const sessions = new RedisSessionStore(redis, prefix);
+  const appliancesStore = new RedisApplianceStore(redis, prefix);
   const relay = { host: '127.0.0.1', port: relayPort, fingerprint: hostKey.fingerprint };
   const activated = new Map<string, () => void>();
   const subscriber = redis.duplicate();
@@ -163,7 +164,7 @@ export async function benchApplianceService(opts: ServiceBenchOptions): Promise<
       TETHER_LOG_LEVEL: 'warn',
     });
     const engKey = ed25519Pair('alice@bench');
-    await new EngineerStore(redis, prefix).addKey('alice', parseEngineerKey(engKey.public), Date.now());
+    await new RedisEngineerDirectory(redis, prefix).addKey('alice', parseEngineerKey(engKey.public), Date.now());
     engineer = await connectEngineer({ host: '127.0.0.1', port: relayPort, fp: hostKey.fingerprint }, 'alice', engKey.private);
 
     for (let i = 0; i < 5; i++) {

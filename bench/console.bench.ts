@@ -11,7 +11,7 @@ import { request as httpRequest, type ClientRequest } from 'node:http';
 import { loadavg } from 'node:os';
 import { newId } from '../shared/session/issue-key.js';
 import { OperatorStore } from '../shared/store/operator.store.js';
-import { SessionStore } from '../shared/store/session.store.js';
+import { RedisSessionStore } from '../shared/store/redis-session.store.js';
 import { startPipelineStack } from './lib/pipeline-server.js';
 import { cpuSeconds } from './lib/proc.js';
 import { percentile } from './lib/stats.js';
@@ -123,7 +123,7 @@ export async function benchConsole(o: ConsoleBenchOptions): Promise<ConsoleBench
   const watchers: Watcher[] = [];
   try {
     if (!stack.apiUrl) throw new Error('serve.js --roles api printed no api URL');
-    const sessions = new SessionStore(stack.redis, stack.prefix);
+    const sessions = new RedisSessionStore(stack.redis, stack.prefix);
     const { token } = await new OperatorStore(stack.redis, stack.prefix).add('bench-viewer', 'viewer', 'bench', Date.now());
 
     // Seed: N ISSUED sessions with a ticket and its subject, issue times one second apart.

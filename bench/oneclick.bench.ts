@@ -12,8 +12,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { loadOrCreateRelayHostKey, loadOrCreateSigningKey } from '../shared/key/key-files.js';
 import { openRedis } from '../shared/redis.js';
-import { ApplianceStore } from '../shared/store/appliance.store.js';
-import { EngineerStore, parseEngineerKey } from '../shared/store/engineer.store.js';
+import { RedisApplianceStore } from '../shared/store/redis-appliance.store.js';
+import { parseEngineerKey } from '../shared/store/engineer.store.js';
+import { RedisEngineerDirectory } from '../shared/store/redis-engineer.store.js';
 import { redisKeys } from '../shared/store/redis-keys.js';
 import { parseSessionEvent } from '../shared/store/session-events.js';
 import { connectEngineer, type EngineerProbe } from './lib/engineer-probe.js';
@@ -117,7 +118,7 @@ export async function benchOneClick(opts: OneClickOptions): Promise<OneClickResu
   const [apiPort, relayPort] = [await freePort(), await freePort()];
   const api = `http://127.0.0.1:${apiPort}`;
   const redis = openRedis(redisServer.url, { name: 'oneclick-bench' });
-  const appliances = new ApplianceStore(redis, prefix);
+  const appliances = new RedisApplianceStore(redis, prefix);
   const homes: string[] = [];
   // The engineer starts probing a serial once its session is activated (the relay accepted the
   // tunnel): 50 appliances probed blindly every few ms would load the relay and the API with
@@ -178,7 +179,7 @@ export async function benchOneClick(opts: OneClickOptions): Promise<OneClickResu
       TETHER_LOG_LEVEL: 'warn',
     });
     const engKey = ed25519Pair(`${ENGINEER}@bench`);
-    await new EngineerStore(redis, prefix).addKey(ENGINEER, parseEngineerKey(engKey.public), Date.now());
+    await new RedisEngineerDirectory(redis, prefix).addKey(ENGINEER, parseEngineerKey(engKey.public), Date.now());
     const probe = await connectEngineer({ host: '127.0.0.1', port: relayPort, fp: hostKey.fingerprint }, ENGINEER, engKey.private);
     engineer = probe;
     opts.log(`oneclick: serve ready (signing key ${signingKey.kid}); ${opts.runs} sequential clicks`);

@@ -5,12 +5,13 @@
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { newId } from '../shared/session/issue-key.js';
-import { SessionStore } from '../shared/store/session.store.js';
+import { RedisSessionStore } from '../shared/store/redis-session.store.js';
 import { QueueWatch } from './lib/pipeline-queues.js';
 import { startPipelineStack, type PipelineStack } from './lib/pipeline-server.js';
 import { percentile } from './lib/stats.js';
 import { jobIds } from '../queues/job-ids.js';
-import { QUEUE, bullPrefix } from '../queues/queue-names.js';
+import { QUEUE } from '../queues/queue-names.js';
+import { bullPrefix } from '../shared/store/redis-keys.js';
 
 export interface PipelineExpiryOptions {
   sessions: number;
@@ -79,7 +80,7 @@ async function plannedJobs(stack: PipelineStack, expiresAt: ReadonlyMap<string, 
 }
 
 async function runCase(stack: PipelineStack, o: PipelineExpiryOptions, tag: string, windowMs: number): Promise<LatenessFigures> {
-  const sessions = new SessionStore(stack.redis, stack.prefix);
+  const sessions = new RedisSessionStore(stack.redis, stack.prefix);
   const load = loadavg().map((x) => x.toFixed(2)).join(' ');
   const cpu0 = { server: stack.serverCpuSeconds(), redis: stack.redisCpuSeconds() };
   const created = Date.now();

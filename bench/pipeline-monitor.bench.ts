@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import { createLogger } from '../shared/logger.js';
 import { openRedis } from '../shared/redis.js';
 import { newId } from '../shared/session/issue-key.js';
-import { SessionStore } from '../shared/store/session.store.js';
+import { RedisSessionStore } from '../shared/store/redis-session.store.js';
 import { sweepStaleTunnels } from '../workers/tunnel-monitor.worker.js';
 import { commandDelta, redisSnapshot as snapshot, totalCalls } from './lib/redis-commandstats.js';
 import { startRedisServer } from './lib/redis-server.js';
@@ -58,8 +58,8 @@ export async function benchPipelineMonitor(o: PipelineMonitorOptions): Promise<P
   const seeder = openRedis(server.url, { name: 'bench-seed' });
   const sweeper = openRedis(server.url, { name: 'bench-sweep' });
   const admin = openRedis(server.url, { name: 'bench-info' });
-  const seedStore = new SessionStore(seeder, prefix);
-  const sweepStore = new SessionStore(sweeper, prefix);
+  const seedStore = new RedisSessionStore(seeder, prefix);
+  const sweepStore = new RedisSessionStore(sweeper, prefix);
   // Counts what the sweeper sends; commandstats below also counts the commands run inside scripts.
   let sent = 0;
   const send = sweeper.sendCommand.bind(sweeper);

@@ -17,6 +17,7 @@ import { benchPipelineTeardown } from './pipeline-teardown.bench.js';
 import { benchPipelineWebhook } from './pipeline-webhook.bench.js';
 import { benchThroughput } from './throughput.bench.js';
 import { benchFleet } from './fleet.bench.js';
+import { benchFleetScale } from './fleet-scale.bench.js';
 
 /** Repository root: this file runs as dist/bench/run.js. */
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -100,6 +101,25 @@ async function runOne(name: BenchName, o: BenchOptions, results: BenchResults): 
       case 'fleet':
         results.fleet = await benchFleet({ sizeMiB: o.sizeMiB, runs: o.runs, opens: o.quick ? 100 : 500, log });
         break;
+      case 'fleet-scale': {
+        // One fd per tunnel: after the drain the two other relays hold everything between them,
+        // and each agent process holds its share.
+        const limit = openFileLimit();
+        const total = o.fleetTunnels + Math.max(0, o.drainTunnels - Math.ceil(o.fleetTunnels / 3)) + 60;
+        const perProcess = Math.max(Math.ceil(total / 2), Math.ceil(total / o.agentProcesses));
+        if (perProcess + 200 > limit) throw new Error(`open-file limit ${limit} is too low for ${perProcess} tunnels in one process: raise it (ulimit -n ${perProcess + 1000}) or use more --agent-processes`);
+        results.fleetScale = await benchFleetScale({
+          tunnels: o.fleetTunnels,
+          drainTunnels: o.drainTunnels,
+          concurrency: o.concurrency,
+          agentProcesses: o.agentProcesses,
+          idleWindowMs: o.quick ? 10_000 : 30_000,
+          settleMs: 12_000,
+          drainTimeoutMs: o.quick ? 120_000 : 600_000,
+          log,
+        });
+        break;
+      }
       case 'console':
         results.console = await benchConsole({
           sessions: o.consoleSessions,
@@ -135,7 +155,7 @@ async function main(): Promise<void> {
   const context = {
     command: `node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
     sizes: [
-      ...(o.only.some((b) => !PIPELINE_BENCHMARKS.includes(b) && b !== 'console' && b !== 'appliance-service') ? [`${o.sizeMiB} MiB × ${o.runs} runs, ${o.tunnels} tunnels at ${o.concurrency} in flight, ${o.enableRuns} enable runs`] : []),
+      ...(o.only.some((b) => !PIPELINE_BENCHMARKS.includes(b) && b !== 'console' && b !== 'appliance-service' && b !== 'fleet-scale') ? [`${o.sizeMiB} MiB × ${o.runs} runs, ${o.tunnels} tunnels at ${o.concurrency} in flight, ${o.enableRuns} enable runs`] : []),
       ...(o.only.some((b) => PIPELINE_BENCHMARKS.includes(b))
         ? [
             `pipeline: ${o.ticketRate} tickets/s × ${o.ticketSeconds} s then a flood of ${o.floodTickets}${o.pipelineSplit ? ' (API and workers split)' : ''}, ` +
@@ -144,6 +164,9 @@ async function main(): Promise<void> {
         : []),
       ...(o.only.includes('appliance-service')
         ? [`appliance service: ${o.enableRuns} runs per flow and way, ${o.quick ? SERVICE_BENCH_DEFAULTS.quickBaselineRuns : SERVICE_BENCH_DEFAULTS.baselineRuns} without a service, ${o.serviceFleet} services clicked at once`]
+        : []),
+      ...(o.only.includes('fleet-scale')
+        ? [`fleet scale: ${o.fleetTunnels} tunnels over 3 relays at ${o.concurrency} in flight from ${o.agentProcesses} agent processes, drain of ${o.drainTunnels || 'no'} tunnels`]
         : []),
       ...(o.only.includes('console') ? [`console: ${o.consoleSessions} sessions, ${o.sseClients} event streams at ${o.sseRate} transitions/s for ${o.sseSeconds} s`] : []),
     ].join('; '),

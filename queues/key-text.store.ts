@@ -1,74 +1,21 @@
 // Holds a freshly minted key's text between minting and delivery, so that job data never carries
-// it. The text is sealed (AES-256-GCM, key derived from the signing key with HKDF) and expires
-// with the session; it is deleted after delivery (with the delivery record, atomically) and when
-// the session closes.
-import type { KeyObject } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { AppError } from '../shared/errors.js';
-import { atRestSecret, openAtRest, sealAtRest } from '../shared/secret-at-rest.js';
+// it: what every key text store does. The text expires with the session; it is deleted after delivery
+// (with the delivery record, in one step) and when the session closes. Implementations:
+// redis-key-text.store.ts (sealed at rest), memory-key-text.store.ts (tests).
 import type { DeliveryChannel } from './job-schemas.js';
-import { pipelineKeys, type PipelineKeys } from './pipeline-keys.js';
 
-const INFO = 'tether key text at rest v1';
-/** Delivery markers outlive the session by a week, for late retries and audits. */
-const DELIVERED_GRACE_MS = 7 * 86_400_000;
-
-export function keyTextSecretFrom(signingPrivateKey: KeyObject): Buffer {
-  return atRestSecret(signingPrivateKey, INFO);
-}
-
-export class KeyTextStore {
-  private readonly keys: PipelineKeys;
-
-  constructor(
-    private readonly redis: Redis,
-    prefix: string,
-    private readonly secret: Buffer,
-  ) {
-    if (secret.length !== 32) throw new AppError('internal', 'key text secret must be 32 bytes');
-    this.keys = pipelineKeys(prefix);
-  }
-
-  async put(sid: string, keyText: string, expiresAt: number, now: number): Promise<void> {
-    const sealed = sealAtRest(this.secret, sid, keyText);
-    await this.redis.set(this.keys.keyText(sid), sealed, 'PX', Math.max(1_000, expiresAt - now));
-  }
-
+export interface KeyTextStore {
+  /** Keeps the key text until `expiresAt`. */
+  put(sid: string, keyText: string, expiresAt: number, now: number): Promise<void>;
   /** The key text, or null when it is gone (delivered, closed, expired). */
-  async get(sid: string): Promise<string | null> {
-    const sealed = await this.redis.get(this.keys.keyText(sid));
-    if (!sealed) return null;
-    try {
-      return openAtRest(this.secret, sid, sealed);
-    } catch (cause) {
-      throw new AppError('internal', `sealed key text of session ${sid} does not open with this signing key`, { cause });
-    }
-  }
-
-  async forget(sid: string): Promise<void> {
-    await this.redis.del(this.keys.keyText(sid));
-  }
-
+  get(sid: string): Promise<string | null>;
+  forget(sid: string): Promise<void>;
   /**
-   * Records that the key went out on `channel` and destroys its text, in one MULTI: there is no
+   * Records that the key went out on `channel` and destroys its text, in one step: there is no
    * moment where the text is gone but the record missing, or the record set but the text kept.
    * Call it right after the SMTP server's 250 and before anything else the job does.
    */
-  async recordDelivered(sid: string, channel: DeliveryChannel, expiresAt: number, now: number): Promise<void> {
-    const ttlMs = Math.max(1_000, expiresAt - now + DELIVERED_GRACE_MS);
-    const replies = await this.redis
-      .multi()
-      .set(this.keys.delivered(sid, channel), String(now), 'PX', ttlMs)
-      .del(this.keys.keyText(sid))
-      .exec();
-    const failed = replies?.find(([err]) => err)?.[0];
-    // Retried like a lost connection: the retry sends again (same Message-ID), the documented window.
-    if (!replies || failed) throw new AppError('internal', `could not record the delivery of session ${sid}`, { retryable: true, cause: failed ?? undefined });
-  }
-
-  async isDelivered(sid: string, channel: DeliveryChannel = 'email'): Promise<boolean> {
-    // Markers from before the channel was part of the key meant email; live sessions still hold some.
-    const keys = channel === 'email' ? [this.keys.delivered(sid, channel), this.keys.legacyDelivered(sid)] : [this.keys.delivered(sid, channel)];
-    return (await this.redis.exists(...keys)) > 0;
-  }
+  recordDelivered(sid: string, channel: DeliveryChannel, expiresAt: number, now: number): Promise<void>;
+  /** Whether the key went out on `channel` (email by default). */
+  isDelivered(sid: string, channel?: DeliveryChannel): Promise<boolean>;
 }

@@ -10,8 +10,8 @@ import { DEFAULT_RETRY, defaultJobOptions, type RetryPolicy } from './job-option
 import { JOBS, type JobData, type JobInput } from './job-schemas.js';
 import type { ReplicaWait } from '../shared/redis-durability.js';
 import { bullConnectionFrom } from './bull-connection.js';
-import { pipelineKeys, type PipelineKeys } from './pipeline-keys.js';
-import { JOB, QUEUE, QUEUE_NAMES, bullPrefix, type JobName, type QueueName } from './queue-names.js';
+import { JOB, QUEUE, QUEUE_NAMES, type JobName, type QueueName } from './queue-names.js';
+import { bullPrefix, pipelineKeys, type PipelineKeys } from '../shared/store/redis-keys.js';
 import type { TicketEvent } from './ticket-event.schema.js';
 
 export interface ProducerOptions {

@@ -4,7 +4,8 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { bullConnectionFrom } from './bull-connection.js';
-import { QUEUE_NAMES, bullPrefix, type QueueName } from './queue-names.js';
+import { QUEUE_NAMES, type QueueName } from './queue-names.js';
+import { bullPrefix } from '../shared/store/redis-keys.js';
 
 const STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'failed', 'completed'] as const;
 

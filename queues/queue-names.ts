@@ -26,11 +26,3 @@ export const JOB = {
 } as const;
 
 export type JobName = (typeof JOB)[keyof typeof JOB];
-
-/**
- * BullMQ key prefix under the orchestrator's Redis prefix, so one prefix (TETHER_REDIS_PREFIX, or
- * a random one per test) covers every key. BullMQ joins prefix and queue name with ':'.
- */
-export function bullPrefix(redisPrefix: string): string {
-  return `${redisPrefix}bull`;
-}

@@ -3,7 +3,7 @@
 // nothing. The key mail has its own record, written with the key text's removal (key-text.store.ts).
 import type { Redis } from 'ioredis';
 import { mailIdentityKey, type MailIdentity } from '../shared/mail/message-id.js';
-import { pipelineKeys, type PipelineKeys } from './pipeline-keys.js';
+import { pipelineKeys, type PipelineKeys } from '../shared/store/redis-keys.js';
 
 /** As long as a completed notification job keeps its id (job-options.ts): a re-run comes sooner. */
 const SENT_RECORD_MS = 7 * 86_400_000;

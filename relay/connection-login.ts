@@ -8,8 +8,8 @@ import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { AuthFailureReason, AuthKind, RelayMeter } from '../shared/metrics.js';
 import { refusalBanner, type RelayRefusal } from '../shared/relay-protocol.js';
-import type { AuditStore } from '../shared/store/audit.store.js';
-import { engineerNameSchema, type EngineerStore } from '../shared/store/engineer.store.js';
+import type { AuditLog } from '../shared/store/audit.store.js';
+import { engineerNameSchema, type EngineerDirectory } from '../shared/store/engineer.store.js';
 import { ApplianceLogin, type ApplianceAuthDeps, type ApplianceAuthOutcome, type ApplianceIdentity } from './appliance-auth.js';
 import { authenticateEngineer, type EngineerIdentity } from './engineer-auth.js';
 import { sendAuthBanner } from './ssh2-internals.js';
@@ -17,8 +17,8 @@ import { sendAuthBanner } from './ssh2-internals.js';
 export type Identity = EngineerIdentity | ApplianceIdentity;
 
 export interface LoginDeps extends ApplianceAuthDeps {
-  engineers: EngineerStore;
-  audit: AuditStore;
+  engineers: EngineerDirectory;
+  audit: AuditLog;
   logger: Logger;
   metrics?: Pick<RelayMeter, 'authFailure'> | undefined;
 }

@@ -6,12 +6,12 @@
 import type { Channel, ServerChannel } from 'ssh2';
 import type { Logger } from '../shared/logger.js';
 import type { RelayByteTotals } from '../shared/metrics.js';
-import type { AuditStore } from '../shared/store/audit.store.js';
+import type { AuditLog } from '../shared/store/audit.store.js';
 import type { Binding, ChannelHandle, Tunnel } from './appliance-registry.js';
 import { OPEN_FAILURE, coalesceWrites, type OpenFailureCode } from './ssh2-internals.js';
 
 export interface EngineerChannelDeps {
-  audit: AuditStore;
+  audit: AuditLog;
   /** Relay-wide byte totals (metrics): plain numbers, added to per chunk. */
   bytes: RelayByteTotals;
   now: () => number;

@@ -4,7 +4,7 @@
 // the very same checks here. Every refusal carries a reason text and lands in the audit stream.
 import type { Connection, ServerChannel, TcpipRequestInfo } from 'ssh2';
 import type { AccessStore, EngineerPolicy } from '../shared/store/access.store.js';
-import { keyIsCurrent, type EngineerStore } from '../shared/store/engineer.store.js';
+import { keyIsCurrent, type EngineerDirectory } from '../shared/store/engineer.store.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import type { ApplianceRegistry } from './appliance-registry.js';
 import type { EngineerIdentity } from './engineer-auth.js';
@@ -14,7 +14,7 @@ import { OPEN_FAILURE, rejectWithReason, type OpenFailureCode } from './ssh2-int
 
 export interface EngineerConnectionDeps extends EngineerChannelDeps {
   sessions: SessionStore;
-  engineers: EngineerStore;
+  engineers: EngineerDirectory;
   access: AccessStore;
   engineerPolicy: EngineerPolicy;
   registry: ApplianceRegistry;

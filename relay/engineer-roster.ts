@@ -3,8 +3,8 @@
 // channel they carry; after a missed announcement (subscriber reconnect) the roster is re-checked.
 import type { Connection } from 'ssh2';
 import type { Logger } from '../shared/logger.js';
-import type { AuditStore } from '../shared/store/audit.store.js';
-import { engineerRevocationSchema, type EngineerRevocation, type EngineerStore } from '../shared/store/engineer.store.js';
+import type { AuditLog } from '../shared/store/audit.store.js';
+import { engineerRevocationSchema, type EngineerRevocation, type EngineerDirectory } from '../shared/store/engineer.store.js';
 import type { Redis } from 'ioredis';
 
 export interface EngineerLink {
@@ -15,8 +15,10 @@ export interface EngineerLink {
 
 export interface RosterDeps {
   subscriber: Redis;
-  engineers: EngineerStore;
-  audit: AuditStore;
+  /** The channel engineer withdrawals are announced on. */
+  channel: string;
+  engineers: EngineerDirectory;
+  audit: AuditLog;
   relayId: string;
   now: () => number;
   logger: Logger;
@@ -46,7 +48,7 @@ export class EngineerRoster {
     if (this.started) return;
     this.started = true;
     this.deps.subscriber.on('message', this.onMessage);
-    await this.deps.subscriber.subscribe(this.deps.engineers.channel);
+    await this.deps.subscriber.subscribe(this.deps.channel);
     this.deps.subscriber.on('ready', this.onReconnect);
   }
 
@@ -55,7 +57,7 @@ export class EngineerRoster {
     this.started = false;
     this.deps.subscriber.off('message', this.onMessage);
     this.deps.subscriber.off('ready', this.onReconnect);
-    await this.deps.subscriber.unsubscribe(this.deps.engineers.channel).catch(() => undefined);
+    await this.deps.subscriber.unsubscribe(this.deps.channel).catch(() => undefined);
   }
 
   /** Ends the connections a revocation covers; returns how many. */
@@ -72,7 +74,7 @@ export class EngineerRoster {
   }
 
   private readonly onMessage = (channel: string, raw: string): void => {
-    if (channel !== this.deps.engineers.channel) return;
+    if (channel !== this.deps.channel) return;
     let parsed;
     try {
       parsed = engineerRevocationSchema.safeParse(JSON.parse(raw));

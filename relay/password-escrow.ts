@@ -7,12 +7,12 @@ import type { Connection } from 'ssh2';
 import { describeError } from '../shared/errors.js';
 import { decodeEscrowRequest } from '../shared/key/password-escrow.js';
 import type { Logger } from '../shared/logger.js';
-import type { AuditStore } from '../shared/store/audit.store.js';
+import type { AuditLog } from '../shared/store/audit.store.js';
 import type { DepositOutcome, EscrowDepositStore } from '../shared/store/escrow-deposit.store.js';
 
 export interface EscrowDeps {
   custody: EscrowDepositStore;
-  audit: AuditStore;
+  audit: AuditLog;
   actor: string;
   now: () => number;
   logger: Logger;

@@ -5,16 +5,19 @@ import type { RelayHostKey } from '../shared/key/key-files.js';
 import type { Logger } from '../shared/logger.js';
 import type { RelayMeter } from '../shared/metrics.js';
 import type { AccessStore, EngineerPolicy } from '../shared/store/access.store.js';
-import type { AuditStore } from '../shared/store/audit.store.js';
-import type { EngineerStore } from '../shared/store/engineer.store.js';
+import type { AuditLog } from '../shared/store/audit.store.js';
+import type { EngineerDirectory } from '../shared/store/engineer.store.js';
 import type { EscrowDepositStore } from '../shared/store/escrow-deposit.store.js';
+import type { RedisKeys } from '../shared/store/redis-keys.js';
 import type { RelayFleetStore } from '../shared/store/relay-fleet.store.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 
 export interface RelayDeps {
-  sessions: SessionStore;
-  engineers: EngineerStore;
-  audit: AuditStore;
+  /** Sessions, and the Redis channel their events are published on (the teardown listener subscribes to it). */
+  sessions: SessionStore & { readonly keys: Pick<RedisKeys, 'events'> };
+  /** Engineers, and the Redis channel their withdrawals are announced on (the roster subscribes to it). */
+  engineers: EngineerDirectory & { readonly channel: string };
+  audit: AuditLog;
   /** Per-session authorisation: grants, the ticket's assignee. */
   access: AccessStore;
   /** `assigned`: only engineers granted the session or assigned its ticket; `all`: every registered engineer. */

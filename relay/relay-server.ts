@@ -94,6 +94,7 @@ export class RelayServer {
     };
     this.roster = new EngineerRoster({
       subscriber: deps.subscriber,
+      channel: deps.engineers.channel,
       engineers: deps.engineers,
       audit: deps.audit,
       relayId: deps.relayId,
@@ -112,6 +113,7 @@ export class RelayServer {
     });
     this.teardown = new TeardownListener({
       subscriber: deps.subscriber,
+      channel: deps.sessions.keys.events,
       sessions: deps.sessions,
       registry: this.registry,
       relayId: deps.relayId,

@@ -14,6 +14,8 @@ import type { ApplianceRegistry, Tunnel } from './appliance-registry.js';
 
 export interface TeardownDeps {
   subscriber: Redis;
+  /** The session events channel the subscriber listens on. */
+  channel: string;
   sessions: SessionStore;
   registry: ApplianceRegistry;
   /** This relay: transitions made by another relay for a tunnel held here mean the tunnel moved. */
@@ -35,7 +37,7 @@ export class TeardownListener {
   private readonly channel: string;
 
   constructor(private readonly deps: TeardownDeps) {
-    this.channel = deps.sessions.keys.events;
+    this.channel = deps.channel;
   }
 
   async start(): Promise<void> {

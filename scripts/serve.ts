@@ -24,13 +24,13 @@ import { makeOwnerOnly } from '../shared/private-files.js';
 import { connectOrExplain, openRedis, watchRedis } from '../shared/redis.js';
 import { replicaWait } from '../shared/redis-durability.js';
 import { AccessStore } from '../shared/store/access.store.js';
-import { AuditStore } from '../shared/store/audit.store.js';
-import { EngineerStore } from '../shared/store/engineer.store.js';
+import { RedisAuditLog } from '../shared/store/redis-audit.store.js';
+import { RedisEngineerDirectory } from '../shared/store/redis-engineer.store.js';
 import { EscrowDepositStore } from '../shared/store/escrow-deposit.store.js';
 import { SessionCensus } from '../shared/store/session-census.js';
 import { RelayFleetStore } from '../shared/store/relay-fleet.store.js';
-import { SessionStore } from '../shared/store/session.store.js';
-import { buildTicketAdapters } from '../ticketing/help-desks.js';
+import { RedisSessionStore } from '../shared/store/redis-session.store.js';
+import { buildTicketAdapters, HELP_DESKS } from '../ticketing/help-desks.js';
 import { helpDeskLines, helpDeskStatuses } from '../ticketing/help-desk-status.js';
 import { localTicketSink } from '../ticketing/local-ticket-sink.js';
 import { startWorkers } from '../workers/start-workers.js';
@@ -67,7 +67,8 @@ async function main(): Promise<void> {
     },
   });
   const roles = parseRoles(values.roles ?? '');
-  const config = loadServerConfig();
+  // Every help desk of the registry has its variables checked here, with the rest.
+  const config = loadServerConfig(process.env, HELP_DESKS);
   // A relay per core: forked relay processes (scripts/relay-processes.ts) take the relay role from this one.
   const forkRelays = roles.includes('relay') && config.relay.processes > 1 && !isRelayProcess();
   if (forkRelays && config.relay.port === 0) throw new Error('invalid configuration: TETHER_RELAY_PROCESSES above 1 needs a fixed TETHER_RELAY_PORT (not 0)');
@@ -164,11 +165,11 @@ async function main(): Promise<void> {
   if (here.includes('relay')) {
     const activationWait = replicaWait({ ...config.redisWait, onShort: (acked) => logger.warn({ acked }, 'activation not on enough Redis replicas in time') });
     const relay = new RelayServer({
-      sessions: new SessionStore(redis, config.redisPrefix),
-      engineers: new EngineerStore(redis, config.redisPrefix),
+      sessions: new RedisSessionStore(redis, config.redisPrefix),
+      engineers: new RedisEngineerDirectory(redis, config.redisPrefix),
       access: new AccessStore(redis, config.redisPrefix),
       engineerPolicy: config.engineerPolicy,
-      audit: new AuditStore(redis, config.redisPrefix),
+      audit: new RedisAuditLog(redis, config.redisPrefix),
       custody: new EscrowDepositStore(redis, config.redisPrefix),
       subscriber: connect('tether-relay-sub'),
       hostKey,

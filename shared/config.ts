@@ -115,203 +115,101 @@ const serverEnvSchema = z.object({
 
 export type ServerEnv = z.infer<typeof serverEnvSchema>;
 
-// Help desks (docs/help-desks.md). Each is active when its webhook secret is set; its REST API
-// (comments, ticket creation) when its URL and credentials are. Several can be active at once.
-const secret = z.string().min(16, 'must be at least 16 characters');
-const baseUrl = z.string().url().transform((u) => u.replace(/\/+$/, ''));
-const mailbox = z.email('must be a mail address');
-const vendorTag = z.string().regex(/^[A-Za-z0-9_:.-]{1,64}$/, 'must be one tag without spaces').default('tether');
-const fieldName = z.string().regex(/^[A-Za-z0-9_.]{1,64}$/, 'must be a field name such as customfield_10055');
-const numericId = z.string().regex(/^\d{1,20}$/, 'must be a numeric id');
+// Help desks (docs/help-desks.md). The generic one is configured by TETHER_WEBHOOK_SECRET and
+// TETHER_TICKET_COMMENT_URL above. Each vendor declares its own variables in
+// ticketing/<vendor>/<vendor>.config.ts; their registry (ticketing/help-desks.ts) reaches
+// loadServerConfig from the entry point, since shared/ imports no other folder.
 
-const ticketingEnvSchema = z.object({
-  TETHER_COMMENT_BURST: z.string().regex(/^(0|\d+[smh])$/, 'must be a duration such as 30s, or 0 to post each comment at once').default('30s'),
-  TETHER_ONE_CLICK_HELP_DESK: z.enum(['generic', 'zendesk', 'jira', 'servicenow', 'freshdesk', 'github']).default('generic'),
-  TETHER_ZENDESK_WEBHOOK_SECRET: secret.optional(),
-  TETHER_ZENDESK_URL: baseUrl.optional(),
-  TETHER_ZENDESK_EMAIL: mailbox.optional(),
-  TETHER_ZENDESK_API_TOKEN: z.string().min(1).optional(),
-  TETHER_ZENDESK_TAG: vendorTag,
-  TETHER_ZENDESK_SERIAL_FIELD: numericId.optional(),
-  TETHER_ZENDESK_PRODUCT_FIELD: numericId.optional(),
-  TETHER_ZENDESK_VERSION_FIELD: numericId.optional(),
-  TETHER_JIRA_WEBHOOK_SECRET: secret.optional(),
-  TETHER_JIRA_URL: baseUrl.optional(),
-  TETHER_JIRA_EMAIL: mailbox.optional(),
-  TETHER_JIRA_API_TOKEN: z.string().min(1).optional(),
-  TETHER_JIRA_LABEL: vendorTag,
-  TETHER_JIRA_SERIAL_FIELD: fieldName.optional(),
-  TETHER_JIRA_PRODUCT_FIELD: fieldName.optional(),
-  TETHER_JIRA_VERSION_FIELD: fieldName.optional(),
-  TETHER_JIRA_EMAIL_FIELD: fieldName.optional(),
-  TETHER_JIRA_SERVICE_DESK_ID: numericId.optional(),
-  TETHER_JIRA_REQUEST_TYPE_ID: numericId.optional(),
-  TETHER_SERVICENOW_WEBHOOK_SECRET: secret.optional(),
-  TETHER_SERVICENOW_URL: baseUrl.optional(),
-  TETHER_SERVICENOW_USER: z.string().min(1).optional(),
-  TETHER_SERVICENOW_PASSWORD: z.string().min(1).optional(),
-  TETHER_SERVICENOW_SERIAL_FIELD: fieldName.optional(),
-  TETHER_SERVICENOW_PRODUCT_FIELD: fieldName.optional(),
-  TETHER_SERVICENOW_VERSION_FIELD: fieldName.optional(),
-  TETHER_SERVICENOW_CLOSED_STATES: z.string().regex(/^\s*-?\d+(\s*,\s*-?\d+)*\s*$/, 'must be a comma-separated list of state values such as 6,7,8').default('6,7,8'),
-  TETHER_FRESHDESK_WEBHOOK_TOKEN: z.string().min(32, 'must be at least 32 characters (it is the only credential Freshdesk sends)').optional(),
-  TETHER_FRESHDESK_URL: baseUrl.optional(),
-  TETHER_FRESHDESK_API_KEY: z.string().min(1).optional(),
-  TETHER_FRESHDESK_TAG: vendorTag,
-  TETHER_FRESHDESK_SERIAL_FIELD: fieldName.optional(),
-  TETHER_FRESHDESK_PRODUCT_FIELD: fieldName.optional(),
-  TETHER_FRESHDESK_VERSION_FIELD: fieldName.optional(),
-  TETHER_GITHUB_WEBHOOK_SECRET: secret.optional(),
-  TETHER_GITHUB_TOKEN: z.string().min(1).optional(),
-  TETHER_GITHUB_API_URL: baseUrl.default('https://api.github.com'),
-  TETHER_GITHUB_REPO: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'must be owner/name').optional(),
-  TETHER_GITHUB_LABEL: vendorTag,
-});
+/** The help desk one-click opens tickets in unless TETHER_ONE_CLICK_HELP_DESK names another. */
+const DEFAULT_HELP_DESK = 'generic';
 
-type TicketingEnv = z.infer<typeof ticketingEnvSchema>;
+/** What the variables of one vendor help desk mean for its presence checks and its start-up status. */
+export interface HelpDeskVariables {
+  /** The variable that switches it on: its webhook secret (or token). */
+  readonly secret: string;
+  /** Set together, they open its REST API: comments, tickets it opens, status lookups. */
+  readonly api: readonly string[];
+  /** Required once it is switched on. */
+  readonly needs: readonly string[];
+}
 
-/** Per help desk: the variable that switches it on, and groups that must be set together. */
-export const HELP_DESK_RULES = [
-  { secret: 'TETHER_ZENDESK_WEBHOOK_SECRET', api: ['TETHER_ZENDESK_URL', 'TETHER_ZENDESK_EMAIL', 'TETHER_ZENDESK_API_TOKEN'], needs: [] },
-  { secret: 'TETHER_JIRA_WEBHOOK_SECRET', api: ['TETHER_JIRA_URL', 'TETHER_JIRA_EMAIL', 'TETHER_JIRA_API_TOKEN'], needs: ['TETHER_JIRA_SERIAL_FIELD'] },
-  { secret: 'TETHER_SERVICENOW_WEBHOOK_SECRET', api: ['TETHER_SERVICENOW_URL', 'TETHER_SERVICENOW_USER', 'TETHER_SERVICENOW_PASSWORD'], needs: [] },
-  { secret: 'TETHER_FRESHDESK_WEBHOOK_TOKEN', api: ['TETHER_FRESHDESK_URL', 'TETHER_FRESHDESK_API_KEY'], needs: [] },
-  { secret: 'TETHER_GITHUB_WEBHOOK_SECRET', api: ['TETHER_GITHUB_TOKEN'], needs: [] },
-] as const;
+/** One vendor help desk as config loading reads it. */
+export interface HelpDeskSettings<Shape extends z.ZodRawShape = z.ZodRawShape, C = unknown> {
+  /** Its name: `config.ticketing.<system>`, its webhook path, a TETHER_ONE_CLICK_HELP_DESK value. */
+  readonly system: string;
+  readonly variables: HelpDeskVariables;
+  /** Every TETHER_<SYSTEM>_* variable it reads, with its shape and default. */
+  readonly env: Shape;
+  /** Its typed config from its parsed variables; undefined while it is not switched on. */
+  config(vars: z.output<z.ZodObject<Shape>>): C | undefined;
+}
+
+/** A registry entry as config loading sees it: the generic help desk has no settings of its own. */
+export interface HelpDeskEntry {
+  readonly system: string;
+  readonly settings?: HelpDeskSettings | undefined;
+}
+
+/**
+ * Each vendor help desk's typed config by system. Empty here: ticketing/help-desks.ts fills it from
+ * its registry (declaration merging), so shared/ names no vendor and `config.ticketing.zendesk`
+ * still has its type.
+ */
+export interface HelpDeskConfigs {}
+
+export type TicketingConfig = {
+  /** Comments to one ticket within this window are posted as one (0: each at once). */
+  commentBurstMs: number;
+  /** The help desk one-click opens tickets in: `generic` or a registered vendor. */
+  oneClickHelpDesk: string;
+} & { [S in keyof HelpDeskConfigs]?: HelpDeskConfigs[S] | undefined };
+
+const BURST_UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000 } as const;
+
+/** The variables every help desk shares; TETHER_ONE_CLICK_HELP_DESK names one of the registry. */
+function ticketingEnvSchema(helpDesks: readonly HelpDeskEntry[]) {
+  const systems = [...new Set([DEFAULT_HELP_DESK, ...helpDesks.map((d) => d.system)])] as [string, ...string[]];
+  return z.object({
+    TETHER_COMMENT_BURST: z.string().regex(/^(0|\d+[smh])$/, 'must be a duration such as 30s, or 0 to post each comment at once').default('30s'),
+    TETHER_ONE_CLICK_HELP_DESK: z.enum(systems).default(DEFAULT_HELP_DESK),
+  });
+}
 
 /** Presence rules over the raw environment, so they are listed together with the shape problems. */
-function helpDeskPresenceProblems(env: NodeJS.ProcessEnv): string[] {
+function helpDeskPresenceProblems(env: NodeJS.ProcessEnv, helpDesks: readonly HelpDeskEntry[]): string[] {
   const set = (name: string) => Boolean(env[name]);
   const problems: string[] = [];
-  for (const rule of HELP_DESK_RULES) {
-    const vendor = rule.secret.split('_')[1]!;
-    const any = Object.keys(env).some((k) => k.startsWith(`TETHER_${vendor}_`) && k !== rule.secret && set(k));
-    if (any && !set(rule.secret)) problems.push(`${rule.secret}: required when other TETHER_${vendor}_* variables are set`);
+  for (const { system, settings } of helpDesks) {
+    if (!settings) continue;
+    const rule = settings.variables;
+    const prefix = `TETHER_${system.toUpperCase()}_`;
+    const any = Object.keys(env).some((k) => k.startsWith(prefix) && k !== rule.secret && set(k));
+    if (any && !set(rule.secret)) problems.push(`${rule.secret}: required when other ${prefix}* variables are set`);
     const apiSet = rule.api.filter(set);
     if (apiSet.length > 0) for (const missing of rule.api.filter((n) => !set(n))) problems.push(`${missing}: required with ${apiSet.join(', ')}`);
     if (set(rule.secret)) for (const missing of rule.needs.filter((n) => !set(n))) problems.push(`${missing}: required when ${rule.secret} is set`);
-    if (env.TETHER_ONE_CLICK_HELP_DESK === vendor.toLowerCase()) {
-      for (const missing of [rule.secret, ...rule.api].filter((n) => !set(n))) problems.push(`${missing}: required when TETHER_ONE_CLICK_HELP_DESK is ${vendor.toLowerCase()}`);
+    if (env.TETHER_ONE_CLICK_HELP_DESK === system) {
+      for (const missing of [rule.secret, ...rule.api].filter((n) => !set(n))) problems.push(`${missing}: required when TETHER_ONE_CLICK_HELP_DESK is ${system}`);
     }
   }
   return problems;
 }
 
-export interface FieldMapping {
-  serial?: string | undefined;
-  product?: string | undefined;
-  version?: string | undefined;
-}
-
-export interface ZendeskConfig {
-  webhookSecret: string;
-  api?: { url: string; email: string; token: string } | undefined;
-  tag: string;
-  /** Ticket field ids, for tickets we create (the webhook body carries the values). */
-  fields: FieldMapping;
-}
-
-export interface JiraConfig {
-  webhookSecret: string;
-  api?: { url: string; email: string; token: string } | undefined;
-  label: string;
-  /** Issue field ids (customfield_NNNNN) read from the webhook's issue.fields. */
-  fields: FieldMapping & { serial: string; email?: string | undefined };
-  serviceDeskId?: string | undefined;
-  requestTypeId?: string | undefined;
-}
-
-export interface ServiceNowConfig {
-  webhookSecret: string;
-  api?: { url: string; user: string; password: string } | undefined;
-  /** Incident columns, for tickets we create. */
-  fields: FieldMapping;
-  /** Incident states that mean solved or closed (default 6 Resolved, 7 Closed, 8 Canceled). */
-  closedStates: string[];
-}
-
-export interface FreshdeskConfig {
-  webhookToken: string;
-  api?: { url: string; apiKey: string } | undefined;
-  tag: string;
-  /** Custom field names (cf_...), for tickets we create. */
-  fields: FieldMapping;
-}
-
-export interface GitHubConfig {
-  webhookSecret: string;
-  api?: { url: string; token: string } | undefined;
-  /** owner/name where tickets we create are opened. */
-  repo?: string | undefined;
-  label: string;
-}
-
-export interface TicketingConfig {
-  /** Comments to one ticket within this window are posted as one (0: each at once). */
-  commentBurstMs: number;
-  /** The help desk one-click opens tickets in. */
-  oneClickHelpDesk: TicketingEnv['TETHER_ONE_CLICK_HELP_DESK'];
-  zendesk?: ZendeskConfig | undefined;
-  jira?: JiraConfig | undefined;
-  servicenow?: ServiceNowConfig | undefined;
-  freshdesk?: FreshdeskConfig | undefined;
-  github?: GitHubConfig | undefined;
-}
-
-const BURST_UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000 } as const;
-
-function ticketingConfig(e: TicketingEnv): TicketingConfig {
-  const burst = /^(\d+)([smh])$/.exec(e.TETHER_COMMENT_BURST);
-  return {
+/** The help desks' part of the configuration, with every problem their variables have, in registry order. */
+function ticketingSettings(env: NodeJS.ProcessEnv, helpDesks: readonly HelpDeskEntry[]): { ticketing: TicketingConfig | undefined; problems: string[] } {
+  const common = ticketingEnvSchema(helpDesks).safeParse(env);
+  const vendors = z.object(Object.assign({}, ...helpDesks.map((d) => d.settings?.env ?? {})) as z.ZodRawShape).safeParse(env);
+  const problems = [...issueLines(common.error), ...issueLines(vendors.error), ...helpDeskPresenceProblems(env, helpDesks)];
+  if (!common.success || !vendors.success) return { ticketing: undefined, problems };
+  const burst = /^(\d+)([smh])$/.exec(common.data.TETHER_COMMENT_BURST);
+  const desks = helpDesks.flatMap(({ system, settings }) => (settings ? [[system, settings.config(vendors.data)] as const] : []));
+  const ticketing = {
     commentBurstMs: burst ? Number(burst[1]) * BURST_UNIT_MS[burst[2] as keyof typeof BURST_UNIT_MS] : 0,
-    oneClickHelpDesk: e.TETHER_ONE_CLICK_HELP_DESK,
-    zendesk: e.TETHER_ZENDESK_WEBHOOK_SECRET
-      ? {
-          webhookSecret: e.TETHER_ZENDESK_WEBHOOK_SECRET,
-          api: e.TETHER_ZENDESK_URL && e.TETHER_ZENDESK_EMAIL && e.TETHER_ZENDESK_API_TOKEN ? { url: e.TETHER_ZENDESK_URL, email: e.TETHER_ZENDESK_EMAIL, token: e.TETHER_ZENDESK_API_TOKEN } : undefined,
-          tag: e.TETHER_ZENDESK_TAG,
-          fields: { serial: e.TETHER_ZENDESK_SERIAL_FIELD, product: e.TETHER_ZENDESK_PRODUCT_FIELD, version: e.TETHER_ZENDESK_VERSION_FIELD },
-        }
-      : undefined,
-    jira:
-      e.TETHER_JIRA_WEBHOOK_SECRET && e.TETHER_JIRA_SERIAL_FIELD
-        ? {
-            webhookSecret: e.TETHER_JIRA_WEBHOOK_SECRET,
-            api: e.TETHER_JIRA_URL && e.TETHER_JIRA_EMAIL && e.TETHER_JIRA_API_TOKEN ? { url: e.TETHER_JIRA_URL, email: e.TETHER_JIRA_EMAIL, token: e.TETHER_JIRA_API_TOKEN } : undefined,
-            label: e.TETHER_JIRA_LABEL,
-            fields: { serial: e.TETHER_JIRA_SERIAL_FIELD, product: e.TETHER_JIRA_PRODUCT_FIELD, version: e.TETHER_JIRA_VERSION_FIELD, email: e.TETHER_JIRA_EMAIL_FIELD },
-            serviceDeskId: e.TETHER_JIRA_SERVICE_DESK_ID,
-            requestTypeId: e.TETHER_JIRA_REQUEST_TYPE_ID,
-          }
-        : undefined,
-    servicenow: e.TETHER_SERVICENOW_WEBHOOK_SECRET
-      ? {
-          webhookSecret: e.TETHER_SERVICENOW_WEBHOOK_SECRET,
-          api:
-            e.TETHER_SERVICENOW_URL && e.TETHER_SERVICENOW_USER && e.TETHER_SERVICENOW_PASSWORD
-              ? { url: e.TETHER_SERVICENOW_URL, user: e.TETHER_SERVICENOW_USER, password: e.TETHER_SERVICENOW_PASSWORD }
-              : undefined,
-          fields: { serial: e.TETHER_SERVICENOW_SERIAL_FIELD, product: e.TETHER_SERVICENOW_PRODUCT_FIELD, version: e.TETHER_SERVICENOW_VERSION_FIELD },
-          closedStates: e.TETHER_SERVICENOW_CLOSED_STATES.split(',').map((s) => s.trim()),
-        }
-      : undefined,
-    freshdesk: e.TETHER_FRESHDESK_WEBHOOK_TOKEN
-      ? {
-          webhookToken: e.TETHER_FRESHDESK_WEBHOOK_TOKEN,
-          api: e.TETHER_FRESHDESK_URL && e.TETHER_FRESHDESK_API_KEY ? { url: e.TETHER_FRESHDESK_URL, apiKey: e.TETHER_FRESHDESK_API_KEY } : undefined,
-          tag: e.TETHER_FRESHDESK_TAG,
-          fields: { serial: e.TETHER_FRESHDESK_SERIAL_FIELD, product: e.TETHER_FRESHDESK_PRODUCT_FIELD, version: e.TETHER_FRESHDESK_VERSION_FIELD },
-        }
-      : undefined,
-    github: e.TETHER_GITHUB_WEBHOOK_SECRET
-      ? {
-          webhookSecret: e.TETHER_GITHUB_WEBHOOK_SECRET,
-          api: e.TETHER_GITHUB_TOKEN ? { url: e.TETHER_GITHUB_API_URL, token: e.TETHER_GITHUB_TOKEN } : undefined,
-          repo: e.TETHER_GITHUB_REPO,
-          label: e.TETHER_GITHUB_LABEL,
-        }
-      : undefined,
+    oneClickHelpDesk: common.data.TETHER_ONE_CLICK_HELP_DESK,
+    // Each settings.config() makes the type its ticketing/<vendor>/<vendor>.config.ts declares for its system.
+    ...(Object.fromEntries(desks) as Omit<TicketingConfig, 'commentBurstMs' | 'oneClickHelpDesk'>),
   };
+  return { ticketing, problems };
 }
 
 export interface ServerConfig {
@@ -352,7 +250,7 @@ export interface ServerConfig {
   /** Life of keys provisioned for tickets, as a duration (`7d`). */
   ticketKeyTtlMs: number;
   ticketCommentUrl: string | undefined;
-  /** The vendor help desks (the generic one is configured by webhookSecret and ticketCommentUrl). */
+  /** The vendor help desks the registry given to loadServerConfig names (the generic one is configured by webhookSecret and ticketCommentUrl). */
   ticketing: TicketingConfig;
   logLevel: ServerEnv['TETHER_LOG_LEVEL'];
   /** The metrics listener (shared/metrics-listener.ts); port undefined: none. */
@@ -378,12 +276,17 @@ function issueLines(error: z.ZodError | undefined): string[] {
   return (error?.issues ?? []).map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
 }
 
-export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): Readonly<ServerConfig> {
+/**
+ * `helpDesks`: the help-desk registry (ticketing/help-desks.ts), which the entry points of processes
+ * that serve help desks pass in; without it, only the generic help desk is known and vendor
+ * variables are not read.
+ */
+export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, helpDesks: readonly HelpDeskEntry[] = []): Readonly<ServerConfig> {
   const parsed = serverEnvSchema.safeParse(env);
-  const desks = ticketingEnvSchema.safeParse(env);
+  const desks = ticketingSettings(env, helpDesks);
   const sso = ssoSettings(env);
-  const problems = [...issueLines(parsed.error), ...issueLines(desks.error), ...helpDeskPresenceProblems(env), ...sso.problems, ...sentinelPresenceProblems(env)];
-  if (!parsed.success || !desks.success || problems.length) throw new AppError('config_invalid', `invalid configuration: ${problems.join('; ')}`);
+  const problems = [...issueLines(parsed.error), ...desks.problems, ...sso.problems, ...sentinelPresenceProblems(env)];
+  if (!parsed.success || !desks.ticketing || problems.length) throw new AppError('config_invalid', `invalid configuration: ${problems.join('; ')}`);
   const e = parsed.data;
   return Object.freeze({
     home: resolve(e.TETHER_HOME),
@@ -413,7 +316,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env): Readonly
     smtpPool: e.TETHER_SMTP_POOL,
     ticketKeyTtlMs: e.TETHER_TICKET_KEY_TTL,
     ticketCommentUrl: e.TETHER_TICKET_COMMENT_URL,
-    ticketing: ticketingConfig(desks.data),
+    ticketing: desks.ticketing,
     logLevel: e.TETHER_LOG_LEVEL,
     metrics: { host: e.TETHER_METRICS_HOST, port: e.TETHER_METRICS_PORT },
     shutdownMs: e.TETHER_SHUTDOWN_MS,

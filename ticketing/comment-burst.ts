@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { TicketRef } from '../shared/session/session.schema.js';
+import { pipelineKeys } from '../shared/store/redis-keys.js';
 import type { TicketComment } from './ticket-adapter.js';
 
 const KEY_TTL_MS = 86_400_000;
@@ -81,8 +82,7 @@ export class CommentBurst {
 
   private keys(ticket: TicketRef, internal: boolean) {
     const h = createHash('sha256').update(`${ticket.system}\u0000${ticket.id}\u0000${internal ? 'i' : 'p'}`).digest('hex').slice(0, 32);
-    const base = `${this.deps.prefix}pipeline:comment-burst:${h}`;
-    return { items: `${base}:items`, seq: `${base}:seq`, taken: `${base}:taken`, claim: (jobId: string) => `${base}:claim:${jobId}` };
+    return pipelineKeys(this.deps.prefix).commentBurst(h);
   }
 
   /**

@@ -1,33 +1,13 @@
-// What each help desk can do with the configuration given: receive webhooks, post comments, and
-// what is missing for the rest. The server's start-up lines and GET /v1/help-desks say the same.
-import { HELP_DESK_RULES, type ServerConfig } from '../shared/config.js';
+// What each help desk of the registry can do with the configuration given: receive webhooks, post
+// comments, and what is missing for the rest. The server's start-up lines and GET /v1/help-desks
+// say the same.
+import type { ServerConfig } from '../shared/config.js';
 import { GENERIC_SYSTEM } from './generic-webhook.schema.js';
+import type { HelpDesk, HelpDeskStatus } from './help-desk.js';
+import { HELP_DESKS } from './help-desks.js';
 
-export interface HelpDeskStatus {
-  system: string;
-  /** Its webhook secret is set: deliveries are accepted. */
-  configured: boolean;
-  /** Comments (and one-click tickets) can be posted: a URL and credentials, or the local sink. */
-  comments: boolean;
-  /** Variables to set for webhooks and comments. */
-  missing: string[];
-}
-
-export function helpDeskStatuses(config: Readonly<ServerConfig>, opts: { localSink?: boolean } = {}): HelpDeskStatus[] {
-  const genericComments = Boolean(config.ticketCommentUrl && config.api.webhookSecret) || Boolean(!config.ticketCommentUrl && opts.localSink);
-  const generic: HelpDeskStatus = {
-    system: GENERIC_SYSTEM,
-    configured: Boolean(config.api.webhookSecret),
-    comments: genericComments,
-    missing: [...(config.api.webhookSecret ? [] : ['TETHER_WEBHOOK_SECRET']), ...(config.ticketCommentUrl || opts.localSink ? [] : ['TETHER_TICKET_COMMENT_URL'])],
-  };
-  const vendors = HELP_DESK_RULES.map((rule): HelpDeskStatus => {
-    const system = rule.secret.split('_')[1]!.toLowerCase() as 'zendesk' | 'jira' | 'servicenow' | 'freshdesk' | 'github';
-    const desk = config.ticketing[system];
-    const missing = desk === undefined ? [rule.secret, ...rule.needs] : desk.api ? [] : [...rule.api];
-    return { system, configured: desk !== undefined, comments: Boolean(desk?.api), missing };
-  });
-  return [generic, ...vendors];
+export function helpDeskStatuses(config: Readonly<ServerConfig>, opts: { localSink?: boolean } = {}, helpDesks: readonly HelpDesk[] = HELP_DESKS): HelpDeskStatus[] {
+  return helpDesks.map((d) => d.status(config, opts));
 }
 
 /** The start-up lines: the help desks that work, and the configured ones that are incomplete. */

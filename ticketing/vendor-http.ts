@@ -3,6 +3,7 @@
 // out in process and retried; a longer one, or any other 5xx, becomes a retryable error carrying
 // the delay, left to the queue's backoff. Credentials travel in headers and never in messages.
 import { AppError, describeError } from '../shared/errors.js';
+import type { TicketAdapter } from './ticket-adapter.js';
 
 export interface VendorHttpOptions {
   /** Help-desk name for messages (`zendesk`, ...). */
@@ -122,20 +123,21 @@ export function createVendorHttp(opts: VendorHttpOptions): VendorHttp {
 
 /**
  * A vendor's REST client when its API credentials are configured: `http` (undefined otherwise, for
- * optional reads), `canCall`, and `api(what)` that refuses with the variables to set.
+ * optional reads), `api(what)` that refuses with the variables to set, and the adapter fields that
+ * follow from them (`identity`: its system, whether it can comment, its comment burst).
  */
 export function vendorApi<A extends { url: string }>(
   system: string,
   api: A | undefined,
   headers: (api: A) => Record<string, string>,
-  variables: readonly string[],
   opts: VendorAdapterOptions,
-): { http: VendorHttp | undefined; api: (what: string) => VendorHttp } {
+): { http: VendorHttp | undefined; api: (what: string) => VendorHttp; identity: Pick<TicketAdapter, 'system' | 'canComment' | 'commentBurstMs'> } {
   const http = api ? createVendorHttp({ system, baseUrl: api.url, headers: headers(api), now: opts.now, ...opts.http }) : undefined;
   return {
     http,
+    identity: { system, canComment: Boolean(http), commentBurstMs: opts.commentBurstMs },
     api(what) {
-      if (!http) throw notConfigured(system, what, variables);
+      if (!http) throw notConfigured(system, what, opts.apiVariables);
       return http;
     },
   };
@@ -150,6 +152,8 @@ export interface VendorAdapterOptions {
   now: () => number;
   /** TETHER_COMMENT_BURST in ms. */
   commentBurstMs: number;
+  /** The variables that open its REST API (its <vendor>.config.ts), named when they are missing. */
+  apiVariables: readonly string[];
   /** Tests shorten waits; production keeps the defaults. */
   http?: Pick<VendorHttpOptions, 'timeoutMs' | 'maxWaitMs' | 'maxAttempts' | 'sleep'>;
 }

@@ -1,38 +1,24 @@
-// The audit bridge: reads the append-only audit stream through a Redis consumer group and turns
-// each session transition into jobs (session-reactions.ts). Unlike pub/sub nothing is lost: an
-// entry is acknowledged only after its jobs are queued, and entries left pending by a crashed
-// process are claimed again (XAUTOCLAIM) after `claimIdleMs`.
+// The audit bridge: reads the append-only audit stream through a Redis consumer group and hands
+// each session transition to the reaction executor (reaction-executor.ts), which queues its jobs.
+// Unlike pub/sub nothing is lost: an entry is acknowledged only after its jobs are queued, and
+// entries left pending by a crashed process are claimed again (XAUTOCLAIM) after `claimIdleMs`.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { KeyTextStore } from '../queues/key-text.store.js';
-import { pipelineKeys } from '../queues/pipeline-keys.js';
-import type { Producers } from '../queues/producers.js';
+import { pipelineKeys, redisKeys } from '../shared/store/redis-keys.js';
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { WorkerMeter } from '../shared/metrics.js';
-import type { ApplianceStore } from '../shared/store/appliance.store.js';
 import type { AuditEntry } from '../shared/store/audit.store.js';
-import type { CredentialStore } from '../shared/store/credential.store.js';
-import type { SessionStore } from '../shared/store/session.store.js';
-import { applianceReactionsTo, type ApplianceReaction } from './appliance-reactions.js';
-import { nextExpiryStep, planExpiry, reactionsTo, type Reaction } from './session-reactions.js';
+import { auditEntryOf } from '../shared/store/redis-audit.store.js';
 import { redisReplyCode } from '../shared/redis-reply.js';
+import { reactToEntry, type ReactionDeps } from './reaction-executor.js';
 
-export interface AuditBridgeDeps {
+export interface AuditBridgeDeps extends ReactionDeps {
   /** A connection the bridge may block on; it duplicates it and owns the duplicate. */
   connection: Redis;
   prefix: string;
-  sessions: SessionStore;
-  keyTexts: KeyTextStore;
-  producers: Producers;
-  now: () => number;
   logger: Logger;
-  /** Inboxes of enrolled appliances and their open one-click tickets (skipped when absent). */
-  appliances?: ApplianceStore;
-  /** Support password custody: destroyed when the session closes (skipped when absent). */
-  credentials?: CredentialStore;
-  warnOffsetsMs: readonly number[];
   blockMs?: number;
   /** Entries pending this long with some consumer are taken over. */
   claimIdleMs?: number;
@@ -56,11 +42,7 @@ export function entriesOfReply(reply: unknown): RawEntry[] {
 }
 
 function toEntry([id, flat]: RawEntry): AuditEntry | null {
-  if (!flat) return null; // deleted from the stream meanwhile
-  const fields: Record<string, string> = {};
-  for (let i = 0; i + 1 < flat.length; i += 2) fields[flat[i]!] = flat[i + 1]!;
-  const { type = '', at = '0', ...rest } = fields;
-  return { id, type, at: Number(at), fields: rest };
+  return flat ? auditEntryOf([id, flat]) : null; // null: deleted from the stream meanwhile
 }
 
 export class AuditBridge {
@@ -76,7 +58,7 @@ export class AuditBridge {
   constructor(private readonly deps: AuditBridgeDeps) {
     this.client = deps.connection.duplicate();
     this.client.on('error', () => undefined); // reconnects are retried by the loop
-    this.stream = deps.sessions.keys.audit;
+    this.stream = redisKeys(deps.prefix).audit;
     this.group = pipelineKeys(deps.prefix).reactionsGroup;
     this.log = deps.logger.child({ component: 'audit-bridge' });
   }
@@ -146,7 +128,7 @@ export class AuditBridge {
   private async handleOne(raw: RawEntry): Promise<boolean> {
     const entry = toEntry(raw);
     try {
-      if (entry && entry.type.startsWith('session.')) await this.react(entry);
+      if (entry && entry.type.startsWith('session.')) await reactToEntry(entry, this.deps);
       const acked = await this.client.call('XACK', this.stream, this.group, raw[0]);
       // XACK answers 1 only to the first consumer that acknowledges an entry (a claimed entry may
       // be handled twice), so every transition is counted once in the whole system.
@@ -156,54 +138,6 @@ export class AuditBridge {
       // Left pending: claimed again after claimIdleMs.
       this.log.warn({ entry: raw[0], err: describeError(err) }, 'reaction failed; will retry');
       return false;
-    }
-  }
-
-  private async react(entry: AuditEntry): Promise<void> {
-    const sid = entry.fields.sid;
-    if (!sid) return;
-    const session = await this.deps.sessions.get(sid);
-    // Only a close asks whether the key mail went out.
-    const delivered = session && entry.type === 'session.closed' ? await this.deps.keyTexts.isDelivered(sid) : false;
-    for (const r of reactionsTo(entry, session, { delivered })) await this.apply(r, sid, session, entry);
-    for (const r of applianceReactionsTo(entry, session)) await this.applyAppliance(r, sid);
-  }
-
-  private async applyAppliance(r: ApplianceReaction, sid: string): Promise<void> {
-    switch (r.kind) {
-      case 'remove-from-inbox':
-        await this.deps.appliances?.removeFromInbox(r.serial, sid);
-        return;
-      case 'destroy-password':
-        await this.deps.credentials?.destroy(sid);
-        return;
-      case 'forget-open-ticket':
-        await this.deps.appliances?.forgetTicket(r.serial, r.ticket);
-        return;
-    }
-  }
-
-  private async apply(r: Reaction, sid: string, session: Awaited<ReturnType<SessionStore['get']>>, entry: AuditEntry): Promise<void> {
-    const p = this.deps.producers;
-    switch (r.kind) {
-      case 'plan-expiry': {
-        if (!session) return;
-        // Only the first step is queued; each warning queues the next. A new session has no earlier
-        // plan to replace (a second run of its entry plans the same job id).
-        const now = this.deps.now();
-        await p.scheduleExpiry(session, [nextExpiryStep(planExpiry(session, this.deps.warnOffsetsMs, now))], now, { replace: entry.type !== 'session.issued' });
-        return;
-      }
-      case 'cancel-expiry':
-        return p.cancelExpiry(sid);
-      case 'forget-key-text':
-        return this.deps.keyTexts.forget(sid);
-      case 'comment':
-        await p.ticketComment(r.ticket, r.body, r.jobId, sid);
-        return;
-      case 'notify':
-        await p.notification({ template: r.template, to: [r.to], sid }, r.jobId);
-        return;
     }
   }
 

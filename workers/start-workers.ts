@@ -3,7 +3,7 @@
 // endpoint, and returns one idempotent close() that drains current jobs and closes everything.
 import type { Worker } from 'bullmq';
 import { jobIds } from '../queues/job-ids.js';
-import { KeyTextStore, keyTextSecretFrom } from '../queues/key-text.store.js';
+import { keyTextSecretFrom, RedisKeyTextStore } from '../queues/redis-key-text.store.js';
 import type { RetryPolicy } from '../queues/job-options.js';
 import { Producers } from '../queues/producers.js';
 import { QUEUE, QUEUE_NAMES, type QueueName } from '../queues/queue-names.js';
@@ -19,10 +19,10 @@ import type { WorkerMeter } from '../shared/metrics.js';
 import { openRedis, watchRedis, type RedisTarget } from '../shared/redis.js';
 import { replicaWait } from '../shared/redis-durability.js';
 import type { KeyRelays } from '../shared/session/issue-key.js';
-import { ApplianceStore } from '../shared/store/appliance.store.js';
-import { AuditStore } from '../shared/store/audit.store.js';
+import { RedisApplianceStore } from '../shared/store/redis-appliance.store.js';
+import { RedisAuditLog } from '../shared/store/redis-audit.store.js';
 import { CredentialStore, credentialSecretFrom } from '../shared/store/credential.store.js';
-import { SessionStore } from '../shared/store/session.store.js';
+import { RedisSessionStore } from '../shared/store/redis-session.store.js';
 import { CommentBurst } from '../ticketing/comment-burst.js';
 import { buildTicketAdapters } from '../ticketing/help-desks.js';
 import type { TicketAdapters } from '../ticketing/ticket-adapter.js';
@@ -99,10 +99,10 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
   // Before a mail or a 202 depends on a write, it is on the replicas (shared/redis-durability.ts).
   const wait = deps.config.redisWait;
   const waitForReplicas = replicaWait({ replicas: wait?.replicas ?? 0, timeoutMs: wait?.timeoutMs ?? 500, onShort: (acked) => log.warn({ acked, wanted: wait?.replicas }, 'write not on enough Redis replicas in time') });
-  const sessions = new SessionStore(plain, deps.prefix);
-  const audit = new AuditStore(plain, deps.prefix);
-  const keyTexts = new KeyTextStore(plain, deps.prefix, keyTextSecretFrom(deps.signingKey.privateKey));
-  const appliances = new ApplianceStore(plain, deps.prefix);
+  const sessions = new RedisSessionStore(plain, deps.prefix);
+  const audit = new RedisAuditLog(plain, deps.prefix);
+  const keyTexts = new RedisKeyTextStore(plain, deps.prefix, keyTextSecretFrom(deps.signingKey.privateKey));
+  const appliances = new RedisApplianceStore(plain, deps.prefix);
   const credentials = new CredentialStore(plain, deps.prefix, credentialSecretFrom(deps.signingKey.privateKey));
   const producers = new Producers({ connection: plain, prefix: deps.prefix, retry: t.retry, replicaWait: waitForReplicas });
   const adapters = deps.adapters ?? buildTicketAdapters(deps.config, { now });

@@ -4,7 +4,8 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { JOBS, type JobData } from '../queues/job-schemas.js';
-import { bullPrefix, type JobName } from '../queues/queue-names.js';
+import type { JobName } from '../queues/queue-names.js';
+import { bullPrefix } from '../shared/store/redis-keys.js';
 import { describeError, isAppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { WorkerMeter } from '../shared/metrics.js';

@@ -2,7 +2,7 @@
 // which benchmarks to run. `--quick` picks small sizes for a smoke run.
 import { parseArgs } from 'node:util';
 
-export const BENCHMARKS = ['throughput', 'idle-scale', 'enable-latency', 'oneclick', 'pipeline-webhook', 'pipeline-expiry', 'pipeline-teardown', 'pipeline-monitor', 'console', 'appliance-service', 'fleet'] as const;
+export const BENCHMARKS = ['throughput', 'idle-scale', 'enable-latency', 'oneclick', 'pipeline-webhook', 'pipeline-expiry', 'pipeline-teardown', 'pipeline-monitor', 'console', 'appliance-service', 'fleet', 'fleet-scale'] as const;
 export type BenchName = (typeof BENCHMARKS)[number];
 /** `--only pipeline` names the four benchmarks of the ticket pipeline (issue 3). */
 export const PIPELINE_BENCHMARKS: readonly BenchName[] = ['pipeline-webhook', 'pipeline-expiry', 'pipeline-teardown', 'pipeline-monitor'];
@@ -41,6 +41,11 @@ export interface BenchOptions {
   sseSeconds: number;
   /** appliance-service: appliances' services clicked at once. */
   serviceFleet: number;
+  /** fleet-scale: idle tunnels over 3 relays, and how many relay A holds when it is drained (0: no drain). */
+  fleetTunnels: number;
+  drainTunnels: number;
+  /** fleet-scale: processes running the simulated appliances' agents. */
+  agentProcesses: number;
   /** Where the JSON results go. */
   out: string;
 }
@@ -50,10 +55,17 @@ const USAGE = `usage: node dist/bench/run.js [--quick] [--only ${BENCHMARKS.join
   [--ticket-rate N] [--ticket-seconds N] [--flood-tickets N] [--pipeline-split]
   [--expiry-sessions N] [--expiry-spread-s N] [--teardowns N] [--monitor-sessions N]
   [--console-sessions N] [--sse-clients N] [--sse-rate N] [--sse-seconds N] [--service-fleet N]
+  [--fleet-tunnels N] [--drain-tunnels N|0] [--agent-processes N]
   env: BENCH_SIZE_MIB, BENCH_RUNS, BENCH_TUNNELS, BENCH_CONCURRENCY, BENCH_ENABLE_RUNS,
        BENCH_TICKET_RATE, BENCH_TICKET_SECONDS, BENCH_FLOOD_TICKETS, BENCH_EXPIRY_SESSIONS,
        BENCH_EXPIRY_SPREAD_S, BENCH_TEARDOWNS, BENCH_MONITOR_SESSIONS,
-       BENCH_CONSOLE_SESSIONS, BENCH_SSE_CLIENTS, BENCH_SSE_RATE, BENCH_SSE_SECONDS, BENCH_SERVICE_FLEET`;
+       BENCH_CONSOLE_SESSIONS, BENCH_SSE_CLIENTS, BENCH_SSE_RATE, BENCH_SSE_SECONDS, BENCH_SERVICE_FLEET,
+       BENCH_FLEET_TUNNELS, BENCH_DRAIN_TUNNELS, BENCH_AGENT_PROCESSES`;
+
+function nonNegativeInt(name: string, text: string | undefined, fallback: number): number {
+  if (text === '0') return 0;
+  return positiveInt(name, text, fallback);
+}
 
 function positiveInt(name: string, text: string | undefined, fallback: number): number {
   if (text === undefined || text === '') return fallback;
@@ -86,6 +98,9 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv, defaul
       'sse-clients': { type: 'string' },
       'sse-rate': { type: 'string' },
       'sse-seconds': { type: 'string' },
+      'fleet-tunnels': { type: 'string' },
+      'drain-tunnels': { type: 'string' },
+      'agent-processes': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -119,6 +134,9 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv, defaul
     sseRate: positiveInt('--sse-rate', values['sse-rate'] ?? env.BENCH_SSE_RATE, 500),
     sseSeconds: positiveInt('--sse-seconds', values['sse-seconds'] ?? env.BENCH_SSE_SECONDS, quick ? 3 : 10),
     serviceFleet: positiveInt('--service-fleet', values['service-fleet'] ?? env.BENCH_SERVICE_FLEET, quick ? 10 : 50),
+    fleetTunnels: positiveInt('--fleet-tunnels', values['fleet-tunnels'] ?? env.BENCH_FLEET_TUNNELS, quick ? 600 : 10000),
+    drainTunnels: nonNegativeInt('--drain-tunnels', values['drain-tunnels'] ?? env.BENCH_DRAIN_TUNNELS, quick ? 300 : 5000),
+    agentProcesses: positiveInt('--agent-processes', values['agent-processes'] ?? env.BENCH_AGENT_PROCESSES, 4),
     out: values.out ?? defaultOut,
   };
 }

@@ -2,7 +2,8 @@
 // wait until nothing is waiting or running, so that one phase's backlog does not load the next.
 import { Queue, type JobType } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QUEUE, QUEUE_NAMES, bullPrefix, type QueueName } from '../../queues/queue-names.js';
+import { QUEUE, QUEUE_NAMES, type QueueName } from '../../queues/queue-names.js';
+import { bullPrefix } from '../../shared/store/redis-keys.js';
 import { percentile } from './stats.js';
 
 export type QueueCounts = Record<QueueName, Record<string, number>>;

@@ -1,6 +1,7 @@
 // A relay alone in a child process, composed exactly as scripts/serve.ts composes it (same config
 // variables), plus an IPC channel through which the benchmark asks for a GC and memory figures.
-// Run with --expose-gc. Sends {type:'ready', port} once listening.
+// Run with --expose-gc. Sends {type:'ready', port} once listening. SIGTERM drains first, as serve
+// does (appliances sent to other relays of the fleet), and sends {type:'drained', …} before exiting.
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { loadServerConfig } from '../../shared/config.js';
@@ -8,10 +9,10 @@ import { describeError } from '../../shared/errors.js';
 import { loadOrCreateRelayHostKey } from '../../shared/key/key-files.js';
 import { createLogger } from '../../shared/logger.js';
 import { openRedis } from '../../shared/redis.js';
-import { AuditStore } from '../../shared/store/audit.store.js';
-import { EngineerStore } from '../../shared/store/engineer.store.js';
+import { RedisAuditLog } from '../../shared/store/redis-audit.store.js';
+import { RedisEngineerDirectory } from '../../shared/store/redis-engineer.store.js';
 import { RelayFleetStore } from '../../shared/store/relay-fleet.store.js';
-import { SessionStore } from '../../shared/store/session.store.js';
+import { RedisSessionStore } from '../../shared/store/redis-session.store.js';
 import { RelayServer } from '../../relay/relay-server.js';
 import { AccessStore } from '../../shared/store/access.store.js';
 
@@ -25,7 +26,14 @@ export interface RelayStats {
   tunnels: number;
 }
 
-export type RelayChildMessage = { type: 'ready'; port: number } | RelayStats;
+export interface RelayDrained {
+  type: 'drained';
+  moved: number;
+  cut: number;
+  tookMs: number;
+}
+
+export type RelayChildMessage = { type: 'ready'; port: number } | RelayStats | RelayDrained;
 export type RelayChildRequest = { type: 'stats'; gc: boolean };
 
 async function main(): Promise<void> {
@@ -42,11 +50,11 @@ async function main(): Promise<void> {
   };
   const redis = connect('bench-relay');
   const relay = new RelayServer({
-    sessions: new SessionStore(redis, config.redisPrefix),
-    engineers: new EngineerStore(redis, config.redisPrefix),
+    sessions: new RedisSessionStore(redis, config.redisPrefix),
+    engineers: new RedisEngineerDirectory(redis, config.redisPrefix),
     access: new AccessStore(redis, config.redisPrefix),
     engineerPolicy: config.engineerPolicy,
-    audit: new AuditStore(redis, config.redisPrefix),
+    audit: new RedisAuditLog(redis, config.redisPrefix),
     subscriber: connect('bench-relay-sub'),
     hostKey: loadOrCreateRelayHostKey(config.home),
     listen: { host: config.relay.listen, port: config.relay.port },
@@ -68,13 +76,20 @@ async function main(): Promise<void> {
     const reply: RelayStats = { type: 'stats', rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, tunnels: relay.tunnelCount };
     process.send?.(reply);
   });
-  const stop = async () => {
+  let stopping = false;
+  const stop = async (drain: boolean) => {
+    if (stopping) return;
+    stopping = true;
+    if (drain) {
+      const r = await relay.drain(config.relay.drainMs).catch((err: unknown) => (logger.error({ err: describeError(err) }, 'drain failed'), undefined));
+      if (r && process.connected) await new Promise<void>((done) => process.send?.({ type: 'drained', ...r } satisfies RelayChildMessage, () => done()));
+    }
     await relay.close().catch(() => undefined);
     for (const c of connections) c.disconnect();
     process.exit(0);
   };
-  process.on('SIGTERM', () => void stop());
-  process.on('disconnect', () => void stop());
+  process.on('SIGTERM', () => void stop(true));
+  process.on('disconnect', () => void stop(false));
   process.send?.({ type: 'ready', port } satisfies RelayChildMessage);
 }
 

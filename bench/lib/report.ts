@@ -16,6 +16,8 @@ import type { ServiceBenchResult } from '../appliance-service.bench.js';
 import { serviceContext, serviceRows } from './service-report.js';
 import type { FleetBenchResult } from '../fleet.bench.js';
 import { fleetContext, fleetRows } from './fleet-report.js';
+import type { FleetScaleResult } from '../fleet-scale.bench.js';
+import { fleetScaleContext, fleetScaleRows } from './fleet-scale-report.js';
 
 export interface BenchResults {
   throughput?: ThroughputResult;
@@ -29,6 +31,7 @@ export interface BenchResults {
   console?: ConsoleBenchResult;
   applianceService?: ServiceBenchResult;
   fleet?: FleetBenchResult;
+  fleetScale?: FleetScaleResult;
   errors: { bench: string; message: string }[];
 }
 
@@ -223,7 +226,7 @@ function jobsPerTicket(w: PipelineWebhookResult): number {
 
 export function formatTable(r: BenchResults): string {
   const header: Row = ['measure', 'result', 'baseline (relay-notes.md)', 'vs baseline', 'goal', 'goal met'];
-  const body = [...rows(r), ...oneClickRows(r), ...consoleRows(r.console), ...serviceRows(r.applianceService), ...fleetRows(r.fleet)];
+  const body = [...rows(r), ...oneClickRows(r), ...consoleRows(r.console), ...serviceRows(r.applianceService), ...fleetRows(r.fleet), ...fleetScaleRows(r.fleetScale)];
   if (body.length === 0) return '(no results)\n';
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...body.map(line)].join('\n') + '\n';
@@ -261,6 +264,7 @@ export function formatContext(r: BenchResults, ctx: { command: string; sizes: st
   lines.push(...consoleContext(r.console));
   lines.push(...serviceContext(r.applianceService));
   lines.push(...fleetContext(r.fleet));
+  lines.push(...fleetScaleContext(r.fleetScale));
   for (const err of r.errors) lines.push(`FAILED ${err.bench}: ${err.message.split('\n')[0]}`);
   return lines.map((l) => `- ${l}`).join('\n') + '\n';
 }

@@ -13,8 +13,9 @@ import { openRedis } from '../../shared/redis.js';
 import { issueKey } from '../../shared/session/issue-key.js';
 import { openSshPrivateKeyFromSeed } from '../../shared/ssh-keys.js';
 import { AccessStore } from '../../shared/store/access.store.js';
-import { EngineerStore, parseEngineerKey } from '../../shared/store/engineer.store.js';
-import { SessionStore } from '../../shared/store/session.store.js';
+import { parseEngineerKey } from '../../shared/store/engineer.store.js';
+import { RedisEngineerDirectory } from '../../shared/store/redis-engineer.store.js';
+import { RedisSessionStore } from '../../shared/store/redis-session.store.js';
 import type { RelayChildMessage, RelayChildRequest, RelayStats } from './relay-child.js';
 import { killOnExit } from './kill-on-exit.js';
 import { startRedisServer, type RedisServerHandle } from './redis-server.js';
@@ -36,7 +37,7 @@ export interface BenchTether {
   redisServer: RedisServerHandle;
   redis: Redis;
   prefix: string;
-  sessions: SessionStore;
+  sessions: RedisSessionStore;
   signingKey: SigningKey;
   hostKey: RelayHostKey;
   relayPid: number;
@@ -93,13 +94,13 @@ export async function startBenchTether(opts: FixtureOptions = {}): Promise<Bench
   }, [...(opts.nodeFlags ?? []), ...(opts.cpuProfileDir ? ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfileDir] : [])]);
   const relayPort = await relay.ready;
   const redis = openRedis(redisServer.url, { name: 'bench' });
-  const sessions = new SessionStore(redis, prefix);
+  const sessions = new RedisSessionStore(redis, prefix);
 
   const engDir = join(home, 'engineer');
   mkdirSync(engDir, { mode: 0o700 });
   const keyFile = join(engDir, 'id_ed25519');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${ENGINEER}@bench`, '-f', keyFile]);
-  await new EngineerStore(redis, prefix).addKey(ENGINEER, parseEngineerKey(readFileSync(`${keyFile}.pub`, 'utf8')), Date.now());
+  await new RedisEngineerDirectory(redis, prefix).addKey(ENGINEER, parseEngineerKey(readFileSync(`${keyFile}.pub`, 'utf8')), Date.now());
   // The relay's host key pinned, as `tether ssh-config` prints it.
   const knownHosts = join(engDir, 'known_hosts');
   writeFileSync(knownHosts, `[127.0.0.1]:${relayPort} ${hostKey.publicLine}\n`);

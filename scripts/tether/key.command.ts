@@ -6,7 +6,7 @@ import { productSchema } from '../../shared/key/tether-key.schema.js';
 import { issueKey } from '../../shared/session/issue-key.js';
 import { sessionView, ticketRefSchema } from '../../shared/session/session.schema.js';
 import { handOverKeyForDelivery } from '../../queues/key-handover.js';
-import { KeyTextStore, keyTextSecretFrom } from '../../queues/key-text.store.js';
+import { keyTextSecretFrom, RedisKeyTextStore } from '../../queues/redis-key-text.store.js';
 import { Producers } from '../../queues/producers.js';
 import { keyRelays } from '../runtime.js';
 import { actorFor, withActorOption } from './actor.js';
@@ -83,7 +83,7 @@ export function registerKeyCommands(program: Command, run: Run): void {
           // The same path as ticket-provisioned keys: sealed key text in Redis, a key-delivery job.
           const producers = new Producers({ connection: ctx.redis, prefix: ctx.config.redisPrefix });
           try {
-            const keyTexts = new KeyTextStore(ctx.redis, ctx.config.redisPrefix, keyTextSecretFrom(ctx.signingKey().privateKey));
+            const keyTexts = new RedisKeyTextStore(ctx.redis, ctx.config.redisPrefix, keyTextSecretFrom(ctx.signingKey().privateKey));
             await handOverKeyForDelivery({ keyTexts, producers, now: () => ctx.now() }, issued);
           } finally {
             await producers.close();

@@ -5,17 +5,23 @@ import { loadServerConfig } from '../../shared/config.js';
 import { loadOrCreateSigningKey, type SigningKey } from '../../shared/key/key-files.js';
 import { AppError } from '../../shared/errors.js';
 import { openRedis, redisUnreachable } from '../../shared/redis.js';
-import { ApplianceStore } from '../../shared/store/appliance.store.js';
-import { AuditStore } from '../../shared/store/audit.store.js';
+import type { ApplianceStore } from '../../shared/store/appliance.store.js';
+import type { AuditLog } from '../../shared/store/audit.store.js';
+import type { EngineerDirectory } from '../../shared/store/engineer.store.js';
+import { RedisApplianceStore } from '../../shared/store/redis-appliance.store.js';
+import { RedisAuditLog } from '../../shared/store/redis-audit.store.js';
 import { CredentialStore, credentialSecretFrom } from '../../shared/store/credential.store.js';
-import { EngineerStore } from '../../shared/store/engineer.store.js';
+import { RedisEngineerDirectory } from '../../shared/store/redis-engineer.store.js';
 import { OperatorStore } from '../../shared/store/operator.store.js';
-import { SessionStore } from '../../shared/store/session.store.js';
+import { RedisSessionStore } from '../../shared/store/redis-session.store.js';
+import type { SessionStore } from '../../shared/store/session.store.js';
+import { HELP_DESKS } from '../../ticketing/help-desks.js';
 import { resolveRedisUrl } from '../runtime.js';
 import { AccessStore } from '../../shared/store/access.store.js';
 
 export class OperatorContext {
-  readonly config = loadServerConfig();
+  // The same check as the server's, help desks included: one environment file serves both.
+  readonly config = loadServerConfig(process.env, HELP_DESKS);
   private redisClient: Redis | undefined;
 
   /** The first connection error, if Redis could not be reached: the command then says so in one line. */
@@ -31,23 +37,23 @@ export class OperatorContext {
     }
     return this.redisClient;
   }
-  get sessions() {
-    return new SessionStore(this.redis, this.config.redisPrefix);
+  get sessions(): SessionStore {
+    return new RedisSessionStore(this.redis, this.config.redisPrefix);
   }
   get access() {
     return new AccessStore(this.redis, this.config.redisPrefix);
   }
-  get engineers() {
-    return new EngineerStore(this.redis, this.config.redisPrefix);
+  get engineers(): EngineerDirectory {
+    return new RedisEngineerDirectory(this.redis, this.config.redisPrefix);
   }
   get operators() {
     return new OperatorStore(this.redis, this.config.redisPrefix);
   }
-  get audit() {
-    return new AuditStore(this.redis, this.config.redisPrefix);
+  get audit(): AuditLog {
+    return new RedisAuditLog(this.redis, this.config.redisPrefix);
   }
-  get appliances() {
-    return new ApplianceStore(this.redis, this.config.redisPrefix);
+  get appliances(): ApplianceStore {
+    return new RedisApplianceStore(this.redis, this.config.redisPrefix);
   }
   get credentials() {
     return new CredentialStore(this.redis, this.config.redisPrefix, credentialSecretFrom(this.signingKey().privateKey));

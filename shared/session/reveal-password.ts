@@ -3,9 +3,9 @@
 // `credential.reveal_refused`, actor = the operator) before anything is shown; a closed session's
 // password is destroyed, so there is nothing to reveal.
 import { AppError } from '../errors.js';
-import type { AuditStore } from '../store/audit.store.js';
+import type { AuditLog } from '../store/audit.store.js';
 import type { CredentialStore } from '../store/credential.store.js';
-import type { EngineerStore } from '../store/engineer.store.js';
+import type { EngineerDirectory } from '../store/engineer.store.js';
 import type { SessionStore } from '../store/session.store.js';
 
 export const SUPPORT_USER = 'kace_support' as const;
@@ -13,8 +13,8 @@ export const SUPPORT_USER = 'kace_support' as const;
 export interface RevealDeps {
   sessions: SessionStore;
   credentials: CredentialStore;
-  audit: AuditStore;
-  engineers: EngineerStore;
+  audit: AuditLog;
+  engineers: EngineerDirectory;
   now: () => number;
 }
 

@@ -11,6 +11,7 @@ import { escrowBoxSchema, openPassword } from '../key/password-escrow.js';
 import { rawPublicKey } from '../key/sealing.js';
 import { serialSchema } from '../key/tether-key.schema.js';
 import { atRestSecret, openAtRest, sealAtRest } from '../secret-at-rest.js';
+import { custodyRedisKey } from './redis-keys.js';
 
 const INFO = 'tether support password at rest v1';
 const CUSTODY_INFO = 'tether password custody x25519 v1';
@@ -36,11 +37,6 @@ export function custodyKeyFrom(credentialSecret: Buffer): CustodyKey {
   const raw = Buffer.from(hkdfSync('sha256', credentialSecret, Buffer.alloc(0), CUSTODY_INFO, 32));
   const privateKey = createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' });
   return { privateKey, publicRaw: rawPublicKey(privateKey) };
-}
-
-/** The Redis key holding one session's password, in either form. */
-export function custodyRedisKey(prefix: string, sid: string): string {
-  return `${prefix}custody:pw:${sid}`;
 }
 
 /** An escrowed password as stored: the relay's record of which appliance sent the box, and the box. */

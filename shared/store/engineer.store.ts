@@ -1,12 +1,10 @@
-// The engineer registry: engineer name → OpenSSH public keys. The relay authenticates engineers
-// against it; the operator CLI edits it. A removal is recorded, audited and announced to every relay
-// in one MULTI, so relays end the removed engineer's open connections.
+// The engineer registry: engineer name → OpenSSH public keys, what an engineer record is and what
+// every engineer directory does. The relay authenticates engineers against it; the operator CLI and
+// API edit it. Implementations: redis-engineer.store.ts, memory/memory-engineer.store.ts.
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import ssh2 from 'ssh2';
 import { z } from 'zod';
 import { AppError } from '../errors.js';
-import { redisKeys } from './redis-keys.js';
 
 export const engineerNameSchema = z
   .string()
@@ -67,70 +65,29 @@ export function keyFingerprint(blob: Buffer): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
-export class EngineerStore {
-  private readonly key: string;
-  private readonly audit: string;
-  readonly channel: string;
+/** `existing` (or a new engineer) with `key` added, a key already there replaced; refuses an invalid name. */
+export function engineerWithKey(existing: Engineer | null, name: string, key: EngineerKey, now: number): Engineer {
+  const valid = engineerNameSchema.safeParse(name);
+  if (!valid.success) throw new AppError('usage', `invalid engineer name "${name}": ${valid.error.issues[0]?.message}`);
+  const keys = existing ? existing.keys.filter((k) => k.blob !== key.blob) : [];
+  return { name, keys: [...keys, key], addedAt: existing?.addedAt ?? now };
+}
 
-  constructor(private readonly redis: Redis, prefix: string) {
-    const keys = redisKeys(prefix);
-    this.key = keys.engineers;
-    this.audit = keys.audit;
-    this.channel = keys.engineerEvents;
-  }
+/** The audit entry of a withdrawal (type and fields, without `at`). */
+export function withdrawalAudit(rev: EngineerRevocation, actor: string): { type: string; fields: Record<string, string> } {
+  const fields: Record<string, string> = { engineer: rev.engineer, actor };
+  if (rev.fingerprints) fields.fingerprint = rev.fingerprints.join(',');
+  return { type: rev.fingerprints ? 'engineer.key_removed' : 'engineer.removed', fields };
+}
 
+export interface EngineerDirectory {
   /** Adds a key to an engineer (creating the engineer); adding the same key twice is a no-op. */
-  async addKey(name: string, key: EngineerKey, now: number): Promise<Engineer> {
-    const valid = engineerNameSchema.safeParse(name);
-    if (!valid.success) throw new AppError('usage', `invalid engineer name "${name}": ${valid.error.issues[0]?.message}`);
-    const existing = await this.get(name);
-    const keys = existing ? existing.keys.filter((k) => k.blob !== key.blob) : [];
-    const engineer: Engineer = { name, keys: [...keys, key], addedAt: existing?.addedAt ?? now };
-    await this.redis.hset(this.key, name, JSON.stringify(engineer));
-    return engineer;
-  }
-
-  async get(name: string): Promise<Engineer | null> {
-    const raw = await this.redis.hget(this.key, name);
-    if (!raw) return null;
-    const parsed = engineerSchema.safeParse(JSON.parse(raw));
-    return parsed.success ? parsed.data : null;
-  }
-
-  /** Removes the engineer and every key; relays end the engineer's connections. False if unknown. */
-  async remove(name: string, actor: string, now: number): Promise<boolean> {
-    const engineer = await this.get(name);
-    if (!engineer) return false;
-    await this.withdraw({ engineer: name }, actor, now, (m) => m.hdel(this.key, name));
-    return true;
-  }
-
+  addKey(name: string, key: EngineerKey, now: number): Promise<Engineer>;
+  get(name: string): Promise<Engineer | null>;
+  /** Removes the engineer and every key (audited, announced: relays end the connections). False if unknown. */
+  remove(name: string, actor: string, now: number): Promise<boolean>;
   /** Removes one key (by fingerprint); the last key removes the engineer. False if no such key. */
-  async removeKey(name: string, fingerprint: string, actor: string, now: number): Promise<boolean> {
-    const engineer = await this.get(name);
-    const keys = engineer?.keys.filter((k) => k.fingerprint !== fingerprint);
-    if (!engineer || !keys || keys.length === engineer.keys.length) return false;
-    await this.withdraw({ engineer: name, fingerprints: [fingerprint] }, actor, now, (m) =>
-      keys.length === 0 ? m.hdel(this.key, name) : m.hset(this.key, name, JSON.stringify({ ...engineer, keys })),
-    );
-    return true;
-  }
-
-  private async withdraw(rev: EngineerRevocation, actor: string, now: number, change: (m: ReturnType<Redis['multi']>) => unknown): Promise<void> {
-    const m = this.redis.multi();
-    change(m);
-    const audit = ['type', rev.fingerprints ? 'engineer.key_removed' : 'engineer.removed', 'engineer', rev.engineer, 'actor', actor];
-    if (rev.fingerprints) audit.push('fingerprint', rev.fingerprints.join(','));
-    m.xadd(this.audit, '*', ...audit, 'at', String(now));
-    m.publish(this.channel, JSON.stringify(rev));
-    await m.exec();
-  }
-
-  async list(): Promise<Engineer[]> {
-    const all = await this.redis.hvals(this.key);
-    return all
-      .map((raw) => engineerSchema.safeParse(JSON.parse(raw)))
-      .flatMap((r) => (r.success ? [r.data] : []))
-      .sort((a, b) => a.name.localeCompare(b.name));
-  }
+  removeKey(name: string, fingerprint: string, actor: string, now: number): Promise<boolean>;
+  /** By name. */
+  list(): Promise<Engineer[]>;
 }

@@ -4,8 +4,8 @@
 // acknowledged again and changes nothing; a different box never replaces the first.
 import type { Redis } from 'ioredis';
 import type { EscrowBox } from '../key/password-escrow.js';
-import { custodyRedisKey, escrowedValueText } from './credential.store.js';
-import { redisKeys } from './redis-keys.js';
+import { escrowedValueText } from './credential.store.js';
+import { custodyRedisKey, redisKeys } from './redis-keys.js';
 
 /** `stored`, `same` (acknowledged again) or why it was refused. */
 export type DepositOutcome = 'stored' | 'same' | 'conflict' | 'closed' | 'unexpected';

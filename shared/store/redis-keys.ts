@@ -1,5 +1,8 @@
 // Every Redis key and channel name the orchestrator uses, in one place, under a prefix
-// (TETHER_REDIS_PREFIX; tests use a random one each).
+// (TETHER_REDIS_PREFIX; tests use a random one each): sessions, audit, engineers, operators, the
+// console, the relay fleet, password custody, enrolled appliances, the pipeline beside the queues
+// and BullMQ's own keys. Nothing else spells a key; the stores and queues call these builders.
+import { createHash } from 'node:crypto';
 
 export type RedisKeys = ReturnType<typeof redisKeys>;
 
@@ -45,4 +48,69 @@ export function redisKeys(prefix: string) {
     /** Pub/sub: engineers or engineer keys removed (JSON EngineerRevocation); relays end their connections. */
     engineerEvents: `${prefix}engineer-events`,
   } as const;
+}
+
+/** The one key holding a session's support password in custody (sealed at rest, or escrowed as received). */
+export function custodyRedisKey(prefix: string, sid: string): string {
+  return `${prefix}custody:pw:${sid}`;
+}
+
+export type ApplianceKeys = ReturnType<typeof applianceKeys>;
+
+/** Enrolled appliances: records, enrolment tokens, request nonces, inboxes, open one-click tickets. */
+export function applianceKeys(prefix: string) {
+  const p = `${prefix}appliance:`;
+  return {
+    record: (serial: string) => `${p}rec:${serial.toUpperCase()}`,
+    /** Serials by enrolment time. */
+    index: `${p}index`,
+    /** Only the token's SHA-256 is stored: a Redis dump does not hand out enrolments. */
+    token: (token: string) => `${p}token:${createHash('sha256').update(token).digest('hex')}`,
+    nonce: (serial: string, nonce: string) => `${p}nonce:${serial.toUpperCase()}:${nonce}`,
+    inbox: (serial: string) => `${p}inbox:${serial.toUpperCase()}`,
+    openTicket: (serial: string) => `${p}ticket:${serial.toUpperCase()}`,
+  } as const;
+}
+
+export type PipelineKeys = ReturnType<typeof pipelineKeys>;
+
+/**
+ * Keys the pipeline owns beside the queues: webhook delivery dedupe, the sealed key text waiting for
+ * delivery, delivery markers, records of sent notices, the index of a session's planned expiry jobs,
+ * comment bursts per ticket, and the audit consumer group.
+ */
+export function pipelineKeys(prefix: string) {
+  const p = `${prefix}pipeline:`;
+  return {
+    /** SET NX with a TTL: the first delivery of a webhook id wins. */
+    webhookDelivery: (system: string, deliveryId: string) =>
+      `${p}webhook:${system}:${createHash('sha256').update(deliveryId).digest('hex').slice(0, 40)}`,
+    /** SCAN pattern over one help desk's remembered deliveries (each holds its acceptance time, ms). */
+    webhookDeliveries: (system: string) => `${p}webhook:${system}:*`,
+    /** Sealed key text, until delivered, closed or expired. */
+    keyText: (sid: string) => `${p}keytext:${sid}`,
+    /** Set, with the key text's removal in one MULTI, once the SMTP server accepted the key. */
+    delivered: (sid: string, channel: string) => `${p}delivered:${sid}:${channel}`,
+    /** The per-session marker written before markers named their channel (it meant email). */
+    legacyDelivered: (sid: string) => `${p}delivered:${sid}`,
+    /** Set once the SMTP server accepted a notice; named by its identity (message-id.ts). */
+    sentMail: (identityKey: string) => `${p}sent:${identityKey}`,
+    /** Ids of the expiry jobs planned for a session, so a reschedule can remove them. */
+    expiryJobs: (sid: string) => `${p}expiry-jobs:${sid}`,
+    /** One ticket's comment burst (`burstId`: a hash of ticket and visibility, comment-burst.ts). */
+    commentBurst: (burstId: string) => {
+      const base = `${p}comment-burst:${burstId}`;
+      return { items: `${base}:items`, seq: `${base}:seq`, taken: `${base}:taken`, claim: (jobId: string) => `${base}:claim:${jobId}` };
+    },
+    /** Consumer group on the audit stream that turns transitions into jobs. */
+    reactionsGroup: 'pipeline-reactions',
+  } as const;
+}
+
+/**
+ * BullMQ key prefix under the orchestrator's Redis prefix, so one prefix (TETHER_REDIS_PREFIX, or
+ * a random one per test) covers every key. BullMQ joins prefix and queue name with ':'.
+ */
+export function bullPrefix(redisPrefix: string): string {
+  return `${redisPrefix}bull`;
 }

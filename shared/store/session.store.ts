@@ -1,20 +1,10 @@
-// Sessions in Redis: creation, look-ups, atomic transitions (Lua over the pure transition table),
-// expiry extension and batched heartbeats. Every write that changes state also appends to the
-// audit stream and publishes on the events channel, inside the same script.
-import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { AppError } from '../errors.js';
-import {
-  TRANSITIONS,
-  type CloseReason,
-  type SessionEvent,
-  type SessionState,
-  type TransitionOutcome,
-} from '../session/session-machine.js';
+// What every session store does: sessions created, looked up and moved through the state machine,
+// each change audited and announced on the events channel. Which transitions are legal and what
+// each means (audit type, outcome) is the lifecycle core's (session/lifecycle.ts); implementations
+// only make each step atomic: redis-session.store.ts (Lua), memory/memory-session.store.ts (tests).
+import type { CloseReason, SessionEvent, SessionState, TransitionOutcome } from '../session/session-machine.js';
+import { AppError, isAppError } from '../errors.js';
 import { sessionRecordSchema, type SessionRecord, type TicketRef } from '../session/session.schema.js';
-import { CREATE_LUA, EXTEND_LUA, TRANSITION_LUA } from './session-lua.js';
-import { redisKeys, type RedisKeys } from './redis-keys.js';
-import { SESSION_AUDIT, transition } from '../session/lifecycle.js';
 
 export interface NewSession {
   id: string;
@@ -48,205 +38,83 @@ export interface TransitionOptions {
   reason?: CloseReason;
   relayId?: string;
   now: number;
-  /** The session's serial, when the caller holds its record: a close then needs no read before its script. */
+  /** The session's serial, when the caller holds its record: a close then needs no read before its step. */
   serial?: string;
 }
 
 /** Longest ticket subject kept on a session (the ticket-event schema's own limit). */
 export const TICKET_SUBJECT_MAX = 1_000;
 
-/** Credential indexes live until the latest possible expiry (12 weeks after issue) plus a week, so
- * an extended session keeps its index and late reconnects still get a clear reason. */
-const CREDENTIAL_INDEX_SLACK_MS = 7 * 86_400_000;
-const MAX_SESSION_MS = 12 * 7 * 86_400_000;
-function credentialIndexTtlS(issuedAt: number, now: number): number {
-  return Math.max(60, Math.ceil((issuedAt + MAX_SESSION_MS + CREDENTIAL_INDEX_SLACK_MS - now) / 1000));
+/** A new session's record as the flat text fields `sessionRecordSchema` reads back (every store keeps this shape). */
+export function newSessionFields(s: NewSession): Record<string, string> {
+  return {
+    id: s.id,
+    jti: s.jti,
+    serial: s.serial,
+    product: s.product,
+    version: s.version ?? '',
+    state: 'ISSUED',
+    ports: s.ports.join(','),
+    tunnelPub: s.tunnelPub.toString('base64'),
+    issuedAt: String(s.issuedAt),
+    expiresAt: String(s.expiresAt),
+    ticket: s.ticket ? `${s.ticket.system}:${s.ticket.id}` : '',
+    ticketSubject: s.ticket && s.ticketSubject ? s.ticketSubject.slice(0, TICKET_SUBJECT_MAX) : '',
+    email: s.email ?? '',
+    pwEscrow: s.passwordEscrow ? '1' : '',
+  };
 }
 
-/** Fingerprint used to index sessions by tunnel credential (hex SHA-256 of the raw key). */
-export function credentialFingerprint(rawPub: Buffer): string {
-  return createHash('sha256').update(rawPub).digest('hex');
+/** A stored record (flat text fields) read back: null when there is none; unreadable data is an internal error. */
+export function readSessionRecord(id: string, raw: Record<string, string> | undefined): SessionRecord | null {
+  if (!raw?.id) return null;
+  const parsed = sessionRecordSchema.safeParse(raw);
+  if (!parsed.success) throw new AppError('internal', `session ${id} record is unreadable`);
+  return parsed.data;
 }
 
-type ScriptedRedis = Redis & {
-  tetherTransition(...args: (string | number)[]): Promise<[string, string, string]>;
-  tetherCreate(...args: (string | number)[]): Promise<string>;
-  tetherExtend(...args: (string | number)[]): Promise<[string, string]>;
-};
+/** An activation refused because the session already left ISSUED: its key was used, by this machine or another. */
+export function activationRefusal(id: string, err: unknown): unknown {
+  return isAppError(err, 'illegal_transition') ? new AppError('key_already_used', `key of session ${id} already used`) : err;
+}
 
-export class SessionStore {
-  readonly keys: RedisKeys;
-  private readonly redis: ScriptedRedis;
+/** `s`, or session_not_found. */
+export function foundSession(id: string, s: SessionRecord | null): SessionRecord {
+  if (!s) throw new AppError('session_not_found', `no session ${id}`);
+  return s;
+}
 
-  constructor(redis: Redis, prefix: string) {
-    this.keys = redisKeys(prefix);
-    if (!('tetherExtend' in redis)) {
-      redis.defineCommand('tetherTransition', { numberOfKeys: 5, lua: TRANSITION_LUA });
-      redis.defineCommand('tetherCreate', { numberOfKeys: 5, lua: CREATE_LUA });
-      redis.defineCommand('tetherExtend', { numberOfKeys: 2, lua: EXTEND_LUA });
-    }
-    this.redis = redis as ScriptedRedis;
-  }
-
-  /** Stores a new ISSUED session; returns the id of the live session it displaced, if any. */
-  async create(s: NewSession, actor: string): Promise<string | undefined> {
-    const fields: Record<string, string> = {
-      id: s.id,
-      jti: s.jti,
-      serial: s.serial,
-      product: s.product,
-      version: s.version ?? '',
-      state: 'ISSUED',
-      ports: s.ports.join(','),
-      tunnelPub: s.tunnelPub.toString('base64'),
-      issuedAt: String(s.issuedAt),
-      expiresAt: String(s.expiresAt),
-      ticket: s.ticket ? `${s.ticket.system}:${s.ticket.id}` : '',
-      ticketSubject: s.ticket && s.ticketSubject ? s.ticketSubject.slice(0, TICKET_SUBJECT_MAX) : '',
-      email: s.email ?? '',
-      pwEscrow: s.passwordEscrow ? '1' : '',
-    };
-    const credTtl = credentialIndexTtlS(s.issuedAt, s.issuedAt);
-    const previous = await this.redis.tetherCreate(
-      this.keys.session(s.id),
-      this.keys.serial(s.serial),
-      this.keys.credential(credentialFingerprint(s.tunnelPub)),
-      this.keys.sessions,
-      this.keys.audit,
-      s.id,
-      s.issuedAt,
-      actor,
-      credTtl,
-      this.keys.events,
-      ...Object.entries(fields).flat(),
-    );
-    return previous || undefined;
-  }
-
-  async get(id: string): Promise<SessionRecord | null> {
-    const raw = await this.redis.hgetall(this.keys.session(id));
-    if (!raw.id) return null;
-    const parsed = sessionRecordSchema.safeParse(raw);
-    if (!parsed.success) throw new AppError('internal', `session ${id} record is unreadable`);
-    return parsed.data;
-  }
-
-  async require(id: string): Promise<SessionRecord> {
-    const s = await this.get(id);
-    if (!s) throw new AppError('session_not_found', `no session ${id}`);
-    return s;
-  }
-
+export interface SessionStore {
+  /**
+   * Stores a new ISSUED session and makes it its serial's current one (audited as `session.issued`,
+   * announced); returns the id of the live session it displaced, if any.
+   */
+  create(s: NewSession, actor: string): Promise<string | undefined>;
+  get(id: string): Promise<SessionRecord | null>;
+  /** Like get; throws session_not_found. */
+  require(id: string): Promise<SessionRecord>;
   /** The session whose key credential or bound appliance key is `rawPub` (compare to tell which). */
-  async findByCredential(rawPub: Buffer): Promise<SessionRecord | null> {
-    const id = await this.redis.get(this.keys.credential(credentialFingerprint(rawPub)));
-    return id ? this.get(id) : null;
-  }
-
+  findByCredential(rawPub: Buffer): Promise<SessionRecord | null>;
   /** The serial's current live session (serials compare case-insensitively). */
-  async findLiveBySerial(serial: string): Promise<SessionRecord | null> {
-    const id = await this.redis.get(this.keys.serial(serial));
-    if (!id) return null;
-    const s = await this.get(id);
-    return s && s.state !== 'CLOSED' ? s : null;
-  }
-
+  findLiveBySerial(serial: string): Promise<SessionRecord | null>;
   /** Newest first. */
-  async list(limit = 500): Promise<SessionRecord[]> {
-    const ids = await this.redis.zrevrange(this.keys.sessions, 0, limit - 1);
-    const out: SessionRecord[] = [];
-    for (const id of ids) {
-      const s = await this.get(id);
-      if (s) out.push(s);
-    }
-    return out;
-  }
-
+  list(limit?: number): Promise<SessionRecord[]>;
   /**
    * First login of the key's tunnel credential: ISSUED → CONNECTED and the appliance-held key bound,
    * in one atomic step. Of several machines racing one key exactly one wins; the others get
    * key_already_used and the winner's session is untouched.
    */
-  async activate(id: string, appliancePub: Buffer, opts: TransitionOptions): Promise<TransitionResult> {
-    try {
-      return await this.transition(id, 'activate', opts, appliancePub);
-    } catch (err) {
-      if (err instanceof AppError && err.code === 'illegal_transition') throw new AppError('key_already_used', `key of session ${id} already used`);
-      throw err;
-    }
-  }
-
+  activate(id: string, appliancePub: Buffer, opts: TransitionOptions): Promise<TransitionResult>;
   /** Applies an event atomically; throws session_not_found / session_closed / illegal_transition. */
-  apply(id: string, event: Exclude<SessionEvent, 'activate'>, opts: TransitionOptions): Promise<TransitionResult> {
-    return this.transition(id, event, opts);
-  }
-
-  private async transition(id: string, event: SessionEvent, opts: TransitionOptions, bind?: Buffer): Promise<TransitionResult> {
-    const rule = TRANSITIONS[event];
-    // What each legal source state means (audit type, outcome), decided by the lifecycle core.
-    const outcomes = Object.fromEntries(rule.from.map((f) => {
-      const d = transition(f, event);
-      return [f, { a: d.audit, o: d.outcome }];
-    }));
-    // One script call per transition; only a close touches the serial's index, whose name needs the
-    // serial (the caller's, or one read first).
-    const closing = rule.to === 'CLOSED';
-    const serial = closing ? (opts.serial ?? (await this.redis.hget(this.keys.session(id), 'serial'))) : null;
-    if (closing && !serial) throw new AppError('session_not_found', `no session ${id}`);
-    const bindIndex = bind ? this.keys.credential(credentialFingerprint(bind)) : this.keys.session(id);
-    const [status, from, outcome] = await this.redis.tetherTransition(
-      this.keys.session(id),
-      this.keys.audit,
-      this.keys.lastSeen,
-      serial ? this.keys.serial(serial) : this.keys.session(id),
-      bindIndex,
-      JSON.stringify(outcomes),
-      rule.to,
-      opts.now,
-      this.keys.events,
-      opts.actor,
-      opts.reason ?? '',
-      opts.relayId ?? '',
-      id,
-      event,
-      bind ? bind.toString('base64') : '',
-      MAX_SESSION_MS + CREDENTIAL_INDEX_SLACK_MS,
-    );
-    if (status === 'missing') throw new AppError('session_not_found', `no session ${id}`);
-    if (status === 'illegal') {
-      if (from === 'CLOSED') throw new AppError('session_closed', `session ${id} is closed`);
-      throw new AppError('illegal_transition', `cannot ${event} session ${id} in state ${from}`);
-    }
-    return { from: from as SessionState, to: rule.to, outcome: outcome as TransitionOutcome };
-  }
-
-  close(id: string, reason: CloseReason, actor: string, now: number, serial?: string): Promise<TransitionResult> {
-    return this.apply(id, 'close', { actor, reason, now, ...(serial ? { serial } : {}) });
-  }
-
+  apply(id: string, event: Exclude<SessionEvent, 'activate'>, opts: TransitionOptions): Promise<TransitionResult>;
+  close(id: string, reason: CloseReason, actor: string, now: number, serial?: string): Promise<TransitionResult>;
   /**
-   * Moves the expiry of a live session (audited, and published so the relay holding its tunnel tells
-   * the agent); the caller enforces the 12-week cap from issue time.
+   * Moves the expiry of a live session (audited, and announced so the relay holding its tunnel tells
+   * the agent); throws session_closed for a closed one. The caller enforces the 12-week cap.
    */
-  async extend(id: string, expiresAt: number, actor: string, now: number): Promise<SessionRecord> {
-    const s = await this.require(id);
-    const [status] = await this.redis.tetherExtend(this.keys.session(id), this.keys.audit, expiresAt, now, actor, this.keys.events, id, SESSION_AUDIT.extended);
-    if (status === 'missing') throw new AppError('session_not_found', `no session ${id}`);
-    if (status === 'closed') throw new AppError('session_closed', `session ${id} is closed`);
-    return { ...s, expiresAt };
-  }
-
-  /** Records heartbeats for many sessions in one command (relays call this in batches). */
-  async touch(ids: readonly string[], now: number): Promise<void> {
-    if (ids.length === 0) return;
-    const args: (string | number)[] = [];
-    for (const id of ids) args.push(now, id);
-    // XX: never resurrect a session that was closed or marked LOST meanwhile.
-    await this.redis.zadd(this.keys.lastSeen, 'XX', ...args);
-  }
-
-  /** Sessions whose last heartbeat is older than `before` (cost grows with the stale ones only). */
-  stale(before: number, limit = 1000): Promise<string[]> {
-    return this.redis.zrangebyscore(this.keys.lastSeen, '-inf', `(${before}`, 'LIMIT', 0, limit);
-  }
+  extend(id: string, expiresAt: number, actor: string, now: number): Promise<SessionRecord>;
+  /** Records heartbeats of live sessions (relays call this in batches); never revives a LOST or CLOSED one. */
+  touch(ids: readonly string[], now: number): Promise<void>;
+  /** Live sessions whose last heartbeat is older than `before`. */
+  stale(before: number, limit?: number): Promise<string[]>;
 }

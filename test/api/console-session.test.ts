@@ -1,21 +1,16 @@
 // Console sign-in over real Redis: the session cookie (HttpOnly, SameSite=Strict), the CSRF token
 // every cookie-authenticated change must carry (refused without, accepted with), sign-out, the
 // sign-in rate limit per client address, and the security headers on the api.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ADMIN_TOKEN, startApiHarness, type ApiHarness } from './helpers/api-harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN } from './helpers/api-harness.js';
+import { useApiHarness } from './helpers/api-fixture.js';
 
-let h: ApiHarness;
-let adminToken: string;
-let viewerToken: string;
+const h = useApiHarness();
+let adminToken: string, viewerToken: string;
 
 beforeAll(async () => {
-  h = await startApiHarness(inject('redisUrl'));
   adminToken = await h.addOperator('ada', 'admin');
   viewerToken = await h.addOperator('vera', 'viewer');
-});
-
-afterAll(async () => {
-  await h?.close();
 });
 
 describe('console sign-in', () => {

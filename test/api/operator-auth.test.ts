@@ -1,24 +1,13 @@
 // Who may do what in the operator API, over real Redis with the api built as serve builds it:
 // personal tokens by role, the break-glass admin token, unknown and query-string tokens refused,
 // and refusals that change nothing (the session stays, the audit gains nothing).
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ADMIN_TOKEN, startApiHarness, type ApiHarness } from './helpers/api-harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN } from './helpers/api-harness.js';
+import { addOperatorPerRole, useApiHarness } from './helpers/api-fixture.js';
 
-let h: ApiHarness;
-let viewer: string;
-let engineer: string;
-let admin: string;
-
-beforeAll(async () => {
-  h = await startApiHarness(inject('redisUrl'));
-  viewer = await h.addOperator('vera', 'viewer');
-  engineer = await h.addOperator('eddie', 'engineer');
-  admin = await h.addOperator('ada', 'admin');
-});
-
-afterAll(async () => {
-  await h?.close();
-});
+const h = useApiHarness();
+let viewer: string, engineer: string, admin: string;
+beforeAll(async () => ({ viewer, engineer, admin } = await addOperatorPerRole(h)));
 
 describe('operator identities in the API', () => {
   it('answers 401 to an unknown bearer token, a missing one, and a token sent only in the query string', async () => {

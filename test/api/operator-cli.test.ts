@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { AuditStore } from '../../shared/store/audit.store.js';
-import { SessionStore } from '../../shared/store/session.store.js';
+import { RedisAuditLog } from '../../shared/store/redis-audit.store.js';
+import { RedisSessionStore } from '../../shared/store/redis-session.store.js';
 import { runNode } from '../helpers/processes.js';
 import { startApiHarness, type ApiHarness } from './helpers/api-harness.js';
 
@@ -26,7 +26,7 @@ afterAll(async () => {
   rmSync(home, { recursive: true, force: true });
 });
 
-const auditOf = async (type: string) => (await new AuditStore(h.redis, h.prefix).list()).filter((e) => e.type === type).map((e) => e.fields);
+const auditOf = async (type: string) => (await new RedisAuditLog(h.redis, h.prefix).list()).filter((e) => e.type === type).map((e) => e.fields);
 
 describe('tether operator', () => {
   it('adds an operator and prints the token once (--json: name, role, token); the token works in the API', async () => {
@@ -94,7 +94,7 @@ describe('tether operator', () => {
     const refused = await tether(['revoke', '--session', session.id, '--as', 'alice']);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe('tether: engineer may not revoke sessions: needs admin\n');
-    const sessions = new SessionStore(h.redis, h.prefix);
+    const sessions = new RedisSessionStore(h.redis, h.prefix);
     expect((await sessions.require(session.id)).state).toBe('ISSUED');
     expect((await tether(['revoke', '--session', session.id, '--as', 'root'])).code).toBe(0);
     expect((await auditOf('session.closed')).filter((f) => f.sid === session.id).map((f) => f.actor)).toEqual(['root']);

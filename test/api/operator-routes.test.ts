@@ -4,26 +4,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { pipelineKeys } from '../../queues/pipeline-keys.js';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { pipelineKeys } from '../../shared/store/redis-keys.js';
 import { makeEngineerIdentity } from '../helpers/engineer-ssh.js';
-import { startApiHarness, type ApiHarness } from './helpers/api-harness.js';
+import { startApiHarness } from './helpers/api-harness.js';
+import { addOperatorPerRole, useApiHarness } from './helpers/api-fixture.js';
 
-let h: ApiHarness;
-let viewer: string;
-let engineer: string;
-let admin: string;
-
-beforeAll(async () => {
-  h = await startApiHarness(inject('redisUrl'));
-  viewer = await h.addOperator('vera', 'viewer');
-  engineer = await h.addOperator('eddie', 'engineer');
-  admin = await h.addOperator('ada', 'admin');
-});
-
-afterAll(async () => {
-  await h?.close();
-});
+const h = useApiHarness();
+let viewer: string, engineer: string, admin: string;
+beforeAll(async () => ({ viewer, engineer, admin } = await addOperatorPerRole(h)));
 
 /** Follows nextCursor to the end; returns every page's ids. */
 async function allPages(path: string, field: string, idOf: (x: any) => string): Promise<string[][]> {

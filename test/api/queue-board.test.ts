@@ -1,25 +1,13 @@
 // Bull Board at /admin/queues over real Redis: admins only (a viewer and an engineer get 403, no
 // credential 401, in the API's error shape), an admin gets the board and its queue API over every
 // pipeline queue, by bearer token or console cookie.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAMES } from '../../queues/queue-names.js';
-import { startApiHarness, type ApiHarness } from './helpers/api-harness.js';
+import { addOperatorPerRole, useApiHarness } from './helpers/api-fixture.js';
 
-let h: ApiHarness;
-let viewer: string;
-let engineer: string;
-let admin: string;
-
-beforeAll(async () => {
-  h = await startApiHarness(inject('redisUrl'));
-  viewer = await h.addOperator('vera', 'viewer');
-  engineer = await h.addOperator('eddie', 'engineer');
-  admin = await h.addOperator('ada', 'admin');
-});
-
-afterAll(async () => {
-  await h?.close();
-});
+const h = useApiHarness();
+let viewer: string, engineer: string, admin: string;
+beforeAll(async () => ({ viewer, engineer, admin } = await addOperatorPerRole(h)));
 
 describe('Bull Board', () => {
   it('refuses a viewer and an engineer with 403, and no credential with 401', async () => {

@@ -12,7 +12,7 @@ import { loadServerConfig } from '../../shared/config.js';
 import { loadOrCreateRelayHostKey, loadOrCreateSigningKey } from '../../shared/key/key-files.js';
 import { createLogger } from '../../shared/logger.js';
 import { issueKey } from '../../shared/session/issue-key.js';
-import { SessionStore } from '../../shared/store/session.store.js';
+import { RedisSessionStore } from '../../shared/store/redis-session.store.js';
 import { startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
 
 const ADMIN = 'replicated-writes-admin-token-0123456789';
@@ -66,7 +66,7 @@ afterAll(async () => {
 });
 
 async function issued(serial: string): Promise<string> {
-  const sessions = new SessionStore(redis, loadServerConfig({ TETHER_HOME: home, REDIS_URL: primary.url }).redisPrefix);
+  const sessions = new RedisSessionStore(redis, loadServerConfig({ TETHER_HOME: home, REDIS_URL: primary.url }).redisPrefix);
   const { session } = await issueKey(
     { serial, product: 'sma', ttlMs: 3_600_000, actor: 'test' },
     { sessions, signingKey: loadOrCreateSigningKey(home), relay: { host: 'relay.test', port: 2222, fingerprint: loadOrCreateRelayHostKey(home).fingerprint }, now: Date.now },

@@ -1,23 +1,20 @@
 // Per-session grants through the operator API: viewers read them, only admins change them, every
 // change names the operator in the audit, and a refusal changes nothing.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { EngineerStore, parseEngineerKey } from '../../shared/store/engineer.store.js';
-import { startApiHarness, type ApiHarness } from './helpers/api-harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseEngineerKey } from '../../shared/store/engineer.store.js';
+import { RedisEngineerDirectory } from '../../shared/store/redis-engineer.store.js';
 import { ed25519Pair } from '../helpers/ed25519-pair.js';
+import { useApiHarness } from './helpers/api-fixture.js';
 
-let h: ApiHarness;
-let admin: string;
-let viewer: string;
+const h = useApiHarness();
+let admin: string, viewer: string;
 
 beforeAll(async () => {
-  h = await startApiHarness(inject('redisUrl'));
   admin = await h.addOperator('ada', 'admin');
   viewer = await h.addOperator('vic', 'viewer');
   const pair = ed25519Pair();
-  await new EngineerStore(h.redis, h.prefix).addKey('alice', parseEngineerKey(pair.public), Date.now());
+  await new RedisEngineerDirectory(h.redis, h.prefix).addKey('alice', parseEngineerKey(pair.public), Date.now());
 });
-
-afterAll(() => h?.close());
 
 describe('session grants over the API', () => {
   it('an admin grants and withdraws; a viewer reads but may not change; all audited with the operator', async () => {

@@ -3,48 +3,36 @@
 // service (no daemon spawned), every bad input refused with one line and nothing changed while the
 // service keeps serving, and the control socket's own defences (0600, junk, huge frames, a stale
 // socket, a second service).
-import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { agentPaths, type AgentPaths } from '../../appliance/agent-home.js';
+import type { AgentPaths } from '../../appliance/agent-home.js';
 import { isDaemonAlive, readPid, readTetherState } from '../../appliance/tether-state.js';
 import { isKeyUsed } from '../../appliance/used-keys.js';
-import { testVendor, type TestVendor } from '../appliance/appliance-keys.js';
-import { eventually, startFakeRelay, type FakeRelay } from '../appliance/fake-relay.js';
+import { initApplianceHome } from '../appliance/appliance-home.js';
+import type { TestVendor } from '../appliance/appliance-keys.js';
+import { expectFamiliarEnableLines } from '../appliance/familiar-lines.js';
+import { eventually, keyWithFreshRelay, roundTrip, type FakeRelay } from '../appliance/fake-relay.js';
 import { buildKtether, type KtetherBuild } from '../appliance/ktether-build.js';
-import { rawExchange, startService, type RunningService } from './service-harness.js';
+import { startEchoService, type TcpService } from '../helpers/appliance-services.js';
+import { homeSnapshot, rawExchange, startService, type RunningService } from './service-harness.js';
 
 const SERIAL = 'K1000-SVC001';
-const FAMILIAR = /^\[[A-Z][a-z]{2}, [A-Z][a-z]{2} \d{2} \d{4} \d{2}:\d{2}:\d{2} \S+\] \[ktether\] /;
 let build: KtetherBuild;
-let dir: string;
-let paths: AgentPaths;
-let echo: Server;
-let echoPort: number;
-let vendor: TestVendor;
+let dir: string, paths: AgentPaths, vendor: TestVendor;
+let echo: TcpService;
 let svc: RunningService | undefined;
 const relays: FakeRelay[] = [];
 
 beforeAll(async () => {
   build = await buildKtether();
-  echo = createServer((s) => s.on('error', () => {}).pipe(s)).listen(0, '127.0.0.1');
-  await once(echo, 'listening');
-  echoPort = (echo.address() as AddressInfo).port;
+  echo = await startEchoService();
 }, 120_000);
 afterAll(() => echo?.close());
 
 const ktether = (args: string[]) => build.run(args, { KTETHER_HOME: paths.home });
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ktether-svc-'));
-  paths = agentPaths(join(dir, 'home'));
-  vendor = testVendor({ serial: SERIAL, relay: { host: '127.0.0.1', port: 1, fp: 'SHA256:x' } });
-  const init = await ktether(['init', '--serial', SERIAL, '--product', 'sma', '--version', '10.1', '--vendor-key', vendor.writePublic(dir),
-    '--forward', `22=127.0.0.1:${echoPort}`, '--forward', `443=127.0.0.1:${echoPort}`]); // prettier-ignore
-  expect(init.code, init.stderr).toBe(0);
+  ({ dir, paths, vendor } = await initApplianceHome(build, { tag: 'ktether-svc-', serial: SERIAL, version: '10.1', ports: [22, 443], target: echo.port }));
   svc = await startService(paths.home, { KTETHER_UI_LISTEN: 'off' });
 });
 
@@ -55,34 +43,13 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A key for a fresh throw-away relay (the fake relay accepts one credential). */
 async function freshKey(over: Parameters<TestVendor['key']>[0] = {}) {
-  const seedKey = vendor.key();
-  const relay = await startFakeRelay({ serial: SERIAL, tunnelSeed: seedKey.seed });
-  relays.push(relay);
-  const key = vendor.key({ cred: seedKey.seed.toString('base64url'), ports: [22, 443], relay: { host: '127.0.0.1', port: relay.port, fp: relay.fingerprint }, ...over });
-  return { key, relay };
+  const fresh = await keyWithFreshRelay(vendor, SERIAL, over);
+  relays.push(fresh.relay);
+  return fresh;
 }
 
-async function roundTrip(relay: FakeRelay, port: number, text: string): Promise<string> {
-  const ch = await relay.openChannel(port);
-  let got = '';
-  ch.on('data', (d: Buffer) => (got += d.toString()));
-  ch.write(text);
-  await eventually(() => got.length >= text.length, 5_000, 'echo');
-  ch.close();
-  return got;
-}
-
-/** Every file under KTETHER_HOME but the log (the service logs each request) and its socket. */
-function snapshot(): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const name of readdirSync(paths.home).sort()) {
-    if (name === 'ktether.log' || name === 'ktether.sock') continue;
-    files[name] = `${statSync(join(paths.home, name)).mode.toString(8)} ${readFileSync(join(paths.home, name), 'utf8')}`;
-  }
-  return files;
-}
+const snapshot = () => homeSnapshot(paths.home);
 
 async function expectServing(): Promise<void> {
   const s = await ktether(['status', '--json']);
@@ -96,12 +63,7 @@ describe('ktether CLI with a service running', () => {
     const r = await ktether(['enable', '--key', key.text]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const lines = r.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(FAMILIAR);
-    expect(lines[0]).toMatch(/\[ktether\] Starting\.$/);
-    expect(lines[1]).toMatch(/\[ktether\] Starting ssh\.$/);
-    expect(lines[2]).toBe('[tether]');
+    expectFamiliarEnableLines(r.stdout);
     // The pid file names the service itself: no daemon process was started.
     expect(readPid(paths)).toBe(svc!.proc.child.pid);
     expect(readTetherState(paths)).toMatchObject({ state: 'connected', sessionId: key.payload.sid, ports: [22, 443], connections: 1 });

@@ -3,37 +3,30 @@
 // password set, wrong password and the sign-in rate limit, CSRF, garbage / tampered / other-serial
 // / expired / used keys, empty and 10,000-character descriptions, a second enable while connected,
 // untrusted log text. Each: one line on the page, nothing changed, the service still serving.
-import { once } from 'node:events';
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { appendFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { agentPaths, type AgentPaths } from '../../appliance/agent-home.js';
+import type { AgentPaths } from '../../appliance/agent-home.js';
 import { readTetherState } from '../../appliance/tether-state.js';
-import { testVendor, type TestVendor } from '../appliance/appliance-keys.js';
-import { startFakeRelay, type FakeRelay } from '../appliance/fake-relay.js';
+import { initApplianceHome } from '../appliance/appliance-home.js';
+import type { TestVendor } from '../appliance/appliance-keys.js';
+import { keyWithFreshRelay, type FakeRelay } from '../appliance/fake-relay.js';
 import { buildKtether, type KtetherBuild } from '../appliance/ktether-build.js';
+import { startEchoService, type TcpService } from '../helpers/appliance-services.js';
 import { openBrowser, type Browser } from '../console/browser.js';
-import { ARTIFACTS, PageClient, setPagePassword, shot, signIn, startService, UI_PASSWORD, type RunningService } from './service-harness.js';
+import { ARTIFACTS, homeSnapshot, PageClient, setPagePassword, shot, signIn, startService, UI_PASSWORD, type RunningService } from './service-harness.js';
 
 const SERIAL = 'K1000-PAGEBAD';
 let build: KtetherBuild;
 let b: Browser;
-let dir: string;
-let paths: AgentPaths;
-let echo: Server;
-let echoPort: number;
-let vendor: TestVendor;
+let dir: string, paths: AgentPaths, vendor: TestVendor;
+let echo: TcpService;
 let svc: RunningService | undefined;
 const relays: FakeRelay[] = [];
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
   build = await buildKtether();
-  echo = createServer((s) => s.on('error', () => {}).pipe(s)).listen(0, '127.0.0.1');
-  await once(echo, 'listening');
-  echoPort = (echo.address() as AddressInfo).port;
+  echo = await startEchoService();
   b = await openBrowser('http://127.0.0.1');
 }, 120_000);
 
@@ -43,12 +36,7 @@ afterAll(async () => {
 });
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ktether-page-'));
-  paths = agentPaths(join(dir, 'home'));
-  vendor = testVendor({ serial: SERIAL, relay: { host: '127.0.0.1', port: 1, fp: 'SHA256:x' } });
-  const init = await build.run(['init', '--serial', SERIAL, '--product', 'sma', '--version', '10.2', '--vendor-key', vendor.writePublic(dir),
-    '--forward', `22=127.0.0.1:${echoPort}`, '--forward', `443=127.0.0.1:${echoPort}`], { KTETHER_HOME: paths.home }); // prettier-ignore
-  expect(init.code, init.stderr).toBe(0);
+  ({ dir, paths, vendor } = await initApplianceHome(build, { tag: 'ktether-page-', serial: SERIAL, version: '10.2', ports: [22, 443], target: echo.port }));
   await b.context.clearCookies();
 });
 
@@ -66,20 +54,12 @@ async function serve(): Promise<RunningService> {
 }
 
 async function freshKey(over: Parameters<TestVendor['key']>[0] = {}) {
-  const seedKey = vendor.key();
-  const relay = await startFakeRelay({ serial: SERIAL, tunnelSeed: seedKey.seed });
+  const { key, relay } = await keyWithFreshRelay(vendor, SERIAL, over);
   relays.push(relay);
-  return vendor.key({ cred: seedKey.seed.toString('base64url'), ports: [22, 443], relay: { host: '127.0.0.1', port: relay.port, fp: relay.fingerprint }, ...over });
+  return key;
 }
 
-function snapshot(): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const name of readdirSync(paths.home).sort()) {
-    if (name === 'ktether.log' || name === 'ktether.sock') continue;
-    files[name] = `${statSync(join(paths.home, name)).mode.toString(8)} ${readFileSync(join(paths.home, name), 'utf8')}`;
-  }
-  return files;
-}
+const snapshot = () => homeSnapshot(paths.home);
 
 async function stillServing(): Promise<void> {
   const s = await build.run(['status', '--json'], { KTETHER_HOME: paths.home });

@@ -2,7 +2,7 @@
 // appliance's KTETHER_HOME, its page on a free loopback port (KTETHER_UI_LISTEN=127.0.0.1:0, the
 // address read from its ready line), a raw socket client for protocol tests, and the Tether page's
 // password set the customer's way (`ktether init --ui-password-file`).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,6 +36,16 @@ export async function startService(home: string, env: NodeJS.ProcessEnv = {}): P
     socket: m[1]!.replace(/,$/, ''),
     stop: (signal = 'SIGTERM') => proc.stop(signal),
   };
+}
+
+/** Mode and content of every file under KTETHER_HOME but the log (the service logs each request) and its socket. */
+export function homeSnapshot(home: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const name of readdirSync(home).sort()) {
+    if (name === 'ktether.log' || name === 'ktether.sock') continue;
+    files[name] = `${statSync(join(home, name)).mode.toString(8)} ${readFileSync(join(home, name), 'utf8')}`;
+  }
+  return files;
 }
 
 /** `ktether init --ui-password-file` with the test password. */

@@ -4,31 +4,22 @@
 // CLI's daemon) taken over at service start without ending it; disable through the service.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { agentPaths } from '../../appliance/agent-home.js';
 import { isDaemonAlive, readPid } from '../../appliance/tether-state.js';
-import { startApplianceSshd, startEchoService, type TcpService } from '../helpers/appliance-services.js';
 import { runSsh } from '../helpers/engineer-ssh.js';
 import { eventually } from '../helpers/processes.js';
-import { simulatedAppliance, startTetherSystem, type TetherSystem } from '../helpers/tether-system.js';
+import { useApplianceSshd, useEchoService, useTetherSystem } from '../helpers/system-fixtures.js';
+import { simulatedAppliance } from '../helpers/tether-system.js';
 import { startService, type RunningService } from './service-harness.js';
 
-let system: TetherSystem;
-let sshd: TcpService;
-let web: TcpService;
+const web = useEchoService();
+const sshd = useApplianceSshd();
+const system = useTetherSystem();
 const services: RunningService[] = [];
-
-beforeAll(async () => {
-  system = await startTetherSystem(inject('redisUrl'));
-  sshd = await startApplianceSshd();
-  web = await startEchoService();
-}, 60_000);
 
 afterAll(async () => {
   for (const s of services) await s.stop('SIGKILL');
-  await system?.close();
-  await sshd?.close();
-  await web?.close();
 });
 
 async function issue(serial: string): Promise<{ key: string; sid: string }> {

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
 import type { Connection, ServerChannel } from 'ssh2';
+import type { TestVendor } from './appliance-keys.js';
 import { fingerprintOfBlob, generateSeed, openSshPrivateKeyFromSeed, openSshPublicLine, publicKeyBlob, rawPublicFromSeed } from '../../shared/ssh-keys.js';
 
 const { Server, utils } = ssh2;
@@ -116,4 +117,23 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Writes through a relay channel to `port` and reads the echo back (a server channel cannot half-close). */
+export async function roundTrip(relay: FakeRelay, port: number, text: string): Promise<string> {
+  const ch = await relay.openChannel(port);
+  let got = '';
+  ch.on('data', (d: Buffer) => (got += d.toString()));
+  ch.write(text);
+  await eventually(() => got.length >= text.length, 5_000, 'echo');
+  ch.close();
+  return got;
+}
+
+/** A key for `serial` whose relay is a fresh fake relay of its own (a fake relay accepts one credential); the caller closes it. */
+export async function keyWithFreshRelay(vendor: TestVendor, serial: string, over: Parameters<TestVendor['key']>[0] = {}) {
+  const seedKey = vendor.key();
+  const relay = await startFakeRelay({ serial, tunnelSeed: seedKey.seed });
+  const key = vendor.key({ cred: seedKey.seed.toString('base64url'), ports: [22, 443], relay: { host: '127.0.0.1', port: relay.port, fp: relay.fingerprint }, ...over });
+  return { key, relay };
 }

@@ -2,11 +2,11 @@
 // scripts/test runs first), run as a child process exactly as on an appliance.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { dist } from '../helpers/processes.js';
+import { dist, runToEnd, type RunResult } from '../helpers/processes.js';
 
 export interface KtetherBuild {
   entry: string;
-  run(args: string[], env: NodeJS.ProcessEnv, timeoutMs?: number): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  run(args: string[], env: NodeJS.ProcessEnv, timeoutMs?: number): Promise<RunResult>;
   remove(): void;
 }
 
@@ -15,20 +15,8 @@ export async function buildKtether(): Promise<KtetherBuild> {
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build first (scripts/test does)`);
   return {
     entry,
-    run: (args, env, timeoutMs = 30_000) =>
-      new Promise((resolveRun) => {
-        // Only PATH is inherited, so the agent sees nothing of the test runner's environment.
-        const child = spawn(process.execPath, [entry, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-        child.on('close', (code) => {
-          clearTimeout(timer);
-          resolveRun({ code, stdout, stderr });
-        });
-      }),
+    // Only PATH is inherited, so the agent sees nothing of the test runner's environment.
+    run: (args, env, timeoutMs = 30_000) => runToEnd(spawn(process.execPath, [entry, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }), timeoutMs),
     remove: () => undefined,
   };
 }

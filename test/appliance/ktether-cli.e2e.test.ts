@@ -3,28 +3,26 @@
 // disable (forwards cancelled, everything removed, key used), and the refusals and crash paths.
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openSshPublicLine, rawPublicFromSeed } from '../../shared/ssh-keys.js';
-import { agentPaths, type AgentPaths } from '../../appliance/agent-home.js';
+import type { AgentPaths } from '../../appliance/agent-home.js';
 import { isDaemonAlive, readPid, readTetherState } from '../../appliance/tether-state.js';
 import { isKeyUsed } from '../../appliance/used-keys.js';
-import { testVendor, type TestVendor } from './appliance-keys.js';
-import { eventually, startFakeRelay, type FakeRelay } from './fake-relay.js';
+import { initApplianceHome } from './appliance-home.js';
+import type { TestVendor } from './appliance-keys.js';
+import { expectFamiliarEnableLines } from './familiar-lines.js';
+import { eventually, keyWithFreshRelay, roundTrip, startFakeRelay, type FakeRelay } from './fake-relay.js';
 import { buildKtether, type KtetherBuild } from './ktether-build.js';
+import { startEchoService, type TcpService } from '../helpers/appliance-services.js';
 
 const SERIAL = 'K1000-E2E001';
-const FAMILIAR = /^\[[A-Z][a-z]{2}, [A-Z][a-z]{2} \d{2} \d{4} \d{2}:\d{2}:\d{2} \S+\] \[ktether\] /;
 let build: KtetherBuild;
-let dir: string;
-let paths: AgentPaths;
+let dir: string, paths: AgentPaths, vendor: TestVendor;
 let relay: FakeRelay;
-let echo: Server;
-let echoPort: number;
-let vendor: TestVendor;
+let echo: TcpService;
 let key: ReturnType<TestVendor['key']>;
 
 beforeAll(async () => {
@@ -35,18 +33,9 @@ afterAll(() => build?.remove());
 const ktether = (args: string[]) => build.run(args, { KTETHER_HOME: paths.home });
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ktether-e2e-'));
-  paths = agentPaths(join(dir, 'home'));
-  echo = createServer((s) => s.on('error', () => {}).pipe(s)).listen(0, '127.0.0.1');
-  await once(echo, 'listening');
-  echoPort = (echo.address() as AddressInfo).port;
-  vendor = testVendor({ serial: SERIAL, relay: { host: '127.0.0.1', port: 1, fp: 'SHA256:x' } });
-  key = vendor.key();
-  relay = await startFakeRelay({ serial: SERIAL, tunnelSeed: key.seed });
-  key = vendor.key({ cred: key.seed.toString('base64url'), ports: [22, 443], relay: { host: '127.0.0.1', port: relay.port, fp: relay.fingerprint } });
-  const init = await ktether(['init', '--serial', SERIAL, '--product', 'sma', '--version', '10.2', '--vendor-key', vendor.writePublic(dir),
-    '--forward', `22=127.0.0.1:${echoPort}`, '--forward', `443=127.0.0.1:${echoPort}`, '--forward', `3306=127.0.0.1:${echoPort}`]); // prettier-ignore
-  expect(init.code, init.stderr).toBe(0);
+  echo = await startEchoService();
+  ({ dir, paths, vendor } = await initApplianceHome(build, { tag: 'ktether-e2e-', serial: SERIAL, version: '10.2', ports: [22, 443, 3306], target: echo.port }));
+  ({ key, relay } = await keyWithFreshRelay(vendor, SERIAL));
 });
 
 afterEach(async () => {
@@ -61,16 +50,6 @@ function accounts(): Record<string, { passwordHash: string }> {
   return existsSync(paths.accounts) ? JSON.parse(readFileSync(paths.accounts, 'utf8')) : {};
 }
 
-async function roundTrip(port: number, text: string): Promise<string> {
-  const ch = await relay.openChannel(port);
-  let got = '';
-  ch.on('data', (d: Buffer) => (got += d.toString()));
-  ch.write(text);
-  await eventually(() => got.length >= text.length, 5_000, 'echo');
-  ch.close();
-  return got;
-}
-
 async function enable(extra: string[] = []) {
   const r = await ktether(['enable', '--key', key.text, ...extra]);
   expect(r.code, r.stderr).toBe(0);
@@ -80,12 +59,7 @@ async function enable(extra: string[] = []) {
 describe('ktether CLI (compiled, child process)', () => {
   it('enable brings the tunnel up, disable ends it and the key is then refused as used', async () => {
     const r = await enable();
-    const lines = r.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(FAMILIAR);
-    expect(lines[0]).toMatch(/\[ktether\] Starting\.$/);
-    expect(lines[1]).toMatch(/\[ktether\] Starting ssh\.$/);
-    expect(lines[2]).toBe('[tether]');
+    expectFamiliarEnableLines(r.stdout);
     expect(r.stderr).toBe('');
 
     // Files under KTETHER_HOME while the tether is up: the key's credential is spent and gone; the
@@ -103,7 +77,7 @@ describe('ktether CLI (compiled, child process)', () => {
     for (const secret of [key.text.slice(4, 60), key.payload.cred!, 'Generated-Passw0rd-1']) expect(log).not.toContain(secret);
 
     expect(relay.forwards.map((f) => f.bindPort)).toEqual([22, 443]);
-    expect(await roundTrip(22, 'ssh banner please')).toBe('ssh banner please');
+    expect(await roundTrip(relay, 22, 'ssh banner please')).toBe('ssh banner please');
 
     const status = await ktether(['status', '--json']);
     expect(JSON.parse(status.stdout)).toMatchObject({ serial: SERIAL, product: 'sma', state: 'connected', daemon: 'running', sessionId: key.payload.sid, relay: `127.0.0.1:${relay.port}`, ports: [22, 443], pid });
@@ -140,7 +114,7 @@ describe('ktether CLI (compiled, child process)', () => {
     expect(again.stdout).toMatch(/\[tether\]\n$/);
     expect(isDaemonAlive(readPid(paths)!)).toBe(true);
     expect(Object.keys(accounts())).toEqual(['kace_support']);
-    expect(await roundTrip(443, 'after restart')).toBe('after restart');
+    expect(await roundTrip(relay, 443, 'after restart')).toBe('after restart');
   });
 
   it('disable without a daemon connects once to cancel the forwards and cleans up', async () => {

@@ -1,26 +1,22 @@
 // The tunnel agent against a throw-away ssh2 relay: forwards and pipes to the local service,
 // reconnects fast after a drop, resets on demand, cancels its forwards on drain, and stops for good
 // when the relay rejects the credential.
-import { once } from 'node:events';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateSeed, openSshPrivateKeyFromSeed } from '../../shared/ssh-keys.js';
 import type { AgentState } from '../../appliance/agent-state.js';
 import { TunnelAgent, type TunnelAgentOptions, type TunnelStopped } from '../../appliance/tunnel/tunnel-agent.js';
-import { eventually, startFakeRelay, type FakeRelay } from './fake-relay.js';
+import { startEchoService, type TcpService } from '../helpers/appliance-services.js';
+import { eventually, roundTrip, startFakeRelay, type FakeRelay } from './fake-relay.js';
 
 const SERIAL = 'K1000-AGENT1';
 let relay: FakeRelay;
-let echo: Server;
-let echoPort: number;
+let echo: TcpService;
 let agent: TunnelAgent | undefined;
 const seed = generateSeed();
 
 beforeEach(async () => {
   relay = await startFakeRelay({ serial: SERIAL, tunnelSeed: seed });
-  echo = createServer((s) => s.on('error', () => {}).pipe(s)).listen(0, '127.0.0.1');
-  await once(echo, 'listening');
-  echoPort = (echo.address() as AddressInfo).port;
+  echo = await startEchoService();
 });
 
 afterEach(async () => {
@@ -43,8 +39,8 @@ function startAgent(over: Partial<TunnelAgentOptions> = {}) {
     privateKey: openSshPrivateKeyFromSeed(generateSeed()),
     activationKey: openSshPrivateKeyFromSeed(seed),
     forwards: [
-      { port: 22, target: { host: '127.0.0.1', port: echoPort } },
-      { port: 443, target: { host: '127.0.0.1', port: echoPort } },
+      { port: 22, target: { host: '127.0.0.1', port: echo.port } },
+      { port: 443, target: { host: '127.0.0.1', port: echo.port } },
     ],
     expiresAt: Date.now() + 60_000,
     ...over,
@@ -59,17 +55,6 @@ function startAgent(over: Partial<TunnelAgentOptions> = {}) {
   return log;
 }
 
-/** Writes through a relay channel and reads the echo back (a server channel cannot half-close). */
-async function roundTrip(port: number, text: string): Promise<string> {
-  const ch = await relay.openChannel(port);
-  let got = '';
-  ch.on('data', (d: Buffer) => (got += d.toString()));
-  ch.write(text);
-  await eventually(() => got.length >= text.length, 5_000, 'echo');
-  ch.close();
-  return got;
-}
-
 describe('tunnel agent', () => {
   it('asks for a forward per port and pipes relay channels to the local service byte for byte', async () => {
     const log = startAgent();
@@ -81,8 +66,8 @@ describe('tunnel agent', () => {
     expect(log.connected).toEqual([[22, 443]]);
     expect(relay.ciphers).toEqual(['aes128-gcm@openssh.com']);
     const payload = 'x'.repeat(200_000) + 'end';
-    expect(await roundTrip(22, payload)).toBe(payload);
-    expect(await roundTrip(443, 'hello 443')).toBe('hello 443');
+    expect(await roundTrip(relay, 22, payload)).toBe(payload);
+    expect(await roundTrip(relay, 443, 'hello 443')).toBe('hello 443');
   });
 
   it('reconnects after a drop, the first retry within 100–300 ms', async () => {
@@ -94,7 +79,7 @@ describe('tunnel agent', () => {
     expect(log.retries).toHaveLength(1);
     expect(log.retries[0]!.delayMs).toBeGreaterThanOrEqual(100);
     expect(log.retries[0]!.delayMs).toBeLessThan(300);
-    expect(await roundTrip(22, 'after drop')).toBe('after drop');
+    expect(await roundTrip(relay, 22, 'after drop')).toBe('after drop');
   });
 
   it('reset drops the connection and reconnects at once with the same credential', async () => {

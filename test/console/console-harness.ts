@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApiServer } from '../../api/api-server.js';
 import { loadServerConfig } from '../../shared/config.js';
+import { HELP_DESKS } from '../../ticketing/help-desks.js';
 import { decodeKey } from '../../shared/key/key-codec.js';
 import { loadOrCreateSigningKey } from '../../shared/key/key-files.js';
 import { createLogger } from '../../shared/logger.js';
@@ -69,7 +70,7 @@ export async function startConsoleSystem(redisUrl: string, opts: { env?: Record<
     TETHER_RELAY_PORT: String(relay.port),
     TETHER_LOG_LEVEL: 'silent',
     ...opts.env,
-  });
+  }, HELP_DESKS);
   const signingKey = loadOrCreateSigningKey(home);
   const capture: SmtpCapture = createSmtpCapture({ outboxDir: outboxDir(home) });
   const smtp = await capture.start();

@@ -11,7 +11,7 @@ import { installOperatorAuth } from '../../api/operator-auth.js';
 import { ConsoleSessionStore } from '../../shared/store/console-session.store.js';
 import { OperatorStore } from '../../shared/store/operator.store.js';
 import { redisKeys } from '../../shared/store/redis-keys.js';
-import { SessionStore } from '../../shared/store/session.store.js';
+import { RedisSessionStore } from '../../shared/store/redis-session.store.js';
 import { deletePrefix, randomPrefix } from '../helpers/redis-prefix.js';
 
 const ADMIN_TOKEN = randomBytes(24).toString('base64url');
@@ -76,8 +76,8 @@ async function stream(token = ADMIN_TOKEN): Promise<Stream> {
   return s;
 }
 
-async function newSession(serial: string): Promise<{ id: string; sessions: SessionStore }> {
-  const sessions = new SessionStore(redis, prefix);
+async function newSession(serial: string): Promise<{ id: string; sessions: RedisSessionStore }> {
+  const sessions = new RedisSessionStore(redis, prefix);
   const id = randomBytes(9).toString('base64url');
   const now = Date.now();
   await sessions.create(

@@ -4,34 +4,21 @@
 // second API ends it; kill -9 of a relay brings its agents back through another; SIGTERM drains a
 // relay with a crossing channel open and no ticket hears of a LOST.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createSmtpCapture, type SmtpCapture } from '../../shared/mail/smtp-capture.js';
-import { startApplianceSshd, startEchoService, type TcpService } from '../helpers/appliance-services.js';
 import { runSsh } from '../helpers/engineer-ssh.js';
+import { useFleetNeighbours } from '../helpers/fleet-neighbours.js';
 import { startFleetSystem, type FleetSystem } from '../helpers/fleet-system.js';
 import { eventually } from '../helpers/processes.js';
 import { simulatedAppliance, type SimulatedAppliance } from '../helpers/tether-system.js';
-import { startCommentServer, type CommentServer } from '../pipeline/helpers/comment-server.js';
 
 const SECRET = 'fleet-webhook-secret-0123456789';
 const ADMIN = 'fleet-admin-token-0123456789';
+const { smtp, comments, sshd, web } = useFleetNeighbours(SECRET);
 let fleet: FleetSystem;
-let smtp: SmtpCapture;
-let comments: CommentServer;
-let sshd: TcpService;
-let web: TcpService;
 const appliances = new Set<SimulatedAppliance>();
 const engineers: ReturnType<typeof spawn>[] = [];
 
 beforeAll(async () => {
-  smtp = createSmtpCapture({ outboxDir: join(mkdtempSync(join(tmpdir(), 'tether-fleet-smtp-')), 'outbox') });
-  await smtp.start();
-  comments = await startCommentServer(SECRET);
-  sshd = await startApplianceSshd();
-  web = await startEchoService();
   fleet = await startFleetSystem(inject('redisUrl'), {
     relays: 3,
     workers: 2,
@@ -51,7 +38,6 @@ afterAll(async () => {
   for (const e of engineers) e.kill('SIGKILL');
   for (const box of appliances) await box.close();
   await fleet?.close();
-  await Promise.all([sshd?.close(), web?.close(), comments?.close(), smtp?.close()]);
 }, 60_000);
 
 /** A key from the CLI (naming all three relays, in order), enabled on a fresh simulated appliance. */

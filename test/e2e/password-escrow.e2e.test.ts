@@ -15,7 +15,8 @@ import { ESCROW_REQUEST, encodeEscrowRequest, sealPassword } from '../../shared/
 import { parseMail } from '../../shared/mail/mail-parse.js';
 import { newId } from '../../shared/session/issue-key.js';
 import { generateSeedPair } from '../../shared/ssh-keys.js';
-import { CredentialStore, credentialSecretFrom, custodyKeyFrom, custodyRedisKey } from '../../shared/store/credential.store.js';
+import { CredentialStore, credentialSecretFrom, custodyKeyFrom } from '../../shared/store/credential.store.js';
+import { custodyRedisKey } from '../../shared/store/redis-keys.js';
 import { startEchoService, type TcpService } from '../helpers/appliance-services.js';
 import { runSsh } from '../helpers/engineer-ssh.js';
 import { eventually } from '../helpers/processes.js';

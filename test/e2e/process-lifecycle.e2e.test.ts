@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { AuditStore } from '../../shared/store/audit.store.js';
+import { RedisAuditLog } from '../../shared/store/redis-audit.store.js';
 import { dist, runNode, startNode, type LongRunning } from '../helpers/processes.js';
 import { deletePrefix, randomPrefix } from '../helpers/redis-prefix.js';
 import { freePort, startRedisServer, type RedisServerHandle } from '../helpers/redis-server.js';
@@ -92,7 +92,7 @@ describe('output into a pipe that closes early', () => {
       await deletePrefix(redis, prefix);
       redis.disconnect();
     });
-    const audit = new AuditStore(redis, prefix);
+    const audit = new RedisAuditLog(redis, prefix);
     for (let i = 0; i < 3_000; i++) await audit.append('engineer.added', { engineer: `e${i}`, actor: 'test' }, Date.now());
     const env = { ...process.env, TETHER_HOME: tempHome(), REDIS_URL: url, TETHER_REDIS_PREFIX: prefix };
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {

@@ -3,27 +3,17 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyIdOf } from '../../shared/key/key-codec.js';
 import { loadOrCreateRelayHostKey, loadOrCreateSigningKey, type SigningKey } from '../../shared/key/key-files.js';
 import { issueKey } from '../../shared/session/issue-key.js';
-import { startEchoService, type TcpService } from '../helpers/appliance-services.js';
 import { makeEngineerIdentity, runSsh, writeSshConfig } from '../helpers/engineer-ssh.js';
 import { eventually } from '../helpers/processes.js';
-import { simulatedAppliance, startTetherSystem, type SimulatedAppliance, type TetherSystem } from '../helpers/tether-system.js';
+import { useEchoService, useTetherSystem } from '../helpers/system-fixtures.js';
+import { simulatedAppliance, type SimulatedAppliance } from '../helpers/tether-system.js';
 
-let system: TetherSystem;
-let echo: TcpService;
-
-beforeAll(async () => {
-  system = await startTetherSystem(inject('redisUrl'));
-  echo = await startEchoService();
-}, 60_000);
-
-afterAll(async () => {
-  await echo.close();
-  await system?.close();
-});
+const system = useTetherSystem();
+const echo = useEchoService();
 
 function mint(serial: string, opts: { signingKey?: SigningKey; ageMs?: number; ttlMs?: number; ports?: number[] } = {}) {
   const hostKey = loadOrCreateRelayHostKey(system.home);

@@ -3,43 +3,30 @@
 // primary through the sentinels (REDIS_SENTINELS). The primary is killed with SIGKILL in the middle
 // of a burst of 200 signed ticket webhooks while appliances hold tunnels: every ticket answered 202
 // gets exactly one key mail, the tunnels stay up, and the audit has every transition.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMail } from '../../shared/mail/mail-parse.js';
-import { createSmtpCapture, type SmtpCapture } from '../../shared/mail/smtp-capture.js';
 import { signGeneric } from '../../ticketing/generic-signature.js';
-import { startApplianceSshd, startEchoService, type TcpService } from '../helpers/appliance-services.js';
 import { runSsh } from '../helpers/engineer-ssh.js';
+import { useFleetNeighbours } from '../helpers/fleet-neighbours.js';
 import { startFleetSystem, type FleetSystem } from '../helpers/fleet-system.js';
 import { eventually } from '../helpers/processes.js';
 import { startSentinelSet, type SentinelSet } from '../helpers/redis-sentinel.js';
 import { simulatedAppliance, type SimulatedAppliance } from '../helpers/tether-system.js';
-import { startCommentServer, type CommentServer } from '../pipeline/helpers/comment-server.js';
 
 const SECRET = 'sentinel-webhook-secret-0123456789';
 const TICKETS = 200;
+const { smtp, comments, sshd, web } = useFleetNeighbours(SECRET);
 let set: SentinelSet;
 let fleet: FleetSystem;
-let smtp: SmtpCapture;
-let comments: CommentServer;
-let sshd: TcpService;
-let web: TcpService;
 const appliances = new Set<SimulatedAppliance>();
 const keyMails = new Map<string, number>();
 
 beforeAll(async () => {
   set = await startSentinelSet();
-  smtp = createSmtpCapture({ outboxDir: join(mkdtempSync(join(tmpdir(), 'tether-sentinel-smtp-')), 'outbox') });
-  await smtp.start();
   smtp.onMail((m) => {
     if (!parseMail(m.raw).text?.includes('KT1.')) return;
     for (const to of m.to) keyMails.set(to, (keyMails.get(to) ?? 0) + 1);
   });
-  comments = await startCommentServer(SECRET);
-  sshd = await startApplianceSshd();
-  web = await startEchoService();
   fleet = await startFleetSystem(
     { sentinels: set.sentinels, name: set.name },
     {
@@ -54,7 +41,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const box of appliances) await box.close();
   await fleet?.close();
-  await Promise.all([sshd?.close(), web?.close(), comments?.close(), smtp?.close()]);
   await set?.stop();
 }, 60_000);
 

@@ -4,28 +4,15 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startApplianceSshd, startEchoService, type TcpService } from '../helpers/appliance-services.js';
+import { describe, expect, it } from 'vitest';
 import { runSsh } from '../helpers/engineer-ssh.js';
 import { eventually } from '../helpers/processes.js';
-import { simulatedAppliance, startTetherSystem, type SimulatedAppliance, type TetherSystem } from '../helpers/tether-system.js';
+import { useApplianceSshd, useEchoService, useTetherSystem } from '../helpers/system-fixtures.js';
+import { simulatedAppliance, type SimulatedAppliance } from '../helpers/tether-system.js';
 
-let system: TetherSystem;
-let sshd: TcpService;
-let web: TcpService;
-const services: TcpService[] = [];
-
-beforeAll(async () => {
-  system = await startTetherSystem(inject('redisUrl'));
-  sshd = await startApplianceSshd();
-  web = await startEchoService();
-  services.push(sshd, web);
-}, 60_000);
-
-afterAll(async () => {
-  for (const s of services) await s.close();
-  await system?.close();
-});
+const system = useTetherSystem();
+const sshd = useApplianceSshd();
+const web = useEchoService();
 
 async function issue(serial: string, extra: string[] = []): Promise<string> {
   const r = await system.tether(['key', 'issue', '--serial', serial, '--product', 'sma', '--ttl', '2h', ...extra]);
@@ -41,6 +28,14 @@ async function appliance(serial: string): Promise<SimulatedAppliance> {
 function sessionIdOf(key: string): string {
   const payload = JSON.parse(Buffer.from(key.split('.')[1]!, 'base64url').toString());
   return payload.sid as string;
+}
+
+/** A key issued for `serial` and enabled on a fresh simulated appliance. */
+async function enabledAppliance(serial: string): Promise<{ key: string; box: SimulatedAppliance; sid: string }> {
+  const key = await issue(serial);
+  const box = await appliance(serial);
+  expect((await box.ktether(['enable', '--key', key])).code).toBe(0);
+  return { key, box, sid: sessionIdOf(key) };
 }
 
 describe('the tether, end to end', () => {
@@ -105,10 +100,7 @@ describe('the tether, end to end', () => {
 
   it('disable closes the open engineer channel within a second, ends the session and the key is then refused as used', async () => {
     const serial = 'K1000-E2E002';
-    const key = await issue(serial);
-    const box = await appliance(serial);
-    expect((await box.ktether(['enable', '--key', key])).code).toBe(0);
-    const sid = sessionIdOf(key);
+    const { key, box, sid } = await enabledAppliance(serial);
 
     const engineer = spawn('ssh', ['-F', system.engineer.sshConfig, '-o', 'BatchMode=yes', '-W', `${serial}:443`, 'tether-relay'], { stdio: ['pipe', 'pipe', 'pipe'] });
     const echoed = new Promise<void>((resolve) => engineer.stdout.once('data', () => resolve()));
@@ -136,10 +128,7 @@ describe('the tether, end to end', () => {
 
   it('reset re-establishes the tunnel with the same key and session', async () => {
     const serial = 'K1000-E2E003';
-    const key = await issue(serial);
-    const box = await appliance(serial);
-    expect((await box.ktether(['enable', '--key', key])).code).toBe(0);
-    const sid = sessionIdOf(key);
+    const { box, sid } = await enabledAppliance(serial);
     const reset = await box.ktether(['reset']);
     expect(reset.code).toBe(0);
     expect(reset.stdout).toMatch(/\[ktether\] Starting ssh\./);
@@ -166,10 +155,7 @@ describe('the tether, end to end', () => {
 
   it('recovers from a relay killed with SIGKILL: the agent reconnects and nothing in Redis is lost', async () => {
     const serial = 'K1000-E2E005';
-    const key = await issue(serial);
-    const box = await appliance(serial);
-    expect((await box.ktether(['enable', '--key', key])).code).toBe(0);
-    const sid = sessionIdOf(key);
+    const { box, sid } = await enabledAppliance(serial);
     const auditBefore = await system.audit.list();
 
     await system.server.stop('SIGKILL');

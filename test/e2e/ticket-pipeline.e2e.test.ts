@@ -13,7 +13,7 @@ import { signGeneric } from '../../ticketing/generic-signature.js';
 import { startEchoService, type TcpService } from '../helpers/appliance-services.js';
 import { eventually } from '../helpers/processes.js';
 import { freePort } from '../helpers/redis-server.js';
-import { simulatedAppliance, startTetherSystem, type TetherSystem } from '../helpers/tether-system.js';
+import { simulatedAppliance, startTetherSystem, type SimulatedAppliance, type TetherSystem } from '../helpers/tether-system.js';
 import { startCommentServer, type CommentServer } from '../pipeline/helpers/comment-server.js';
 
 const SECRET = 'e2e-webhook-secret-0123456789';
@@ -95,6 +95,15 @@ function openEngineerChannel(serial: string) {
   return { firstEcho, exited, kill: () => child.kill() };
 }
 
+/** Opens ticket `id` for `serial`, waits for the key mail to `email`, and enables that key on a fresh simulated appliance. */
+async function enabledFromTicket(id: string, serial: string, email: string): Promise<SimulatedAppliance> {
+  expect(await webhook('ticket.created', id, serial, email)).toBe(202);
+  const keyMail = await eventually(() => mails.find((m) => m.to.includes(email) && /Tether key/.test(m.subject)), 20_000);
+  const box = await simulatedAppliance(system, { serial, forwards: { 443: echo.port } });
+  expect((await box.ktether(['enable', '--key', keyFromMailBody(keyMail.text)])).code).toBe(0);
+  return box;
+}
+
 describe('ticket-driven tether, end to end', () => {
   it('provisions from a webhook, mails the key, reports connected, warns, and expires on time', async () => {
     const serial = 'K1000-PIPE01';
@@ -139,10 +148,7 @@ describe('ticket-driven tether, end to end', () => {
   it('tears the tether down within a second of the ticket being closed', async () => {
     const serial = 'K1000-PIPE02';
     const email = 'it-ops@customer-two.example';
-    expect(await webhook('ticket.created', 'T-1002', serial, email)).toBe(202);
-    const keyMail = await eventually(() => mails.find((m) => m.to.includes(email) && /Tether key/.test(m.subject)), 20_000);
-    const box = await simulatedAppliance(system, { serial, forwards: { 443: echo.port } });
-    expect((await box.ktether(['enable', '--key', keyFromMailBody(keyMail.text)])).code).toBe(0);
+    const box = await enabledFromTicket('T-1002', serial, email);
     const channel = openEngineerChannel(serial);
     await channel.firstEcho;
 
@@ -157,10 +163,7 @@ describe('ticket-driven tether, end to end', () => {
   it('reports a tunnel cut without a goodbye as lost on the ticket, and connected again after restart', async () => {
     const serial = 'K1000-PIPE03';
     const email = 'it-ops@customer-three.example';
-    expect(await webhook('ticket.created', 'T-1003', serial, email)).toBe(202);
-    const keyMail = await eventually(() => mails.find((m) => m.to.includes(email) && /Tether key/.test(m.subject)), 20_000);
-    const box = await simulatedAppliance(system, { serial, forwards: { 443: echo.port } });
-    expect((await box.ktether(['enable', '--key', keyFromMailBody(keyMail.text)])).code).toBe(0);
+    const box = await enabledFromTicket('T-1003', serial, email);
     const sid = (await system.sessions.list()).find((s) => s.serial === serial)!.id;
 
     process.kill(Number(readFileSync(join(box.home, 'ktether.pid'), 'utf8')), 'SIGKILL');

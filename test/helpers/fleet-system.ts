@@ -7,9 +7,9 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
 import { openRedis, type RedisTarget } from '../../shared/redis.js';
-import { AuditStore } from '../../shared/store/audit.store.js';
+import { RedisAuditLog } from '../../shared/store/redis-audit.store.js';
 import { RelayFleetStore } from '../../shared/store/relay-fleet.store.js';
-import { SessionStore } from '../../shared/store/session.store.js';
+import { RedisSessionStore } from '../../shared/store/redis-session.store.js';
 import { makeEngineerIdentity, writeSshConfig, type EngineerIdentity } from './engineer-ssh.js';
 import { runNode, startNode, type LongRunning, type RunResult } from './processes.js';
 import { deletePrefix, randomPrefix } from './redis-prefix.js';
@@ -26,8 +26,8 @@ export interface FleetSystem {
   home: string;
   env: NodeJS.ProcessEnv;
   redis: Redis;
-  sessions: SessionStore;
-  audit: AuditStore;
+  sessions: RedisSessionStore;
+  audit: RedisAuditLog;
   fleet: RelayFleetStore;
   relays: FleetRelay[];
   workers: LongRunning[];
@@ -109,8 +109,8 @@ export async function startFleetSystem(redis: RedisTarget, opts: FleetOptions): 
     home,
     env,
     redis: client,
-    sessions: new SessionStore(client, prefix),
-    audit: new AuditStore(client, prefix),
+    sessions: new RedisSessionStore(client, prefix),
+    audit: new RedisAuditLog(client, prefix),
     fleet,
     relays,
     workers,

@@ -1,7 +1,8 @@
 // Child processes for end-to-end tests: the compiled entry points (`dist/`) run as they do in
 // production, with their output collected and waited on by pattern.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import { resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const dist = (entry: string) => resolve(ROOT, 'dist', 'scripts', `${entry}.js`);
@@ -13,8 +14,12 @@ export interface RunResult {
 }
 
 export function runNode(entry: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<RunResult> {
+  return runToEnd(spawn(process.execPath, [dist(entry), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }), timeoutMs);
+}
+
+/** Collects a child's output until it ends; one still running after `timeoutMs` is killed. */
+export function runToEnd(child: ChildProcessByStdio<null, Readable, Readable>, timeoutMs: number): Promise<RunResult> {
   return new Promise((resolveRun) => {
-    const child = spawn(process.execPath, [dist(entry), ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from './redis-server.js';
+import { freePort, waitReady } from './redis-server.js';
 
 export interface SentinelSet {
   name: string;
@@ -22,23 +22,7 @@ export interface SentinelSet {
 
 const NAME = 'tether-primary';
 
-async function ready(port: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    c.on('error', () => undefined);
-    try {
-      await c.connect();
-      await c.ping();
-      c.disconnect();
-      return;
-    } catch (err) {
-      c.disconnect();
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
+const ready = (port: number) => waitReady(`redis://127.0.0.1:${port}`);
 
 export async function startSentinelSet(): Promise<SentinelSet> {
   const dir = mkdtempSync(join(tmpdir(), 'tether-sentinel-'));

@@ -33,7 +33,8 @@ export interface RedisServerHandle {
   stop(): Promise<void>;
 }
 
-async function waitReady(url: string): Promise<void> {
+/** Resolves once a Redis at `url` answers PING; throws after 10 s. */
+export async function waitReady(url: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
     const c = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { AuditStore } from '../../shared/store/audit.store.js';
-import { SessionStore } from '../../shared/store/session.store.js';
+import { RedisAuditLog } from '../../shared/store/redis-audit.store.js';
+import { RedisSessionStore } from '../../shared/store/redis-session.store.js';
 import { makeEngineerIdentity, writeSshConfig, type EngineerIdentity } from './engineer-ssh.js';
 import { runNode, startNode, type LongRunning, type RunResult } from './processes.js';
 import { deletePrefix, randomPrefix } from './redis-prefix.js';
@@ -17,8 +17,8 @@ export interface TetherSystem {
   home: string;
   env: NodeJS.ProcessEnv;
   redis: Redis;
-  sessions: SessionStore;
-  audit: AuditStore;
+  sessions: RedisSessionStore;
+  audit: RedisAuditLog;
   relayPort: number;
   server: LongRunning;
   engineer: EngineerIdentity & { name: string; sshConfig: string };
@@ -50,8 +50,8 @@ export async function startTetherSystem(redisUrl: string, extraEnv: NodeJS.Proce
     home,
     env,
     redis,
-    sessions: new SessionStore(redis, prefix),
-    audit: new AuditStore(redis, prefix),
+    sessions: new RedisSessionStore(redis, prefix),
+    audit: new RedisAuditLog(redis, prefix),
     relayPort,
     server: undefined as unknown as LongRunning,
     engineer: undefined as unknown as TetherSystem['engineer'],

@@ -2,50 +2,29 @@
 // tunnel gauge goes 0 → 1, an engineer's `ssh -W` exchange adds its bytes both ways while the
 // channel gauge shows it open, and a refused login counts once with a fixed reason word.
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logger.js';
 import { MetricsListener } from '../../shared/metrics-listener.js';
 import { AUTH_FAILURE_REASONS, createMetrics } from '../../shared/metrics.js';
-import {
-  addEngineer,
-  connectAppliance,
-  forwardPorts,
-  issue,
-  runSsh,
-  sshW,
-  startHarness,
-  startService,
-  uniqueSerial,
-  waitFor,
-  type Appliance,
-  type EngineerKey,
-  type Harness,
-} from '../relay/relay-harness.js';
+import { openTunnel, useRelay } from '../relay/relay-fixture.js';
+import { addEngineer, connectAppliance, issue, runSsh, sshW, uniqueSerial, waitFor, type Appliance } from '../relay/relay-harness.js';
 import { samplesOf, scrape, valueOf, type Exposition } from './prom-text.js';
 
-let h: Harness;
+const metrics = createMetrics({ roles: ['relay'] });
+const { h, services: { sshd }, engineers: { alice } } = useRelay({ harness: { metrics }, services: { sshd: 'SSH-SERVICE\n' }, engineers: ['alice'] });
 let listener: MetricsListener;
 let url: string;
-let sshd: Awaited<ReturnType<typeof startService>>;
 let app: Appliance | undefined;
-let alice: EngineerKey;
-let serial: string;
+const serial = uniqueSerial('METRICS');
 
 beforeAll(async () => {
-  const metrics = createMetrics({ roles: ['relay'] });
-  h = await startHarness(inject('redisUrl'), { metrics });
   listener = new MetricsListener({ metrics, listen: { host: '127.0.0.1', port: 0 }, logger: createLogger('metrics-test', 'silent') });
   url = `http://127.0.0.1:${await listener.start()}/metrics`;
-  sshd = await startService('SSH-SERVICE\n');
-  serial = uniqueSerial('METRICS');
-  alice = await addEngineer(h, 'alice');
 });
 
 afterAll(async () => {
   app?.end();
   await listener?.close();
-  await h?.close();
-  await sshd?.close();
 });
 
 const bytes = (e: Exposition, direction: string) => valueOf(e, 'tether_relay_bytes_total', { direction });
@@ -62,10 +41,7 @@ describe('relay metrics at /metrics', () => {
 
   it('tether_relay_tunnels goes from 0 to 1 when an appliance connects', async () => {
     expect(valueOf(await scrape(url), 'tether_relay_tunnels')).toBe(0);
-    const issued = await issue(h, serial, { ports: [22] });
-    app = await connectAppliance(h, { serial, seed: issued.seed });
-    await forwardPorts(app, { 22: sshd.port });
-    await waitFor(async () => (await h.sessions.get(issued.session.id))?.state === 'CONNECTED', 'session CONNECTED');
+    ({ app } = await openTunnel(h, serial, { 22: sshd.port }));
     expect(valueOf(await scrape(url), 'tether_relay_tunnels')).toBe(1);
   });
 

@@ -4,29 +4,18 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../appliance/accounts/file-accounts.js';
-import { startApplianceSshd, startEchoService, type TcpService } from '../helpers/appliance-services.js';
 import { runSsh } from '../helpers/engineer-ssh.js';
 import { eventually } from '../helpers/processes.js';
+import { useApplianceSshd, useEchoService } from '../helpers/system-fixtures.js';
 import { identitySignKey, payloadOf, send, signed } from './helpers/appliance-requests.js';
-import { enrolledAppliance, startOneClickSystem, type OneClickSystem } from './helpers/oneclick-system.js';
+import { useOneClickSystem } from './helpers/oneclick-fixture.js';
+import { enrolledAppliance } from './helpers/oneclick-system.js';
 
-let s: OneClickSystem;
-let sshd: TcpService;
-let web: TcpService;
-
-beforeAll(async () => {
-  s = await startOneClickSystem(inject('redisUrl'));
-  sshd = await startApplianceSshd();
-  web = await startEchoService();
-}, 90_000);
-
-afterAll(async () => {
-  await s?.close();
-  await sshd?.close();
-  await web?.close();
-});
+const web = useEchoService();
+const sshd = useApplianceSshd();
+const s = useOneClickSystem();
 
 const forwards = () => ({ 22: sshd.port, 443: web.port });
 const ticketIdOf = (stdout: string) => /Support ticket generic:(\S+) (opened|updated)\./.exec(stdout)?.[1];

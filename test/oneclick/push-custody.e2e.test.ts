@@ -4,26 +4,17 @@
 // reveal audited, and after close there is nothing to reveal.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../appliance/accounts/file-accounts.js';
-import { startEchoService, type TcpService } from '../helpers/appliance-services.js';
 import { runSsh } from '../helpers/engineer-ssh.js';
 import { eventually } from '../helpers/processes.js';
+import { useEchoService } from '../helpers/system-fixtures.js';
 import { payloadOf } from './helpers/appliance-requests.js';
-import { enrolledAppliance, startOneClickSystem, type OneClickSystem } from './helpers/oneclick-system.js';
+import { useOneClickSystem } from './helpers/oneclick-fixture.js';
+import { enrolledAppliance } from './helpers/oneclick-system.js';
 
-let s: OneClickSystem;
-let web: TcpService;
-
-beforeAll(async () => {
-  s = await startOneClickSystem(inject('redisUrl'));
-  web = await startEchoService();
-}, 90_000);
-
-afterAll(async () => {
-  await s?.close();
-  await web?.close();
-});
+const web = useEchoService();
+const s = useOneClickSystem();
 
 interface Status {
   state: string;

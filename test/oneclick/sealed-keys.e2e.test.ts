@@ -4,31 +4,32 @@
 // new token.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { startEchoService, type TcpService } from '../helpers/appliance-services.js';
+import { describe, expect, it } from 'vitest';
 import { runSsh } from '../helpers/engineer-ssh.js';
-import { simulatedAppliance } from '../helpers/tether-system.js';
+import { useEchoService } from '../helpers/system-fixtures.js';
+import { simulatedAppliance, type SimulatedAppliance } from '../helpers/tether-system.js';
 import { payloadOf } from './helpers/appliance-requests.js';
-import { enrol, enrolmentToken, startOneClickSystem, type OneClickSystem } from './helpers/oneclick-system.js';
+import { useOneClickSystem } from './helpers/oneclick-fixture.js';
+import { enrol, enrolmentToken } from './helpers/oneclick-system.js';
 
-let s: OneClickSystem;
-let web: TcpService;
-
-beforeAll(async () => {
-  s = await startOneClickSystem(inject('redisUrl'));
-  web = await startEchoService();
-}, 90_000);
-
-afterAll(async () => {
-  await s?.close();
-  await web?.close();
-});
+const web = useEchoService();
+const s = useOneClickSystem();
 
 async function issue(serial: string): Promise<string> {
   const r = await s.system.tether(['key', 'issue', '--serial', serial, '--product', 'sma', '--version', '10.2', '--ttl', '2h']);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
   return r.stdout.trim();
+}
+
+/** Enables `key` on `box`, carries `text` through the relay to its port 443 and back, and disables again. */
+async function expectEnabledAndReached(box: SimulatedAppliance, key: string, text: string): Promise<void> {
+  const enabled = await box.ktether(['enable', '--key', key]);
+  expect(enabled.stderr).toBe('');
+  expect(enabled.code).toBe(0);
+  const r = await runSsh(s.system.engineer.sshConfig, ['-W', `${box.serial}:443`, 'tether-relay'], text);
+  expect(r.stdout.toString()).toBe(text);
+  expect((await box.ktether(['disable'])).code).toBe(0);
 }
 
 describe('sealed keys', () => {
@@ -58,12 +59,7 @@ describe('sealed keys', () => {
     }
     expect((await s.system.sessions.get(payloadOf(key).sid))?.state).toBe('ISSUED');
 
-    const enabled = await owner.ktether(['enable', '--key', key]);
-    expect(enabled.stderr).toBe('');
-    expect(enabled.code).toBe(0);
-    const r = await runSsh(s.system.engineer.sshConfig, ['-W', `${serial}:443`, 'tether-relay'], 'sealed and delivered');
-    expect(r.stdout.toString()).toBe('sealed and delivered');
-    expect((await owner.ktether(['disable'])).code).toBe(0);
+    await expectEnabledAndReached(owner, key, 'sealed and delivered');
   });
 
   it('an unenrolled appliance gets a bearer key, and it works', async () => {
@@ -73,12 +69,7 @@ describe('sealed keys', () => {
     expect(payload.sealed).toBeUndefined();
     expect(typeof payload.cred).toBe('string');
     const box = await simulatedAppliance(s.system, { serial, forwards: { 443: web.port } });
-    const enabled = await box.ktether(['enable', '--key', key]);
-    expect(enabled.stderr).toBe('');
-    expect(enabled.code).toBe(0);
-    const r = await runSsh(s.system.engineer.sshConfig, ['-W', `${serial}:443`, 'tether-relay'], 'bearer works');
-    expect(r.stdout.toString()).toBe('bearer works');
-    expect((await box.ktether(['disable'])).code).toBe(0);
+    await expectEnabledAndReached(box, key, 'bearer works');
   });
 
   it('keeps the identity private (0600) and refuses a reused enrolment token without touching the identity on record', async () => {

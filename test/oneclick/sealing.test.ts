@@ -12,9 +12,9 @@ import { loadOrCreateSigningKey } from '../../shared/key/key-files.js';
 import { generateIdentityKeys, openSecrets, rawPublicKey, sealContext, sealSecrets } from '../../shared/key/sealing.js';
 import { compareVersions, signRequest, supportsOneClick, verifyRequestSignature } from '../../shared/protocol.js';
 import { issueKey } from '../../shared/session/issue-key.js';
-import { ApplianceStore } from '../../shared/store/appliance.store.js';
+import { RedisApplianceStore } from '../../shared/store/redis-appliance.store.js';
 import { CredentialStore, credentialSecretFrom } from '../../shared/store/credential.store.js';
-import { SessionStore } from '../../shared/store/session.store.js';
+import { RedisSessionStore } from '../../shared/store/redis-session.store.js';
 import { deletePrefix, randomPrefix } from '../helpers/redis-prefix.js';
 import { RELAY } from '../pipeline/helpers/relay-endpoint.js';
 
@@ -71,8 +71,8 @@ describe('issueKey for enrolled and unenrolled serials', () => {
 
   it('seals credential and password to the enrolled identity, pushes the key, and keeps the password in custody', async () => {
     const signingKey = loadOrCreateSigningKey(home);
-    const sessions = new SessionStore(redis, prefix);
-    const appliances = new ApplianceStore(redis, prefix);
+    const sessions = new RedisSessionStore(redis, prefix);
+    const appliances = new RedisApplianceStore(redis, prefix);
     const credentials = new CredentialStore(redis, prefix, credentialSecretFrom(signingKey.privateKey));
     const id = generateIdentityKeys();
     const enrolled = { serial: 'K1000-SEALED', product: 'sma' as const, version: '10.2', enrolledAt: Date.now() };

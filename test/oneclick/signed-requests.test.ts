@@ -12,9 +12,9 @@ import { loadServerConfig } from '../../shared/config.js';
 import { loadOrCreateSigningKey } from '../../shared/key/key-files.js';
 import { generateIdentityKeys, rawPublicKey } from '../../shared/key/sealing.js';
 import { createLogger } from '../../shared/logger.js';
-import { ApplianceStore } from '../../shared/store/appliance.store.js';
-import { AuditStore } from '../../shared/store/audit.store.js';
-import { SessionStore } from '../../shared/store/session.store.js';
+import { RedisApplianceStore } from '../../shared/store/redis-appliance.store.js';
+import { RedisAuditLog } from '../../shared/store/redis-audit.store.js';
+import { RedisSessionStore } from '../../shared/store/redis-session.store.js';
 import { deletePrefix, randomPrefix } from '../helpers/redis-prefix.js';
 import { startCommentServer, type CommentServer } from '../pipeline/helpers/comment-server.js';
 import { RELAY } from '../pipeline/helpers/relay-endpoint.js';
@@ -27,9 +27,9 @@ let redis: Redis;
 let api: FastifyInstance;
 let apiUrl: string;
 let comments: CommentServer;
-let appliances: ApplianceStore;
-let sessions: SessionStore;
-let audit: AuditStore;
+let appliances: RedisApplianceStore;
+let sessions: RedisSessionStore;
+let audit: RedisAuditLog;
 
 beforeAll(async () => {
   home = mkdtempSync(join(tmpdir(), 'tether-signed-'));
@@ -47,9 +47,9 @@ beforeAll(async () => {
   await api.listen({ host: '127.0.0.1', port: 0 });
   const addr = api.server.address();
   apiUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  appliances = new ApplianceStore(redis, prefix);
-  sessions = new SessionStore(redis, prefix);
-  audit = new AuditStore(redis, prefix);
+  appliances = new RedisApplianceStore(redis, prefix);
+  sessions = new RedisSessionStore(redis, prefix);
+  audit = new RedisAuditLog(redis, prefix);
 });
 
 afterAll(async () => {

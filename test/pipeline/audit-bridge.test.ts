@@ -1,6 +1,6 @@
 // The audit bridge against real Redis: entries a dead consumer left pending are claimed and reacted to once.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { pipelineKeys } from '../../queues/pipeline-keys.js';
+import { pipelineKeys } from '../../shared/store/redis-keys.js';
 import { QUEUE } from '../../queues/queue-names.js';
 import { issueKey } from '../../shared/session/issue-key.js';
 import { startHarness, type Harness } from './helpers/pipeline-harness.js';

@@ -3,7 +3,8 @@
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { JOB, QUEUE, bullPrefix } from '../../queues/queue-names.js';
+import { JOB, QUEUE } from '../../queues/queue-names.js';
+import { bullPrefix } from '../../shared/store/redis-keys.js';
 import { createLogger } from '../../shared/logger.js';
 import { HelpDeskBusyError } from '../../ticketing/vendor-http.js';
 import { buildWorker } from '../../workers/worker-kit.js';

@@ -2,9 +2,8 @@
 // one key and one mail per ticket whatever the duplicates, no key text in job data, CLI path.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { handOverKeyForDelivery } from '../../queues/key-handover.js';
-import { KeyTextStore, keyTextSecretFrom } from '../../queues/key-text.store.js';
-import { pipelineKeys } from '../../queues/pipeline-keys.js';
-import { bullPrefix } from '../../queues/queue-names.js';
+import { keyTextSecretFrom, RedisKeyTextStore } from '../../queues/redis-key-text.store.js';
+import { bullPrefix, pipelineKeys } from '../../shared/store/redis-keys.js';
 import { verifyKey } from '../../shared/key/key-codec.js';
 import { trustedSignersFromPem } from '../../shared/key/trusted-signers.js';
 import { keyFromMailText } from '../../shared/mail/mail-parse.js';
@@ -124,7 +123,7 @@ describe('ticket webhook to key mail', () => {
       { serial: 'SN-CLI-1', product: 'sma', version: '11.0', ttlMs: 2 * 3_600_000, email: 'cli@customer.example', actor: 'operator' },
       { sessions: h.sessions, signingKey: h.signingKey, relay: RELAY, now: Date.now },
     );
-    const keyTexts = new KeyTextStore(h.redis, h.prefix, keyTextSecretFrom(h.signingKey.privateKey));
+    const keyTexts = new RedisKeyTextStore(h.redis, h.prefix, keyTextSecretFrom(h.signingKey.privateKey));
     await handOverKeyForDelivery({ keyTexts, producers: h.producers, now: Date.now }, issued);
     const [mail] = await waitFor(() => (keyMails('cli@customer.example').length ? keyMails('cli@customer.example') : null), { label: 'key mail' });
     expect(keyFromMailText(mail!.text!)).toBe(issued.key);

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { jobIds } from '../../queues/job-ids.js';
 import type { JobData } from '../../queues/job-schemas.js';
-import { KeyTextStore, keyTextSecretFrom } from '../../queues/key-text.store.js';
-import { pipelineKeys } from '../../queues/pipeline-keys.js';
+import { keyTextSecretFrom, RedisKeyTextStore } from '../../queues/redis-key-text.store.js';
+import { pipelineKeys } from '../../shared/store/redis-keys.js';
 import { JOB, QUEUE } from '../../queues/queue-names.js';
 import { SentMailStore } from '../../queues/sent-mail.store.js';
 import { createLogger } from '../../shared/logger.js';
@@ -20,14 +20,14 @@ import { mailsTo, startHarness, type Harness, type Mail } from './helpers/pipeli
 import { waitFor } from './helpers/wait.js';
 
 let h: Harness;
-let keyTexts: KeyTextStore;
+let keyTexts: RedisKeyTextStore;
 let keyDeps: KeyDeliveryDeps;
 let noticeDeps: NotificationsDeps;
 const logger = createLogger('mail-once-test', 'silent');
 
 beforeAll(async () => {
   h = await startHarness({ redisUrl: inject('redisUrl'), workers: false });
-  keyTexts = new KeyTextStore(h.redis, h.prefix, keyTextSecretFrom(h.signingKey.privateKey));
+  keyTexts = new RedisKeyTextStore(h.redis, h.prefix, keyTextSecretFrom(h.signingKey.privateKey));
   const mailDomain = mailDomainOf(h.config.mailFrom);
   keyDeps = { sessions: h.sessions, keyTexts, producers: h.producers, mailer: h.mailer, now: Date.now, logger, mailDomain };
   noticeDeps = { sessions: h.sessions, mailer: h.mailer, now: Date.now, logger, mailDomain, sentMails: new SentMailStore(h.redis, h.prefix) };

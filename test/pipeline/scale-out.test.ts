@@ -4,16 +4,16 @@
 // (a mail the dead worker had handed to the SMTP server but not yet recorded is sent again,
 // identical), one comment per transition, and the repeatable monitor sweep runs once per period,
 // not once per worker.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApiServer } from '../../api/api-server.js';
 import { QUEUE } from '../../queues/queue-names.js';
-import { pipelineKeys } from '../../queues/pipeline-keys.js';
+import { pipelineKeys } from '../../shared/store/redis-keys.js';
 import { createLogger } from '../../shared/logger.js';
-import { postWebhook, startHarness, webhookBody, WEBHOOK_SECRET, ADMIN_TOKEN, type Harness } from './helpers/pipeline-harness.js';
+import { postWebhook, startHarness, webhookBody, type Harness } from './helpers/pipeline-harness.js';
 import { settle, waitFor } from './helpers/wait.js';
+import { startWorkerProcess } from './helpers/worker-process.js';
 
 const TICKETS = 60;
 /** SMTP connections the worker process's mailer keeps open (createMailer's default). */
@@ -30,33 +30,9 @@ let api2: FastifyInstance;
 let api2Url: string;
 const children: ChildProcess[] = [];
 
-function startWorkerProcess(): Promise<ChildProcess> {
-  const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-  const child = spawn(process.execPath, ['--import', here('./helpers/register-ts.mjs'), here('./helpers/worker-child.ts')], {
-    env: {
-      PATH: process.env.PATH,
-      TETHER_HOME: h.home,
-      REDIS_URL: inject('redisUrl'),
-      TETHER_REDIS_PREFIX: h.prefix,
-      SMTP_URL: h.smtp.url,
-      TETHER_MAIL_FROM: 'Tether <tether@vendor.example>',
-      TETHER_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      TETHER_ADMIN_TOKEN: ADMIN_TOKEN,
-      TETHER_TICKET_COMMENT_URL: h.comments.url,
-      TETHER_COMMENT_BURST: '0',
-      // A sweep every second (a third of the grace period).
-      TETHER_LOST_GRACE_MS: '3000',
-      TETHER_LOG_LEVEL: 'silent',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(child));
-    child.once('exit', (code) => reject(new Error(`worker process exited with ${code}: ${err}`)));
-  });
+function startWorker(): Promise<ChildProcess> {
+  // A sweep every second (a third of the grace period).
+  return startWorkerProcess(h, { SMTP_URL: h.smtp.url, TETHER_COMMENT_BURST: '0', TETHER_LOST_GRACE_MS: '3000' }, (child) => children.push(child));
 }
 
 beforeAll(async () => {
@@ -66,7 +42,7 @@ beforeAll(async () => {
   await api2.listen({ host: '127.0.0.1', port: 0 });
   const addr = api2.server.address();
   api2Url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  await Promise.all([startWorkerProcess(), startWorkerProcess()]);
+  await Promise.all([startWorker(), startWorker()]);
 }, 60_000);
 
 afterAll(async () => {
@@ -140,7 +116,7 @@ describe('two APIs and two worker processes on one Redis', () => {
   });
 
   it('the repeatable monitor sweep runs once per period, however many workers schedule it', async () => {
-    await startWorkerProcess(); // two live worker processes again, each upserting the schedule
+    await startWorker(); // two live worker processes again, each upserting the schedule
     const queue = h.producers.queue(QUEUE.tunnelMonitor);
     expect(await queue.getJobSchedulers()).toHaveLength(1);
     const from = Date.now();

@@ -1,18 +1,12 @@
 // SMTP down while a key mail is due: retried with backoff, delivered exactly once when SMTP is back.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { jobIds } from '../../queues/job-ids.js';
 import { QUEUE } from '../../queues/queue-names.js';
-import { mailsTo, postWebhook, startHarness, webhookBody, type Harness } from './helpers/pipeline-harness.js';
+import { mailsTo, postWebhook, webhookBody } from './helpers/pipeline-harness.js';
+import { usePipelineHarness } from './helpers/pipeline-fixture.js';
 import { settle, waitFor } from './helpers/wait.js';
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness({ redisUrl: inject('redisUrl') });
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = usePipelineHarness();
 
 describe('SMTP outage', () => {
   it('retries the key mail with backoff while SMTP is down and delivers it once when it is back', async () => {

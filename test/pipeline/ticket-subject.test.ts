@@ -2,19 +2,13 @@
 // session) and the operator API shows it in SessionView, with no link for the generic help desk.
 // An event announces the new session on the events channel as soon as the key is issued.
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { parseSessionEvent, type SessionEventMessage } from '../../shared/store/session-events.js';
-import { ADMIN_TOKEN, postWebhook, startHarness, webhookBody, type Harness } from './helpers/pipeline-harness.js';
+import { ADMIN_TOKEN, postWebhook, webhookBody } from './helpers/pipeline-harness.js';
+import { usePipelineHarness } from './helpers/pipeline-fixture.js';
 import { waitFor } from './helpers/wait.js';
 
-let h: Harness;
-
-beforeAll(async () => {
-  h = await startHarness({ redisUrl: inject('redisUrl') });
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = usePipelineHarness();
 
 describe('ticket subject', () => {
   it("a ticket that provisions a session gives it the ticket's subject, and the issue is published as an event", async () => {

@@ -1,14 +1,14 @@
 // Workers in a child process killed with SIGKILL mid key mail: after restart the key-issue job adopts the
 // session it minted and completes: one key, one mail.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { jobIds } from '../../queues/job-ids.js';
 import { QUEUE } from '../../queues/queue-names.js';
-import { postWebhook, startHarness, webhookBody, WEBHOOK_SECRET, ADMIN_TOKEN, type Harness } from './helpers/pipeline-harness.js';
+import { postWebhook, startHarness, webhookBody, type Harness } from './helpers/pipeline-harness.js';
 import { settle, waitFor } from './helpers/wait.js';
+import { startWorkerProcess } from './helpers/worker-process.js';
 
 const REQUESTER = 'crash@customer.example';
 let h: Harness;
@@ -50,28 +50,7 @@ async function startGatedSmtp(): Promise<void> {
 }
 
 function startChild(): Promise<ChildProcess> {
-  const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-  const child = spawn(process.execPath, ['--import', here('./helpers/register-ts.mjs'), here('./helpers/worker-child.ts')], {
-    env: {
-      PATH: process.env.PATH,
-      TETHER_HOME: h.home,
-      REDIS_URL: inject('redisUrl'),
-      TETHER_REDIS_PREFIX: h.prefix,
-      SMTP_URL: smtpUrl,
-      TETHER_MAIL_FROM: 'Tether <tether@vendor.example>',
-      TETHER_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      TETHER_ADMIN_TOKEN: ADMIN_TOKEN,
-      TETHER_TICKET_COMMENT_URL: h.comments.url,
-      TETHER_LOG_LEVEL: 'silent',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(child));
-    child.once('exit', (code) => reject(new Error(`worker child exited with ${code}: ${err}`)));
-  });
+  return startWorkerProcess(h, { SMTP_URL: smtpUrl });
 }
 
 function killed(child: ChildProcess): Promise<void> {

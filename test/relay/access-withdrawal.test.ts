@@ -2,47 +2,18 @@
 // one key they used) closes their relay connections and channels within a second, audited; and a
 // relay whose Redis is gone answers a login within 5 s with "service unavailable, try again".
 import { spawn } from 'node:child_process';
-import { connect } from 'node:net';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { freePort, startRedisServer } from '../helpers/redis-server.js';
-import {
-  addEngineer,
-  auditOf,
-  connectAppliance,
-  forwardPorts,
-  issue,
-  runSsh,
-  sshW,
-  startHarness,
-  startService,
-  uniqueSerial,
-  waitFor,
-  within,
-  type Harness,
-} from './relay-harness.js';
-import { parseEngineerKey } from '../../shared/store/engineer.store.js';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { parseEngineerKey } from '../../shared/store/engineer.store.js';
+import { freePort, startRedisServer } from '../helpers/redis-server.js';
+import { openTunnel, useRelay } from './relay-fixture.js';
+import { addEngineer, auditOf, runSsh, sshW, startHarness, uniqueSerial, waitFor, within } from './relay-harness.js';
 
-let h: Harness;
-let svc: Awaited<ReturnType<typeof startService>>;
-
-beforeAll(async () => {
-  h = await startHarness(inject('redisUrl'));
-  svc = await startService('WEB\n');
-});
-
-afterAll(async () => {
-  await h?.close();
-  await svc?.close();
-});
+const { h, services: { svc } } = useRelay({ services: { svc: 'WEB\n' } });
 
 async function connectedSerial(): Promise<string> {
-  const serial = uniqueSerial('WD');
-  const issued = await issue(h, serial, { ports: [443] });
-  const app = await connectAppliance(h, { serial, seed: issued.seed });
-  await forwardPorts(app, { 443: svc.port });
-  await waitFor(async () => (await h.sessions.get(issued.session.id))?.state === 'CONNECTED', 'CONNECTED');
-  return serial;
+  return (await openTunnel(h, uniqueSerial('WD'), { 443: svc.port })).serial;
 }
 
 /** One request through a local `ssh -L` port: the greeting and the echo, or null if it failed. */

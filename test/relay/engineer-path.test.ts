@@ -5,53 +5,22 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateSeed, openSshPrivateKeyFromSeed } from '../../shared/ssh-keys.js';
 import { freePort } from '../helpers/redis-server.js';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  addEngineer,
-  auditOf,
-  connectAppliance,
-  forwardPorts,
-  issue,
-  runSsh,
-  sshW,
-  startHarness,
-  startService,
-  uniqueSerial,
-  waitFor,
-  type Appliance,
-  type EngineerKey,
-  type Harness,
-} from './relay-harness.js';
+import { openTunnel, useRelay } from './relay-fixture.js';
+import { auditOf, issue, runSsh, sshW, uniqueSerial, waitFor, type Appliance } from './relay-harness.js';
 
-let h: Harness;
-let sshd: Awaited<ReturnType<typeof startService>>;
-let https: Awaited<ReturnType<typeof startService>>;
+const { h, services: { sshd, https }, engineers: { alice } } = useRelay({ services: { sshd: 'SSH-SERVICE\n', https: 'HTTPS-SERVICE\n' }, engineers: ['alice'] });
 let app: Appliance;
-let alice: EngineerKey;
 let serial: string;
 let sid: string;
 
 beforeAll(async () => {
-  h = await startHarness(inject('redisUrl'));
-  sshd = await startService('SSH-SERVICE\n');
-  https = await startService('HTTPS-SERVICE\n');
-  serial = uniqueSerial('PATH');
-  const issued = await issue(h, serial, { ports: [22, 443] });
-  sid = issued.session.id;
-  app = await connectAppliance(h, { serial, seed: issued.seed });
-  await forwardPorts(app, { 22: sshd.port, 443: https.port });
-  await waitFor(async () => (await h.sessions.get(sid))?.state === 'CONNECTED', 'session CONNECTED');
-  alice = await addEngineer(h, 'alice');
+  ({ app, serial, sid } = await openTunnel(h, uniqueSerial('PATH'), { 22: sshd.port, 443: https.port }));
 });
 
-afterAll(async () => {
-  app?.end();
-  await h?.close();
-  await sshd?.close();
-  await https?.close();
-});
+afterAll(() => app?.end());
 
 describe('engineer path through the relay', () => {
   it('activates the session on the first tunnel login and records this relay', async () => {

@@ -10,31 +10,16 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateSeed, openSshPrivateKeyFromSeed, rawPublicFromSeed } from '../../shared/ssh-keys.js';
 import { RelayFleetStore } from '../../shared/store/relay-fleet.store.js';
 import { deletePrefix, randomPrefix } from '../helpers/redis-prefix.js';
-import {
-  addEngineer,
-  auditOf,
-  connectAppliance,
-  forwardPorts,
-  issue,
-  runSsh,
-  sshW,
-  startHarness,
-  startService,
-  uniqueSerial,
-  waitFor,
-  within,
-  type Appliance,
-  type EngineerKey,
-  type Harness,
-} from './relay-harness.js';
+import { openTunnel, type EchoService, type Tunnel } from './relay-fixture.js';
+import { addEngineer, auditOf, connectAppliance, forwardPorts, runSsh, sshW, startHarness, startService, uniqueSerial, waitFor, within, type EngineerKey, type Harness } from './relay-harness.js';
 
 let share: { prefix: string; dir: string };
 let a: Harness;
 let b: Harness;
 let c: Harness;
 let fleet: RelayFleetStore;
-let sshd: Awaited<ReturnType<typeof startService>>;
-let https: Awaited<ReturnType<typeof startService>>;
+let sshd: EchoService;
+let https: EchoService;
 let alice: EngineerKey;
 
 beforeAll(async () => {
@@ -56,13 +41,8 @@ afterAll(async () => {
   await https?.close();
 });
 
-async function applianceOn(h: Harness, tag: string): Promise<{ serial: string; sid: string; seed: Buffer; app: Appliance }> {
-  const serial = uniqueSerial(tag);
-  const issued = await issue(h, serial, { ports: [22, 443] });
-  const app = await connectAppliance(h, { serial, seed: issued.seed });
-  await forwardPorts(app, { 22: sshd.port, 443: https.port });
-  await waitFor(async () => (await h.sessions.get(issued.session.id))?.state === 'CONNECTED', 'CONNECTED');
-  return { serial, sid: issued.session.id, seed: issued.seed, app };
+function applianceOn(h: Harness, tag: string): Promise<Tunnel> {
+  return openTunnel(h, uniqueSerial(tag), { 22: sshd.port, 443: https.port });
 }
 
 describe('relay fleet', () => {

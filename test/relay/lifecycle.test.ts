@@ -1,47 +1,13 @@
 // Tunnel lifecycle at the relay: teardown orders, customer disable, replacement by a reconnect,
 // concurrent first activations, drops, batched heartbeats and expiry.
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  addEngineer,
-  auditOf,
-  connectAppliance,
-  forwardPorts,
-  issue,
-  runSsh,
-  sshW,
-  startHarness,
-  startService,
-  uniqueSerial,
-  waitFor,
-  within,
-  type EngineerKey,
-  type Harness,
-} from './relay-harness.js';
+import { describe, expect, it } from 'vitest';
+import { openTunnel, useRelay } from './relay-fixture.js';
+import { auditOf, connectAppliance, forwardPorts, issue, runSsh, sshW, uniqueSerial, waitFor, within } from './relay-harness.js';
 
-let h: Harness;
-let svcA: Awaited<ReturnType<typeof startService>>;
-let svcB: Awaited<ReturnType<typeof startService>>;
-let alice: EngineerKey;
+const { h, services: { svcA, svcB }, engineers: { alice } } = useRelay({ harness: { heartbeatFlushMs: 100 }, services: { svcA: 'A\n', svcB: 'B\n' }, engineers: ['alice'] });
 
-beforeAll(async () => {
-  h = await startHarness(inject('redisUrl'), { heartbeatFlushMs: 100 });
-  svcA = await startService('A\n');
-  svcB = await startService('B\n');
-  alice = await addEngineer(h, 'alice');
-});
-
-afterAll(async () => {
-  await h?.close();
-  await svcA?.close();
-  await svcB?.close();
-});
-
-async function connected(serial: string, ports: number[] = [22]) {
-  const issued = await issue(h, serial, { ports });
-  const app = await connectAppliance(h, { serial, seed: issued.seed });
-  await forwardPorts(app, Object.fromEntries(ports.map((p) => [p, svcA.port])));
-  await waitFor(async () => (await h.sessions.get(issued.session.id))?.state === 'CONNECTED', 'CONNECTED');
-  return { ...issued, sid: issued.session.id, app };
+function connected(serial: string, ports: number[] = [22]) {
+  return openTunnel(h, serial, Object.fromEntries(ports.map((p) => [p, svcA.port])));
 }
 
 describe('relay lifecycle', () => {

@@ -3,28 +3,11 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { generateSeed } from '../../shared/ssh-keys.js';
-import {
-  addEngineer,
-  auditOf,
-  connectAppliance,
-  forwardPorts,
-  issue,
-  runSsh,
-  sshW,
-  startHarness,
-  startService,
-  uniqueSerial,
-  waitFor,
-  within,
-  type Appliance,
-  type EngineerKey,
-  type Harness,
-} from './relay-harness.js';
+import { openTunnel, useRelay } from './relay-fixture.js';
+import { addEngineer, auditOf, connectAppliance, issue, runSsh, sshW, uniqueSerial, waitFor, within, type Appliance } from './relay-harness.js';
 
-let h: Harness;
-let svc: Awaited<ReturnType<typeof startService>>;
+const { h, services: { svc }, engineers: { alice } } = useRelay({ services: { svc: 'SERVICE\n' }, engineers: ['alice'] });
 let app: Appliance;
-let alice: EngineerKey;
 let serial: string;
 let sid: string;
 
@@ -40,22 +23,11 @@ async function refusedCount(): Promise<number> {
 }
 
 beforeAll(async () => {
-  h = await startHarness(inject('redisUrl'));
-  svc = await startService('SERVICE\n');
-  serial = uniqueSerial('DENY');
-  const issued = await issue(h, serial, { ports: [22, 80, 443] });
-  sid = issued.session.id;
-  app = await connectAppliance(h, { serial, seed: issued.seed });
-  await forwardPorts(app, { 22: svc.port, 443: svc.port }); // 80 is allowed but not forwarded
-  await waitFor(async () => (await h.sessions.get(sid))?.state === 'CONNECTED', 'session CONNECTED');
-  alice = await addEngineer(h, 'alice');
+  // Port 80 is allowed but not forwarded.
+  ({ app, serial, sid } = await openTunnel(h, uniqueSerial('DENY'), { 22: svc.port, 443: svc.port }, [22, 80, 443]));
 });
 
-afterAll(async () => {
-  app?.end();
-  await h?.close();
-  await svc?.close();
-});
+afterAll(() => app?.end());
 
 describe('engineer refusals', () => {
   async function expectChannelRefused(target: string, reason: RegExp) {
@@ -118,10 +90,8 @@ describe('engineer refusals', () => {
 
   it('lets go of a tunnel another relay took over (without a fleet its channels are refused), with no LOST', async () => {
     const s2 = uniqueSerial('MOVED');
-    const issued = await issue(h, s2, { ports: [22] });
-    const a2 = await connectAppliance(h, { serial: s2, seed: issued.seed });
-    await forwardPorts(a2, { 22: svc.port });
-    await waitFor(async () => (await h.sessions.get(issued.session.id))?.state === 'CONNECTED', 'CONNECTED');
+    const issued = await openTunnel(h, s2, { 22: svc.port });
+    const a2 = issued.app;
     // The appliance reconnected through another relay before this one noticed the old socket die:
     // the event names that relay, and this one ends its stale connection.
     await h.sessions.apply(issued.session.id, 'connect', { actor: 'relay:elsewhere', relayId: 'elsewhere', now: Date.now() });

@@ -5,9 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../../shared/config.js';
 import { isAppError } from '../../shared/errors.js';
 import { decodeKey, encodeKey, keyIdOf } from '../../shared/key/key-codec.js';
-import { tetherKeyPayloadSchema, type TetherKeyPayload } from '../../shared/key/tether-key.schema.js';
+import { tetherKeyPayloadSchema } from '../../shared/key/tether-key.schema.js';
 import { issueKey } from '../../shared/session/issue-key.js';
 import type { SessionStore } from '../../shared/store/session.store.js';
+import { keyPayload } from './key-payload.js';
 
 const base = { TETHER_HOME: '/tmp/unused' };
 
@@ -79,20 +80,7 @@ describe('keys that name the fleet', () => {
 
   it('keeps `v: 1` keys without the list valid, and an older reader ignores the list', () => {
     const iat = Math.floor(Date.now() / 1000);
-    const old: TetherKeyPayload = {
-      v: 1,
-      kid: signingKey.kid,
-      jti: 'jti-0123456789',
-      sid: 'sid-0123456789',
-      serial: 'K1000-5F3A9C',
-      product: 'sma',
-      iat,
-      exp: iat + 3600,
-      relay: { host: 'relay.example', port: 2222, fp: 'SHA256:abc' },
-      ports: [22],
-      cred: Buffer.alloc(32, 7).toString('base64url'),
-      pw: { mode: 'escrow' },
-    };
+    const old = keyPayload(signingKey.kid, iat, { ports: [22], pw: { mode: 'escrow' } });
     expect(decodeKey(encodeKey(old, signing.privateKey)).payload).toEqual(old);
     // A reader without `relays` in its schema (zod objects drop unknown fields) still finds `relay`.
     const olderSchema = tetherKeyPayloadSchema.omit({ relays: true });

@@ -4,29 +4,14 @@ import { isAppError } from '../../shared/errors.js';
 import { decodeKey, encodeKey, keyIdOf, verifyKey } from '../../shared/key/key-codec.js';
 import type { TetherKeyPayload } from '../../shared/key/tether-key.schema.js';
 import { trustedSignersFromPem } from '../../shared/key/trusted-signers.js';
+import { keyPayload } from './key-payload.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('ed25519');
 const signers = trustedSignersFromPem(publicKey.export({ format: 'pem', type: 'spki' }).toString());
 const now = new Date('2026-11-29T12:00:00Z');
 const iat = Math.floor(now.getTime() / 1000);
 
-function payload(over: Partial<TetherKeyPayload> = {}): TetherKeyPayload {
-  return {
-    v: 1,
-    kid: keyIdOf(publicKey),
-    jti: 'jti-0123456789',
-    sid: 'sid-0123456789',
-    serial: 'K1000-5F3A9C',
-    product: 'sma',
-    iat,
-    exp: iat + 3600,
-    relay: { host: 'relay.example', port: 2222, fp: 'SHA256:abc' },
-    ports: [22, 80, 443, 3306],
-    cred: Buffer.alloc(32, 7).toString('base64url'),
-    pw: { mode: 'generated', value: 'Abcdefghijkmnop23456' },
-    ...over,
-  };
-}
+const payload = (over: Partial<TetherKeyPayload> = {}) => keyPayload(keyIdOf(publicKey), iat, over);
 
 function codeOf(fn: () => unknown): string {
   try {

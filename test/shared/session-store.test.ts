@@ -4,22 +4,22 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { keyIdOf } from '../../shared/key/key-codec.js';
 import { issueKey } from '../../shared/session/issue-key.js';
-import { AuditStore } from '../../shared/store/audit.store.js';
-import { SessionStore } from '../../shared/store/session.store.js';
+import { RedisAuditLog } from '../../shared/store/redis-audit.store.js';
+import { RedisSessionStore } from '../../shared/store/redis-session.store.js';
 import { deletePrefix, randomPrefix } from '../helpers/redis-prefix.js';
 
 const prefix = randomPrefix();
 let redis: Redis;
-let sessions: SessionStore;
-let audit: AuditStore;
+let sessions: RedisSessionStore;
+let audit: RedisAuditLog;
 const pair = generateKeyPairSync('ed25519');
 const signingKey = { kid: keyIdOf(pair.publicKey), privateKey: pair.privateKey, publicKey: pair.publicKey, publicPem: '' };
 const relay = { host: '127.0.0.1', port: 2222, fingerprint: 'SHA256:test' };
 
 beforeAll(() => {
   redis = new Redis(inject('redisUrl'));
-  sessions = new SessionStore(redis, prefix);
-  audit = new AuditStore(redis, prefix);
+  sessions = new RedisSessionStore(redis, prefix);
+  audit = new RedisAuditLog(redis, prefix);
 });
 afterAll(async () => {
   await deletePrefix(redis, prefix);

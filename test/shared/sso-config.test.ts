@@ -3,15 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../../shared/config.js';
 import { parseSsoRoles } from '../../shared/sso-config.js';
-
-const problems = (env: Record<string, string>) => {
-  try {
-    loadServerConfig(env);
-    return '';
-  } catch (e) {
-    return (e as Error).message;
-  }
-};
+import { configProblems } from '../helpers/config-problems.js';
 
 const FULL = {
   TETHER_OIDC_ISSUER: 'https://login.vendor.example/realms/support',
@@ -47,14 +39,14 @@ describe('single sign-on configuration', () => {
   });
 
   it('names every missing half of a partial configuration at start, and asks for a role mapping', () => {
-    const msg = problems({ TETHER_OIDC_ISSUER: 'https://login.vendor.example' });
+    const msg = configProblems({ TETHER_OIDC_ISSUER: 'https://login.vendor.example' });
     expect(msg).toMatch(/^invalid configuration: /);
     expect(msg).toContain('TETHER_OIDC_CLIENT_ID: required when other TETHER_OIDC_* variables are set');
     expect(msg).toContain('TETHER_OIDC_CLIENT_SECRET: required when other TETHER_OIDC_* variables are set');
     expect(msg).toContain('TETHER_OIDC_ROLES: required with single sign-on');
     expect(msg).not.toContain('TETHER_OIDC_ISSUER:');
     // A mapping alone is a partial configuration too.
-    expect(problems({ TETHER_OIDC_ROLES: 'a=admin' })).toContain('TETHER_OIDC_ISSUER: required when other TETHER_OIDC_* variables are set');
+    expect(configProblems({ TETHER_OIDC_ROLES: 'a=admin' })).toContain('TETHER_OIDC_ISSUER: required when other TETHER_OIDC_* variables are set');
   });
 
   it('needs no mapping when every signed-in user may be a viewer', () => {
@@ -63,7 +55,7 @@ describe('single sign-on configuration', () => {
   });
 
   it('refuses a plain-http issuer except on loopback, bad rules, scopes without openid and a default above viewer', () => {
-    const msg = problems({
+    const msg = configProblems({
       ...FULL,
       TETHER_OIDC_ISSUER: 'http://login.vendor.example',
       TETHER_OIDC_ROLES: 'tether-admins=root,=viewer',

@@ -2,7 +2,7 @@
 // method, path and body, and the ticket ref each returns (ServiceNow's with its sys_id).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../../shared/config.js';
-import { buildTicketAdapters } from '../../ticketing/help-desks.js';
+import { buildTicketAdapters, HELP_DESKS } from '../../ticketing/help-desks.js';
 import type { TicketAdapters } from '../../ticketing/ticket-adapter.js';
 import { startVendorApi, type VendorApi } from './helpers/vendor-api.js';
 import { sysIdOfSeed, VENDOR_CASES, type VendorCase } from './helpers/vendor-cases.js';
@@ -18,7 +18,7 @@ const input = {
 
 beforeAll(async () => {
   for (const c of VENDOR_CASES) apis[c.system] = await startVendorApi(c.api);
-  const config = loadServerConfig(Object.assign({}, ...VENDOR_CASES.map((c) => c.env(apis[c.system].url))));
+  const config = loadServerConfig(Object.assign({}, ...VENDOR_CASES.map((c) => c.env(apis[c.system].url))), HELP_DESKS);
   adapters = buildTicketAdapters(config, { now: Date.now });
 });
 afterAll(async () => {

@@ -2,28 +2,22 @@
 // vendors active at once, and the adapters built from it.
 import { describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../../shared/config.js';
-import { buildTicketAdapters } from '../../ticketing/help-desks.js';
+import { buildTicketAdapters, HELP_DESKS } from '../../ticketing/help-desks.js';
+import { configProblems } from '../helpers/config-problems.js';
 import { VENDOR_CASES } from './helpers/vendor-cases.js';
 
-const problems = (env: Record<string, string>) => {
-  try {
-    loadServerConfig(env);
-    return '';
-  } catch (e) {
-    return (e as Error).message;
-  }
-};
+const problems = (env: Record<string, string>) => configProblems(env, HELP_DESKS);
 
 describe('help-desk configuration', () => {
   it('without vendor variables, only the generic help desk exists and comments collapse over 30 s', () => {
-    const config = loadServerConfig({});
+    const config = loadServerConfig({}, HELP_DESKS);
     expect(config.ticketing).toEqual({ commentBurstMs: 30_000, oneClickHelpDesk: 'generic' });
     expect([...buildTicketAdapters(config, { now: Date.now }).keys()]).toEqual(['generic']);
   });
 
   it('activates all five vendors at once, each with its REST API', () => {
     const env = Object.assign({}, ...VENDOR_CASES.map((c) => c.env('https://helpdesk.example')));
-    const config = loadServerConfig({ ...env, TETHER_COMMENT_BURST: '2m' });
+    const config = loadServerConfig({ ...env, TETHER_COMMENT_BURST: '2m' }, HELP_DESKS);
     expect(config.ticketing.commentBurstMs).toBe(120_000);
     expect(config.ticketing.jira).toMatchObject({ label: 'tether', fields: { serial: 'customfield_10055', product: 'customfield_10056' }, serviceDeskId: '1' });
     expect(config.ticketing.servicenow?.closedStates).toEqual(['6', '7', '8']);
@@ -39,7 +33,7 @@ describe('help-desk configuration', () => {
   });
 
   it('accepts webhooks without comments when only the secret is set', () => {
-    const config = loadServerConfig({ TETHER_ZENDESK_WEBHOOK_SECRET: 'x'.repeat(24) });
+    const config = loadServerConfig({ TETHER_ZENDESK_WEBHOOK_SECRET: 'x'.repeat(24) }, HELP_DESKS);
     expect(config.ticketing.zendesk).toMatchObject({ api: undefined, tag: 'tether' });
     expect(buildTicketAdapters(config, { now: Date.now }).get('zendesk')!.canComment).toBe(false);
   });
@@ -74,10 +68,10 @@ describe('help-desk configuration', () => {
     );
     expect(problems({ TETHER_ONE_CLICK_HELP_DESK: 'kace' })).toContain('TETHER_ONE_CLICK_HELP_DESK:');
     const env = VENDOR_CASES.find((c) => c.system === 'github')!.env('https://api.github.example');
-    expect(loadServerConfig({ ...env, TETHER_ONE_CLICK_HELP_DESK: 'github' }).ticketing.oneClickHelpDesk).toBe('github');
+    expect(loadServerConfig({ ...env, TETHER_ONE_CLICK_HELP_DESK: 'github' }, HELP_DESKS).ticketing.oneClickHelpDesk).toBe('github');
   });
 
   it('takes 0 as "post each comment at once"', () => {
-    expect(loadServerConfig({ TETHER_COMMENT_BURST: '0' }).ticketing.commentBurstMs).toBe(0);
+    expect(loadServerConfig({ TETHER_COMMENT_BURST: '0' }, HELP_DESKS).ticketing.commentBurstMs).toBe(0);
   });
 });

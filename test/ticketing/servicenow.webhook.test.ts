@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../../shared/config.js';
 import { AppError } from '../../shared/errors.js';
-import { buildTicketAdapters } from '../../ticketing/help-desks.js';
+import { buildTicketAdapters, HELP_DESKS } from '../../ticketing/help-desks.js';
 import { parseServiceNow, sysIdOf, verifyServiceNow } from '../../ticketing/servicenow/servicenow-webhook.js';
 import { assigneesOf } from './helpers/assignees.js';
 import { startVendorApi, type VendorApi } from './helpers/vendor-api.js';
@@ -79,7 +79,7 @@ describe('ServiceNow work notes need the sys_id', () => {
   });
 
   it('refuses, without any request, a ref that holds only the INC number; PATCHes the sys_id otherwise', async () => {
-    const config = loadServerConfig({ ...VENDOR_CASES.find((c) => c.system === 'servicenow')!.env(api.url) });
+    const config = loadServerConfig({ ...VENDOR_CASES.find((c) => c.system === 'servicenow')!.env(api.url) }, HELP_DESKS);
     const adapter = buildTicketAdapters(config, { now: Date.now }).get('servicenow')!;
     const err = await adapter.addComment({ system: 'servicenow', id: 'INC0010023' }, { body: 'note', internal: true }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);

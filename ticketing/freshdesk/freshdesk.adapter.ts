@@ -1,16 +1,23 @@
 // The Freshdesk adapter: shared-token webhook check and mapping (freshdesk-webhook.ts), private
 // notes through POST /api/v2/tickets/{id}/notes with `private: true` (HTML body), ticket creation
 // and status lookups. Basic auth with the API key as user name and "X" as password.
-import type { FreshdeskConfig } from '../../shared/config.js';
 import { AppError } from '../../shared/errors.js';
 import type { TicketRef } from '../../shared/session/session.schema.js';
+import type { FieldMapping } from '../help-desk-env.js';
 import type { InboundWebhook, NewTicket, TicketAdapter, TicketComment } from '../ticket-adapter.js';
 import { badTicketRef, vendorApi, basicAuth, notConfigured, unexpectedAnswer, type VendorAdapterOptions } from '../vendor-http.js';
 import { FRESHDESK_DEDUPE_TTL_S, FRESHDESK_SYSTEM, isFreshdeskDone, parseFreshdesk, verifyFreshdesk } from './freshdesk-webhook.js';
 
-const API_VARIABLES = ['TETHER_FRESHDESK_URL', 'TETHER_FRESHDESK_API_KEY'] as const;
 const STATUS_OPEN = 2;
 const PRIORITY_MEDIUM = 2;
+
+export interface FreshdeskConfig {
+  webhookToken: string;
+  api?: { url: string; apiKey: string } | undefined;
+  tag: string;
+  /** Custom field names (cf_...), for tickets we create. */
+  fields: FieldMapping;
+}
 
 function ticketIdOf(ref: TicketRef): string {
   if (ref.system !== FRESHDESK_SYSTEM || !/^\d{1,20}$/.test(ref.id)) throw badTicketRef(FRESHDESK_SYSTEM, ref.id, 'a numeric Freshdesk ticket id');
@@ -27,12 +34,10 @@ export function toHtml(text: string): string {
 }
 
 export function createFreshdeskAdapter(config: FreshdeskConfig, opts: VendorAdapterOptions): TicketAdapter {
-  const { http, api } = vendorApi(FRESHDESK_SYSTEM, config.api, (a) => ({ Authorization: basicAuth(a.apiKey, 'X'), Accept: 'application/json' }), API_VARIABLES, opts);
+  const { http, api, identity } = vendorApi(FRESHDESK_SYSTEM, config.api, (a) => ({ Authorization: basicAuth(a.apiKey, 'X'), Accept: 'application/json' }), opts);
 
   return {
-    system: FRESHDESK_SYSTEM,
-    canComment: Boolean(http),
-    commentBurstMs: opts.commentBurstMs,
+    ...identity,
     dedupeTtlS: FRESHDESK_DEDUPE_TTL_S,
     verify: (req: InboundWebhook) => verifyFreshdesk(config.webhookToken, req.headers),
     parse: parseFreshdesk,

@@ -2,13 +2,19 @@
 // through POST /repos/{owner}/{repo}/issues/{n}/comments with a bearer token and the REST API's
 // version header. GitHub has no internal notes: every comment is visible to whoever can read the
 // issue, which is why only private repositories are served.
-import type { GitHubConfig } from '../../shared/config.js';
 import type { TicketRef } from '../../shared/session/session.schema.js';
 import type { InboundWebhook, NewTicket, TicketAdapter, TicketComment } from '../ticket-adapter.js';
 import { badTicketRef, vendorApi, notConfigured, unexpectedAnswer, type VendorAdapterOptions } from '../vendor-http.js';
 import { FORM_HEADINGS, GITHUB_SYSTEM, githubRef, parseGitHub, verifyGitHub } from './github-webhook.js';
 
 export const GITHUB_API_VERSION = '2022-11-28';
+export interface GitHubConfig {
+  webhookSecret: string;
+  api?: { url: string; token: string } | undefined;
+  /** owner/name where tickets we create are opened. */
+  repo?: string | undefined;
+  label: string;
+}
 
 function issueOf(ref: TicketRef): { repo: string; number: string } {
   const m = ref.system === GITHUB_SYSTEM ? /^([\w.-]+\/[\w.-]+)#(\d{1,10})$/.exec(ref.id) : null;
@@ -24,12 +30,10 @@ export function createGitHubAdapter(config: GitHubConfig, opts: VendorAdapterOpt
     // The REST API refuses requests without a User-Agent.
     'User-Agent': 'tether-orchestrator',
   });
-  const { http, api } = vendorApi(GITHUB_SYSTEM, config.api, headers, ['TETHER_GITHUB_TOKEN'], opts);
+  const { http, api, identity } = vendorApi(GITHUB_SYSTEM, config.api, headers, opts);
 
   return {
-    system: GITHUB_SYSTEM,
-    canComment: Boolean(http),
-    commentBurstMs: opts.commentBurstMs,
+    ...identity,
     verify: (req: InboundWebhook) => verifyGitHub(config.webhookSecret, req.headers, req.rawBody),
     parse: parseGitHub,
     async addComment(ticket: TicketRef, comment: TicketComment): Promise<void> {

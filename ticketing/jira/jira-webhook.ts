@@ -5,12 +5,15 @@
 // assignee from `fields.assignee`.
 import { z } from 'zod';
 import type { TicketEventKind } from '../../queues/ticket-event.schema.js';
-import type { JiraConfig } from '../../shared/config.js';
+import type { FieldMapping } from '../help-desk-env.js';
 import { assigneeOf, finishEvent, firstZodIssue, parseJson, splitTags, textOf } from '../ticket-fields.js';
 import type { ParseResult, Verdict, WebhookHeaders } from '../ticket-adapter.js';
 import { equalBytes, headerValue, hmacSha256 } from '../webhook-crypto.js';
 
 export const JIRA_SYSTEM = 'jira';
+
+/** Issue field ids (customfield_NNNNN) read from the webhook's issue.fields. */
+export type JiraFields = FieldMapping & { serial: string; email?: string | undefined };
 export const JIRA_SIGNATURE_HEADER = 'x-hub-signature';
 export const JIRA_DELIVERY_HEADER = 'x-atlassian-webhook-identifier';
 
@@ -67,7 +70,7 @@ export function isDone(fields: Record<string, unknown>): boolean {
   return status?.statusCategory?.key === 'done' || (resolution !== null && resolution !== undefined);
 }
 
-export function parseJira(fieldMap: JiraConfig['fields'], rawBody: Buffer, headers: WebhookHeaders = {}): ParseResult {
+export function parseJira(fieldMap: JiraFields, rawBody: Buffer, headers: WebhookHeaders = {}): ParseResult {
   const json = parseJson(rawBody);
   if (!json.ok) return json;
   const parsed = jiraWebhookSchema.safeParse(json.json);

@@ -3,13 +3,19 @@
 // `public: false` always sent explicitly, since a comment added without it, or through the
 // platform API without a restriction, is a public reply mailed to the customer. Basic auth with an
 // Atlassian account email and API token.
-import type { JiraConfig } from '../../shared/config.js';
 import type { TicketRef } from '../../shared/session/session.schema.js';
 import type { InboundWebhook, NewTicket, TicketAdapter, TicketComment } from '../ticket-adapter.js';
 import { badTicketRef, vendorApi, basicAuth, notConfigured, unexpectedAnswer, type VendorAdapterOptions } from '../vendor-http.js';
-import { isDone, JIRA_SYSTEM, parseJira, verifyJira } from './jira-webhook.js';
+import { isDone, JIRA_SYSTEM, parseJira, verifyJira, type JiraFields } from './jira-webhook.js';
 
-const API_VARIABLES = ['TETHER_JIRA_URL', 'TETHER_JIRA_EMAIL', 'TETHER_JIRA_API_TOKEN'] as const;
+export interface JiraConfig {
+  webhookSecret: string;
+  api?: { url: string; email: string; token: string } | undefined;
+  label: string;
+  fields: JiraFields;
+  serviceDeskId?: string | undefined;
+  requestTypeId?: string | undefined;
+}
 
 function issueKeyOf(ref: TicketRef): string {
   if (ref.system !== JIRA_SYSTEM || !/^[A-Z][A-Z0-9_]{0,30}-\d{1,10}$/.test(ref.id)) throw badTicketRef(JIRA_SYSTEM, ref.id, 'a Jira issue key such as SUP-123');
@@ -17,12 +23,10 @@ function issueKeyOf(ref: TicketRef): string {
 }
 
 export function createJiraAdapter(config: JiraConfig, opts: VendorAdapterOptions): TicketAdapter {
-  const { http, api } = vendorApi(JIRA_SYSTEM, config.api, (a) => ({ Authorization: basicAuth(a.email, a.token), Accept: 'application/json' }), API_VARIABLES, opts);
+  const { http, api, identity } = vendorApi(JIRA_SYSTEM, config.api, (a) => ({ Authorization: basicAuth(a.email, a.token), Accept: 'application/json' }), opts);
 
   return {
-    system: JIRA_SYSTEM,
-    canComment: Boolean(http),
-    commentBurstMs: opts.commentBurstMs,
+    ...identity,
     verify: (req: InboundWebhook) => verifyJira(config.webhookSecret, req.headers, req.rawBody),
     parse: (rawBody, headers) => parseJira(config.fields, rawBody, headers),
     async addComment(ticket: TicketRef, comment: TicketComment): Promise<void> {

@@ -2,14 +2,22 @@
 // work notes (agents only) through the Table API, PATCH /api/now/table/incident/{sys_id}: the
 // record's sys_id, not its INC number, which is why the ticket ref carries it. Basic auth with an
 // integration user that may write incidents.
-import type { ServiceNowConfig } from '../../shared/config.js';
 import type { TicketRef } from '../../shared/session/session.schema.js';
+import type { FieldMapping } from '../help-desk-env.js';
 import type { InboundWebhook, NewTicket, TicketAdapter, TicketComment } from '../ticket-adapter.js';
 import { badTicketRef, vendorApi, basicAuth, notConfigured, unexpectedAnswer, type VendorAdapterOptions } from '../vendor-http.js';
 import { parseServiceNow, SERVICENOW_SYSTEM, serviceNowRef, sysIdOf, verifyServiceNow } from './servicenow-webhook.js';
 
-const API_VARIABLES = ['TETHER_SERVICENOW_URL', 'TETHER_SERVICENOW_USER', 'TETHER_SERVICENOW_PASSWORD'] as const;
 const TABLE = '/api/now/table/incident';
+
+export interface ServiceNowConfig {
+  webhookSecret: string;
+  api?: { url: string; user: string; password: string } | undefined;
+  /** Incident columns, for tickets we create. */
+  fields: FieldMapping;
+  /** Incident states that mean solved or closed (default 6 Resolved, 7 Closed, 8 Canceled). */
+  closedStates: string[];
+}
 
 function recordOf(ref: TicketRef): string {
   const sysId = ref.system === SERVICENOW_SYSTEM ? sysIdOf(ref.id) : null;
@@ -18,12 +26,10 @@ function recordOf(ref: TicketRef): string {
 }
 
 export function createServiceNowAdapter(config: ServiceNowConfig, opts: VendorAdapterOptions): TicketAdapter {
-  const { http, api } = vendorApi(SERVICENOW_SYSTEM, config.api, (a) => ({ Authorization: basicAuth(a.user, a.password), Accept: 'application/json' }), API_VARIABLES, opts);
+  const { http, api, identity } = vendorApi(SERVICENOW_SYSTEM, config.api, (a) => ({ Authorization: basicAuth(a.user, a.password), Accept: 'application/json' }), opts);
 
   return {
-    system: SERVICENOW_SYSTEM,
-    canComment: Boolean(http),
-    commentBurstMs: opts.commentBurstMs,
+    ...identity,
     verify: (req: InboundWebhook) => verifyServiceNow(config.webhookSecret, req.headers, req.rawBody, req.receivedAt),
     parse: (rawBody) => parseServiceNow(config.closedStates, rawBody),
     async addComment(ticket: TicketRef, comment: TicketComment): Promise<void> {

@@ -2,13 +2,19 @@
 // notes through "Update Ticket" (PUT /api/v2/tickets/{id}.json with comment.public false: the
 // default, true, would mail the requester), ticket creation and status lookups, with API-token auth
 // ("{email}/token:{token}").
-import type { ZendeskConfig } from '../../shared/config.js';
 import type { TicketRef } from '../../shared/session/session.schema.js';
+import type { FieldMapping } from '../help-desk-env.js';
 import type { InboundWebhook, NewTicket, TicketAdapter, TicketComment } from '../ticket-adapter.js';
 import { badTicketRef, vendorApi, basicAuth, notConfigured, unexpectedAnswer, type VendorAdapterOptions } from '../vendor-http.js';
 import { parseZendesk, verifyZendesk, ZENDESK_SYSTEM } from './zendesk-webhook.js';
 
-const API_VARIABLES = ['TETHER_ZENDESK_URL', 'TETHER_ZENDESK_EMAIL', 'TETHER_ZENDESK_API_TOKEN'] as const;
+export interface ZendeskConfig {
+  webhookSecret: string;
+  api?: { url: string; email: string; token: string } | undefined;
+  tag: string;
+  /** Ticket field ids, for tickets we create (the webhook body carries the values). */
+  fields: FieldMapping;
+}
 
 function ticketIdOf(ref: TicketRef): string {
   if (ref.system !== ZENDESK_SYSTEM || !/^\d{1,20}$/.test(ref.id)) throw badTicketRef(ZENDESK_SYSTEM, ref.id, 'a numeric Zendesk ticket id');
@@ -16,12 +22,10 @@ function ticketIdOf(ref: TicketRef): string {
 }
 
 export function createZendeskAdapter(config: ZendeskConfig, opts: VendorAdapterOptions): TicketAdapter {
-  const { http, api } = vendorApi(ZENDESK_SYSTEM, config.api, (a) => ({ Authorization: basicAuth(`${a.email}/token`, a.token), Accept: 'application/json' }), API_VARIABLES, opts);
+  const { http, api, identity } = vendorApi(ZENDESK_SYSTEM, config.api, (a) => ({ Authorization: basicAuth(`${a.email}/token`, a.token), Accept: 'application/json' }), opts);
 
   return {
-    system: ZENDESK_SYSTEM,
-    canComment: Boolean(http),
-    commentBurstMs: opts.commentBurstMs,
+    ...identity,
     verify: (req: InboundWebhook) => verifyZendesk(config.webhookSecret, req.headers, req.rawBody, req.receivedAt),
     parse: parseZendesk,
     async addComment(ticket: TicketRef, comment: TicketComment): Promise<void> {

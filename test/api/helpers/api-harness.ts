@@ -12,10 +12,11 @@ import { loadOrCreateRelayHostKey, loadOrCreateSigningKey, type SigningKey } fro
 import { createLogger } from '../../../shared/logger.js';
 import type { OperatorRole } from '../../../shared/operator-role.js';
 import { issueKey, type IssuedKey } from '../../../shared/session/issue-key.js';
-import { AuditStore, type AuditEntry } from '../../../shared/store/audit.store.js';
+import type { AuditEntry } from '../../../shared/store/audit.store.js';
+import { RedisAuditLog } from '../../../shared/store/redis-audit.store.js';
 import { CredentialStore, credentialSecretFrom } from '../../../shared/store/credential.store.js';
 import { OperatorStore } from '../../../shared/store/operator.store.js';
-import { SessionStore } from '../../../shared/store/session.store.js';
+import { RedisSessionStore } from '../../../shared/store/redis-session.store.js';
 import { deletePrefix, randomPrefix } from '../../helpers/redis-prefix.js';
 
 export const ADMIN_TOKEN = 'api-test-admin-token-0123456789abcdef';
@@ -43,8 +44,8 @@ export interface ApiHarness {
   home: string;
   config: Readonly<ServerConfig>;
   signingKey: SigningKey;
-  sessions: SessionStore;
-  audit: AuditStore;
+  sessions: RedisSessionStore;
+  audit: RedisAuditLog;
   operators: OperatorStore;
   credentials: CredentialStore;
   addOperator(name: string, role: OperatorRole): Promise<string>;
@@ -74,8 +75,8 @@ export async function startApiHarness(redisUrl: string, extra: Partial<ApiDeps> 
     ...extra,
   });
   await app.ready();
-  const sessions = new SessionStore(redis, prefix);
-  const audit = new AuditStore(redis, prefix);
+  const sessions = new RedisSessionStore(redis, prefix);
+  const audit = new RedisAuditLog(redis, prefix);
   const operators = new OperatorStore(redis, prefix);
   const credentials = new CredentialStore(redis, prefix, credentialSecretFrom(signingKey.privateKey));
 

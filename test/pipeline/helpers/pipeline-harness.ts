@@ -15,8 +15,8 @@ import { createMailer, type Mailer } from '../../../shared/mail/mailer.js';
 import { parseMail, type ParsedMail } from '../../../shared/mail/mail-parse.js';
 import { createSmtpCapture, outboxDir, type CapturedMail, type SmtpCapture } from '../../../shared/mail/smtp-capture.js';
 import type { TetherMetrics } from '../../../shared/metrics.js';
-import { AuditStore } from '../../../shared/store/audit.store.js';
-import { SessionStore } from '../../../shared/store/session.store.js';
+import { RedisAuditLog } from '../../../shared/store/redis-audit.store.js';
+import { RedisSessionStore } from '../../../shared/store/redis-session.store.js';
 import { signGeneric } from '../../../ticketing/generic-signature.js';
 import { startWorkers, type PipelineTuning, type RunningWorkers } from '../../../workers/start-workers.js';
 import { deletePrefix, randomPrefix } from '../../helpers/redis-prefix.js';
@@ -45,8 +45,8 @@ export interface Harness {
   home: string;
   config: Readonly<ServerConfig>;
   redis: Redis;
-  sessions: SessionStore;
-  audit: AuditStore;
+  sessions: RedisSessionStore;
+  audit: RedisAuditLog;
   producers: Producers;
   signingKey: SigningKey;
   smtp: SmtpCapture;
@@ -134,8 +134,8 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     home,
     config,
     redis,
-    sessions: new SessionStore(redis, prefix),
-    audit: new AuditStore(redis, prefix),
+    sessions: new RedisSessionStore(redis, prefix),
+    audit: new RedisAuditLog(redis, prefix),
     producers: new Producers({ connection: redis, prefix }),
     signingKey,
     smtp,

@@ -12,11 +12,12 @@ import { buildApiServer } from '../../../api/api-server.js';
 import { Producers } from '../../../queues/producers.js';
 import { QUEUE } from '../../../queues/queue-names.js';
 import { loadServerConfig, type ServerConfig } from '../../../shared/config.js';
+import { HELP_DESKS } from '../../../ticketing/help-desks.js';
 import { loadOrCreateSigningKey } from '../../../shared/key/key-files.js';
 import { createMailer, type Mailer } from '../../../shared/mail/mailer.js';
 import { parseMail, type ParsedMail } from '../../../shared/mail/mail-parse.js';
 import { createSmtpCapture, outboxDir, type SmtpCapture } from '../../../shared/mail/smtp-capture.js';
-import { SessionStore } from '../../../shared/store/session.store.js';
+import { RedisSessionStore } from '../../../shared/store/redis-session.store.js';
 import { startWorkers, type RunningWorkers } from '../../../workers/start-workers.js';
 import { deletePrefix, randomPrefix } from '../../helpers/redis-prefix.js';
 import { RELAY } from '../../pipeline/helpers/relay-endpoint.js';
@@ -39,7 +40,7 @@ export interface TicketingHarness {
   prefix: string;
   config: Readonly<ServerConfig>;
   redis: Redis;
-  sessions: SessionStore;
+  sessions: RedisSessionStore;
   producers: Producers;
   apis: Record<VendorCase['system'], VendorApi>;
   mails: Mail[];
@@ -70,7 +71,7 @@ export async function startTicketingHarness(opts: { redisUrl: string; env?: Reco
     TETHER_LOG_LEVEL: 'info',
     ...Object.assign({}, ...VENDOR_CASES.map((c) => c.env(apis[c.system].url))),
     ...opts.env,
-  });
+  }, HELP_DESKS);
   const logs: LogLine[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
   const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 20 });
@@ -96,7 +97,7 @@ export async function startTicketingHarness(opts: { redisUrl: string; env?: Reco
     prefix,
     config,
     redis,
-    sessions: new SessionStore(redis, prefix),
+    sessions: new RedisSessionStore(redis, prefix),
     producers,
     apis,
     mails,
