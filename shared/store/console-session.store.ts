@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { operatorRoleSchema } from '../operator-role.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
+import { parseStoredJson } from './stored-json.js';
 
 export const CONSOLE_SESSION_TTL_MS = 12 * 3_600_000;
 
@@ -48,13 +49,7 @@ export class ConsoleSessionStore {
     if (id.length > 100) return null;
     const key = this.keys.consoleSession(hashOf(id));
     const [[, raw]] = (await this.redis.multi().get(key).pexpire(key, this.ttlMs).exec()) as [[unknown, string | null], [unknown, number]];
-    if (!raw) return null;
-    try {
-      const r = consoleSessionSchema.safeParse(JSON.parse(raw));
-      return r.success ? r.data : null;
-    } catch {
-      return null;
-    }
+    return parseStoredJson(consoleSessionSchema, raw);
   }
 
   async delete(id: string): Promise<void> {

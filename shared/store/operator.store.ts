@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { BREAK_GLASS_NAME, operatorRoleSchema, type Operator, type OperatorRole } from '../operator-role.js';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
+import { parseStoredJson } from './stored-json.js';
 
 export const operatorNameSchema = z
   .string()
@@ -35,13 +36,7 @@ export function tokenHash(token: string): string {
 }
 
 function parseRecord(raw: string | null): OperatorRecord | null {
-  if (!raw) return null;
-  try {
-    const r = operatorRecordSchema.safeParse(JSON.parse(raw));
-    return r.success ? r.data : null;
-  } catch {
-    return null;
-  }
+  return parseStoredJson(operatorRecordSchema, raw);
 }
 
 const infoOf = (r: OperatorRecord): OperatorInfo => ({ name: r.name, role: r.role, createdAt: r.createdAt });

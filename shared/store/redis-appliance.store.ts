@@ -1,7 +1,6 @@
 // Enrolled appliances in Redis: a hash per appliance and an index by enrolment time, tokens and
 // nonces as keys with a TTL, the inbox as a hash (sid → entry) living as long as its longest entry.
 import type { Redis } from 'ioredis';
-import type { z } from 'zod';
 import type { Product } from '../key/tether-key.schema.js';
 import { ticketRefSchema, type TicketRef } from '../session/session.schema.js';
 import {
@@ -15,6 +14,7 @@ import {
   type TokenConsumption,
 } from './appliance.store.js';
 import { applianceKeys, type ApplianceKeys } from './redis-keys.js';
+import { parseStoredJson } from './stored-json.js';
 
 /** HSET the entry, then extend (never shorten) the inbox's TTL. KEYS: inbox; ARGV: sid, json, ttl ms. */
 const PUSH_LUA = `
@@ -40,16 +40,6 @@ redis.call('DEL', KEYS[1])
 return {'ok', raw}
 `;
 
-function parseJson<T>(schema: z.ZodType<T>, raw: string | null): T | null {
-  if (!raw) return null;
-  try {
-    const r = schema.safeParse(JSON.parse(raw));
-    return r.success ? r.data : null;
-  } catch {
-    return null;
-  }
-}
-
 export class RedisApplianceStore implements ApplianceStore {
   private readonly keys: ApplianceKeys;
 
@@ -66,7 +56,7 @@ export class RedisApplianceStore implements ApplianceStore {
   async consumeToken(token: string, serial: string, now: number): Promise<TokenConsumption> {
     const [status, raw] = (await this.redis.eval(CONSUME_TOKEN_LUA, 1, this.keys.token(token), serial.toUpperCase(), String(now))) as [string, string];
     if (status === 'expired' || status === 'wrong_serial') return { ok: false, reason: status };
-    const record = status === 'ok' ? parseJson(tokenRecordSchema, raw) : null;
+    const record = status === 'ok' ? parseStoredJson(tokenRecordSchema, raw) : null;
     return record ? { ok: true, token: record } : { ok: false, reason: 'unknown' };
   }
 
@@ -129,7 +119,7 @@ export class RedisApplianceStore implements ApplianceStore {
   async inbox(serial: string, now: number): Promise<InboxRecord[]> {
     const all = await this.redis.hvals(this.keys.inbox(serial));
     return all
-      .map((raw) => parseJson(inboxRecordSchema, raw))
+      .map((raw) => parseStoredJson(inboxRecordSchema, raw))
       .filter((e): e is InboxRecord => e !== null && e.expiresAt > now)
       .sort((a, b) => b.issuedAt - a.issuedAt);
   }
@@ -141,7 +131,7 @@ export class RedisApplianceStore implements ApplianceStore {
   // ── the serial's open one-click ticket ──
 
   async openTicket(serial: string): Promise<TicketRef | null> {
-    return parseJson(ticketRefSchema, await this.redis.get(this.keys.openTicket(serial)));
+    return parseStoredJson(ticketRefSchema, await this.redis.get(this.keys.openTicket(serial)));
   }
 
   async rememberTicket(serial: string, ticket: TicketRef, ttlMs: number): Promise<void> {

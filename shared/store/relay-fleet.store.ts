@@ -5,6 +5,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
+import { parseStoredJson } from './stored-json.js';
 
 export const RELAY_STATES = ['serving', 'draining'] as const;
 export type RelayState = (typeof RELAY_STATES)[number];
@@ -29,13 +30,7 @@ export const relayRegistrationSchema = z.object({
 export type RelayRegistration = z.infer<typeof relayRegistrationSchema>;
 
 function parse(raw: string | null): RelayRegistration | null {
-  if (!raw) return null;
-  try {
-    const r = relayRegistrationSchema.safeParse(JSON.parse(raw));
-    return r.success ? r.data : null;
-  } catch {
-    return null;
-  }
+  return parseStoredJson(relayRegistrationSchema, raw);
 }
 
 export class RelayFleetStore {

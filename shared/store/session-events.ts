@@ -4,6 +4,7 @@
 // event stream shows all of them; every subscriber ignores what it does not act on.
 import { z } from 'zod';
 import { CLOSE_REASONS, SESSION_STATES } from '../session/session-machine.js';
+import { parseStoredJson } from './stored-json.js';
 
 export const SESSION_EVENT_OUTCOMES = ['issued', 'activated', 'reconnected', 'lost', 'closed', 'extended'] as const;
 
@@ -24,10 +25,5 @@ export const sessionEventMessageSchema = z.object({
 export type SessionEventMessage = z.infer<typeof sessionEventMessageSchema>;
 
 export function parseSessionEvent(raw: string): SessionEventMessage | null {
-  try {
-    const r = sessionEventMessageSchema.safeParse(JSON.parse(raw));
-    return r.success ? r.data : null;
-  } catch {
-    return null;
-  }
+  return parseStoredJson(sessionEventMessageSchema, raw);
 }

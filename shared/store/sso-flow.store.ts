@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { redisKeys, type RedisKeys } from './redis-keys.js';
+import { parseStoredJson } from './stored-json.js';
 
 export const SSO_FLOW_TTL_MS = 10 * 60_000;
 
@@ -43,12 +44,6 @@ export class SsoFlowStore {
   async take(state: string): Promise<SsoFlow | null> {
     if (state.length === 0 || state.length > 200) return null;
     const raw = await this.redis.getdel(this.keys.ssoFlow(sha256Hex(state)));
-    if (!raw) return null;
-    try {
-      const r = ssoFlowSchema.safeParse(JSON.parse(raw));
-      return r.success ? r.data : null;
-    } catch {
-      return null;
-    }
+    return parseStoredJson(ssoFlowSchema, raw);
   }
 }
