@@ -7,6 +7,8 @@ import type { HelpDesk } from './help-desk.js';
 
 export const genericHelpDesk: HelpDesk = {
   system: GENERIC_SYSTEM,
+  // No web UI we know of.
+  link: () => null,
   adapter: (config, opts) => createGenericAdapter({ secret: config.api.webhookSecret, commentUrl: config.ticketCommentUrl, now: opts.now, localSink: opts.localSink }),
   status(config, opts) {
     const secret = config.api.webhookSecret;

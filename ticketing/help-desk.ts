@@ -3,7 +3,7 @@
 // configuration given (start-up lines, GET /v1/help-desks). Each vendor makes its own with
 // `vendorHelpDesk` in ticketing/<vendor>/<vendor>.config.ts; no I/O here.
 import { z } from 'zod';
-import type { HelpDeskEntry, HelpDeskSettings, ServerConfig } from '../shared/config.js';
+import type { HelpDeskEntry, HelpDeskSettings, ServerConfig, TicketingConfig } from '../shared/config.js';
 import { AppError } from '../shared/errors.js';
 import type { LocalTicketSink } from './local-ticket-sink.js';
 import type { TicketAdapter } from './ticket-adapter.js';
@@ -31,6 +31,8 @@ export interface HelpDesk extends HelpDeskEntry {
   /** Its adapter; undefined while the configuration does not switch it on. */
   adapter(config: Readonly<ServerConfig>, opts: HelpDeskOptions): TicketAdapter | undefined;
   status(config: Readonly<ServerConfig>, opts: { localSink?: boolean }): HelpDeskStatus;
+  /** Where a person opens ticket `ticketId` in its web UI; null when unknown (no URL configured, a ref it cannot read). */
+  link(ticketing: Readonly<TicketingConfig>, ticketId: string): string | null;
 }
 
 type Optional<T extends z.ZodRawShape> = { [K in keyof T]: z.ZodOptional<T[K]> };
@@ -49,6 +51,8 @@ export interface VendorHelpDeskSpec<S extends string, On extends z.ZodRawShape, 
   /** Its typed config from its parsed variables; undefined while it is not switched on. */
   config(e: z.output<z.ZodObject<Optional<On> & Optional<Api> & Optional<Needs> & Rest>>): C | undefined;
   createAdapter(config: C, opts: VendorAdapterOptions): TicketAdapter;
+  /** The ticket's page in the help desk's web UI, from its config and the ticket ref its adapter made. */
+  ticketLink?(config: C, ticketId: string): string | null;
 }
 
 /** A vendor in the registry: its system and config types name `config.ticketing.<system>` (help-desks.ts). */
@@ -77,6 +81,10 @@ export function vendorHelpDesk<S extends string, On extends z.ZodRawShape, Api e
     adapter(config, opts) {
       const desk = configOf(config);
       return desk && spec.createAdapter(desk, { now: opts.now, commentBurstMs: config.ticketing.commentBurstMs, apiVariables: variables.api, ...(opts.http ? { http: opts.http } : {}) });
+    },
+    link(ticketing, ticketId) {
+      const desk = (ticketing as Readonly<Record<string, unknown>>)[system] as C | undefined;
+      return desk && spec.ticketLink ? spec.ticketLink(desk, ticketId) : null;
     },
     status(config) {
       const desk = configOf(config);

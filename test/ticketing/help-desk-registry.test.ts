@@ -14,6 +14,7 @@ import { helpDeskLines, helpDeskStatuses } from '../../ticketing/help-desk-statu
 import { vendorHelpDesk, type HelpDesk } from '../../ticketing/help-desk.js';
 import { buildTicketAdapters, HELP_DESKS, VENDOR_SYSTEMS } from '../../ticketing/help-desks.js';
 import type { TicketAdapter } from '../../ticketing/ticket-adapter.js';
+import { ticketLinker } from '../../ticketing/ticket-links.js';
 import { configProblems } from '../helpers/config-problems.js';
 import { VENDOR_CASES } from './helpers/vendor-cases.js';
 
@@ -38,6 +39,7 @@ const acme = vendorHelpDesk({
   env: {},
   config: (e): AcmeConfig | undefined => (e.TETHER_ACME_WEBHOOK_TOKEN ? { token: e.TETHER_ACME_WEBHOOK_TOKEN, api: e.TETHER_ACME_URL ? { url: e.TETHER_ACME_URL } : undefined } : undefined),
   createAdapter: acmeAdapter,
+  ticketLink: (c, id) => (c.api ? `${c.api.url}/t/${id}` : null),
 });
 const WITH_ACME = [...HELP_DESKS, acme];
 const ACME_TOKEN = 'acme-token-0123456789abcdef';
@@ -100,6 +102,12 @@ describe('a sixth help desk in a registry', () => {
     expect(helpDeskLines(helpDeskStatuses(config, {}, WITH_ACME))[0]).toBe('help desks: acme (webhooks, comments)');
     const webhooksOnly = loadServerConfig({ TETHER_ACME_WEBHOOK_TOKEN: ACME_TOKEN }, WITH_ACME);
     expect(helpDeskLines(helpDeskStatuses(webhooksOnly, {}, WITH_ACME))).toContain('help desk acme is incomplete: set TETHER_ACME_URL (until then no comments or one-click tickets)');
+  });
+
+  it('gets its ticket links from its own entry', () => {
+    const config = loadServerConfig({ TETHER_ACME_WEBHOOK_TOKEN: ACME_TOKEN, TETHER_ACME_URL: 'https://acme.example/' }, WITH_ACME);
+    expect(ticketLinker(config.ticketing, WITH_ACME)({ system: 'acme', id: '42' })).toBe('https://acme.example/t/42');
+    expect(ticketLinker(config.ticketing, HELP_DESKS)({ system: 'acme', id: '42' })).toBeNull();
   });
 
   it('gets its webhook route: its adapter verifies and answers; without it in the registry, 404', async () => {

@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../../shared/config.js';
 import { HELP_DESKS } from '../../ticketing/help-desks.js';
-import { githubWebBase, ticketLinker } from '../../ticketing/ticket-links.js';
+import { githubWebBase } from '../../ticketing/github/github.config.js';
+import { ticketLinker } from '../../ticketing/ticket-links.js';
 import { VENDOR_CASES } from './helpers/vendor-cases.js';
 
 describe('ticket links', () => {

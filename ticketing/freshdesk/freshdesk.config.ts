@@ -27,4 +27,5 @@ export const freshdeskHelpDesk = vendorHelpDesk({
         }
       : undefined,
   createAdapter: createFreshdeskAdapter,
+  ticketLink: (c, id) => (c.api && /^\d+$/.test(id) ? `${c.api.url}/a/tickets/${id}` : null),
 });

@@ -27,4 +27,21 @@ export const gitHubHelpDesk = vendorHelpDesk({
         }
       : undefined,
   createAdapter: createGitHubAdapter,
+  // Refs are `owner/repo#number` (github-webhook.ts).
+  ticketLink: (c, id) => {
+    const m = /^([\w.-]+\/[\w.-]+)#(\d+)$/.exec(id);
+    const base = githubWebBase(c.api?.url ?? 'https://api.github.com');
+    return m && base ? `${base}/${m[1]}/issues/${m[2]}` : null;
+  },
 });
+
+/** The web origin of a GitHub REST API URL: api.github.com → github.com; GHES https://h/api/v3 → https://h. */
+export function githubWebBase(apiUrl: string): string | null {
+  try {
+    const u = new URL(apiUrl);
+    if (u.hostname === 'api.github.com') return 'https://github.com';
+    return `${u.origin}${u.pathname.replace(/\/api\/v3\/?$/, '').replace(/\/+$/, '')}`;
+  } catch {
+    return null;
+  }
+}

@@ -32,4 +32,5 @@ export const jiraHelpDesk = vendorHelpDesk({
         }
       : undefined,
   createAdapter: createJiraAdapter,
+  ticketLink: (c, id) => (c.api && /^[A-Z][A-Z0-9_]*-\d+$/.test(id) ? `${c.api.url}/browse/${id}` : null),
 });

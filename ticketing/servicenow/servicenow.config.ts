@@ -30,4 +30,9 @@ export const serviceNowHelpDesk = vendorHelpDesk({
         }
       : undefined,
   createAdapter: createServiceNowAdapter,
+  // Refs are `<number>/<sys_id>` or the sys_id alone (servicenow-webhook.ts).
+  ticketLink: (c, id) => {
+    const sysId = id.split('/').pop() ?? '';
+    return c.api && /^[0-9a-f]{32}$/.test(sysId) ? `${c.api.url}/nav_to.do?uri=${encodeURIComponent(`incident.do?sys_id=${sysId}`)}` : null;
+  },
 });

@@ -25,4 +25,5 @@ export const zendeskHelpDesk = vendorHelpDesk({
         }
       : undefined,
   createAdapter: createZendeskAdapter,
+  ticketLink: (c, id) => (c.api && /^\d+$/.test(id) ? `${c.api.url}/agent/tickets/${id}` : null),
 });
