@@ -48,7 +48,7 @@ module.exports = {
       from: { path: '^appliance/' },
       to: {
         path: '^(shared|queues)/',
-        pathNot: '^shared/(key/(key-codec|tether-key\\.schema|trusted-signers|sealing|password-escrow)|ssh-keys|errors|duration|agent-env|protocol|relay-protocol|ssh2-packets|agent-defaults)\\.ts$',
+        pathNot: '^shared/(key/(key-codec|tether-key\\.schema|trusted-signers|sealing|password-escrow|fresh-keys)|ssh-keys|errors|duration|agent-env|protocol|relay-protocol|ssh2-packets|agent-defaults)\\.ts$',
       },
     },
     {

@@ -1,7 +1,8 @@
 // Ed25519 keys in the shapes SSH needs: public-key blobs, `ssh-ed25519 AAAA…` lines, OpenSSH
 // private-key files and SHA256 fingerprints, built from a 32-byte seed with node:crypto only.
 // Wire-level: the appliance agent uses it, so it must not import anything server-side.
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import { freshKeyPair } from './key/fresh-keys.js';
 
 const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
@@ -11,9 +12,8 @@ export function generateSeed(): Buffer {
 
 /** A fresh key pair as seed and raw public key (cheaper than deriving the public half from a seed). */
 export function generateSeedPair(): { seed: Buffer; raw: Buffer } {
-  const { privateKey } = generateKeyPairSync('ed25519');
-  const jwk = privateKey.export({ format: 'jwk' });
-  return { seed: Buffer.from(jwk.d ?? '', 'base64url'), raw: Buffer.from(jwk.x ?? '', 'base64url') };
+  const { publicKey, secret } = freshKeyPair('ed25519');
+  return { seed: secret, raw: Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url') };
 }
 
 export function privateKeyObjectFromSeed(seed: Buffer) {

@@ -3,8 +3,6 @@
 // credential, whose partial success binds it), production keepalives and jittered backoff, and its
 // reconnect to the next endpoint when a relay goes away. Reports set-up figures, and on request which
 // relay each agent is on and how long each reconnect took. Forwarded channels are refused (idle tunnels).
-// First: keeps ssh2's key exchange in this process clear of a Node deadlock (see the guard).
-import './x25519-keygen-guard.js';
 import type { AgentState } from '../../appliance/agent-state.js';
 import { dialRelay, type DialOptions, type RelayEndpoint } from '../../appliance/tunnel/relay-dial.js';
 import { TunnelAgent } from '../../appliance/tunnel/tunnel-agent.js';

@@ -41,7 +41,7 @@ const HUNG_MS = 60_000;
 
 /**
  * The child's next message of `type`. Meanwhile it is pinged every 15 s: a child that stops
- * answering (its event loop blocked, e.g. the deadlock x25519-keygen-guard.ts avoids) fails the wait
+ * answering (its event loop blocked, e.g. the Node 20.20 key-export deadlock shared/key/fresh-keys.ts describes) fails the wait
  * instead of holding the benchmark forever.
  */
 function nextMessage<T extends AgentFleetMessage['type']>(child: ChildProcess, type: T): Promise<Extract<AgentFleetMessage, { type: T }>> {

@@ -7,7 +7,6 @@ import {
   createPrivateKey,
   createPublicKey,
   diffieHellman,
-  generateKeyPairSync,
   hkdfSync,
   randomBytes,
   type KeyObject,
@@ -15,6 +14,7 @@ import {
 import { z } from 'zod';
 import { AppError } from '../errors.js';
 import { passwordSchema, type PasswordSpec } from './tether-key.schema.js';
+import { freshKeyPair } from './fresh-keys.js';
 
 /** HKDF info: names the format, so a key derived here is never valid for anything else. */
 const SEAL_INFO = Buffer.from('KT1 sealed secrets v1');
@@ -56,7 +56,7 @@ export function ed25519PublicFromRaw(raw: Buffer): KeyObject {
 
 /** A fresh appliance identity: Ed25519 for request signatures, X25519 for sealing. */
 export function generateIdentityKeys(): { signKey: KeyObject; sealKey: KeyObject } {
-  return { signKey: generateKeyPairSync('ed25519').privateKey, sealKey: generateKeyPairSync('x25519').privateKey };
+  return { signKey: freshKeyPair('ed25519').privateKey, sealKey: freshKeyPair('x25519').privateKey };
 }
 
 export function privateKeyToPem(key: KeyObject): string {
@@ -83,7 +83,7 @@ function deriveKey(shared: Buffer, epk: Buffer, recipient: Buffer, info: Buffer)
 /** `info` names the format (HKDF info): a box sealed for one purpose never opens as another. */
 export function sealTo(recipientRaw: Buffer, plaintext: Buffer, context: string, info: Buffer = SEAL_INFO): SealedBox {
   const recipient = x25519PublicFromRaw(recipientRaw);
-  const eph = generateKeyPairSync('x25519');
+  const eph = freshKeyPair('x25519');
   const epk = rawPublicKey(eph.publicKey);
   const key = deriveKey(diffieHellman({ privateKey: eph.privateKey, publicKey: recipient }), epk, recipientRaw, info);
   const iv = randomBytes(12);
