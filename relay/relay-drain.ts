@@ -2,8 +2,9 @@
 // logins, tells the fleet it is draining, notes every tunnel it holds as moving (so the relay the
 // agent reconnects to takes the session over silently) with its heartbeat pushed forward (so the
 // monitor does not call it lost while the agent reconnects), and ends each appliance connection as
-// soon as no engineer channel uses it: the agent reconnects, to another endpoint of its key. Engineer
-// channels (to tunnels here or crossing to a peer) are waited for up to the limit, then cut.
+// soon as no engineer channel uses it, at most DRAIN_MOVES_PER_S a second: the agent reconnects, to
+// another endpoint of its key. Engineer channels (to tunnels here or crossing to a peer) are waited
+// for up to the limit, then cut; what is left at the limit is sent on at once.
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { SessionStore } from '../shared/store/session.store.js';
@@ -25,6 +26,8 @@ export interface DrainDeps {
   logger: Logger;
   /** How often the drain looks at what is left. */
   pollMs?: number;
+  /** Appliances sent on per second at most (default DRAIN_MOVES_PER_S). */
+  movesPerSecond?: number;
 }
 
 export interface DrainReport {
@@ -37,6 +40,14 @@ export interface DrainReport {
 
 /** A moving session's heartbeat is pushed this far ahead: the agent's reconnect has that long. */
 const MOVE_HEADROOM_MS = 60_000;
+/**
+ * Appliances are sent on at this pace, not all at once: every agent redials within about a second,
+ * and the relays taking them over interleave all those key exchanges, so a batch of thousands
+ * finishes late together and past the agents' 15 s handshake timeout (fleet-scale benchmark: 10,000
+ * at once, nothing back for 10 s, 4,939 timeouts, 45 s in all). 1,000/s is ~2 CPU-s/s of key
+ * exchanges spread over the other relays.
+ */
+export const DRAIN_MOVES_PER_S = 1_000;
 /** The notes are not worth holding the drain for longer than this (Redis away). */
 const NOTE_WAIT_MS = 1_000;
 
@@ -50,6 +61,10 @@ export async function drainRelay(deps: DrainDeps, limitMs: number): Promise<Drai
   const started = deps.now();
   deps.stopListening();
   const tunnels = [...deps.registry.values()];
+  const pollMs = deps.pollMs ?? 100;
+  const perTick = Math.max(1, Math.ceil(((deps.movesPerSecond ?? DRAIN_MOVES_PER_S) * pollMs) / 1000));
+  // The last appliance leaves tunnels / rate after the first: each has its reconnect's headroom after that.
+  const headroomMs = MOVE_HEADROOM_MS + Math.ceil((tunnels.length / perTick) * pollMs);
   const sids = tunnels.map((t) => t.sid);
   // The fleet hears of it in the background; the notes must be in before any appliance is sent on.
   void deps.fleet?.draining();
@@ -58,7 +73,7 @@ export async function drainRelay(deps: DrainDeps, limitMs: number): Promise<Drai
       await withinMs(
         (async () => {
           await deps.fleet?.markMoving(sids, deps.relayId, MOVE_NOTE_TTL_MS);
-          await deps.sessions.touch(tunnels.filter((t) => t.connected).map((t) => t.sid), started + MOVE_HEADROOM_MS);
+          await deps.sessions.touch(tunnels.filter((t) => t.connected).map((t) => t.sid), started + headroomMs);
         })(),
         NOTE_WAIT_MS,
       );
@@ -69,23 +84,31 @@ export async function drainRelay(deps: DrainDeps, limitMs: number): Promise<Drai
   }
   deps.logger.info({ relayId: deps.relayId, tunnels: tunnels.length, limitMs }, 'relay draining');
   let moved = 0;
-  const moveIdle = () => {
+  /** Sends on up to one tick's share of the tunnels no engineer channel uses; how many idle ones are left. */
+  const moveIdle = (): number => {
+    let budget = perTick;
+    let left = 0;
     for (const t of [...deps.registry.values()]) {
       if (t.channels?.size) continue;
+      if (budget === 0) {
+        left++;
+        continue;
+      }
       deps.registry.end(t, 'shutdown');
       moved++;
+      budget--;
     }
+    return left;
   };
   const open = () => {
     let n = deps.crossingChannels();
     for (const t of deps.registry.values()) n += t.channels?.size ?? 0;
     return n;
   };
-  moveIdle();
-  const pollMs = deps.pollMs ?? 100;
-  while (open() > 0 && deps.now() - started < limitMs) {
+  let idleLeft = moveIdle();
+  while ((open() > 0 || idleLeft > 0) && deps.now() - started < limitMs) {
     await new Promise((r) => setTimeout(r, pollMs));
-    moveIdle();
+    idleLeft = moveIdle();
   }
   const cut = open();
   if (cut > 0) {
