@@ -1,39 +1,16 @@
 // Dependency direction (STYLE.md rule 1): shared ← queues ← {api, workers, relay, ticketing};
 // process folders never import each other; the appliance agent uses only wire-level shared code.
 const PROCESS = '^(api|workers|relay|appliance)/';
+/** Modules whose path matches `from` may import none whose path matches `to`. */
+const forbid = (name, from, to) => ({ name, severity: 'error', from: { path: from }, to: { path: to } });
 module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
-    {
-      name: 'shared-is-a-leaf',
-      severity: 'error',
-      from: { path: '^shared/' },
-      to: { path: '^(queues|workers|api|relay|appliance|ticketing|scripts|bench)/' },
-    },
-    {
-      name: 'queues-only-on-shared',
-      severity: 'error',
-      from: { path: '^queues/' },
-      to: { path: '^(workers|api|relay|appliance|ticketing|scripts|bench)/' },
-    },
-    {
-      name: 'ticketing-only-on-queues-and-shared',
-      severity: 'error',
-      from: { path: '^ticketing/' },
-      to: { path: '^(workers|api|relay|appliance|scripts|bench)/' },
-    },
-    {
-      name: 'no-sideways-between-processes',
-      severity: 'error',
-      from: { path: '^(api|workers|relay|appliance)/' },
-      to: { path: PROCESS, pathNot: '^$1/' },
-    },
-    {
-      name: 'processes-do-not-import-entry-points',
-      severity: 'error',
-      from: { path: '^(shared|queues|api|workers|relay|appliance|ticketing)/' },
-      to: { path: '^(scripts|bench|test)/' },
-    },
+    forbid('shared-is-a-leaf', '^shared/', '^(queues|workers|api|relay|appliance|ticketing|scripts|bench)/'),
+    forbid('queues-only-on-shared', '^queues/', '^(workers|api|relay|appliance|ticketing|scripts|bench)/'),
+    forbid('ticketing-only-on-queues-and-shared', '^ticketing/', '^(workers|api|relay|appliance|scripts|bench)/'),
+    { name: 'no-sideways-between-processes', severity: 'error', from: { path: PROCESS }, to: { path: PROCESS, pathNot: '^$1/' } },
+    forbid('processes-do-not-import-entry-points', '^(shared|queues|api|workers|relay|appliance|ticketing)/', '^(scripts|bench|test)/'),
     {
       name: 'memory-stores-only-in-tests',
       comment: 'the in-memory stores are for fast unit tests; no process, CLI or bench builds on them',

@@ -2,35 +2,23 @@
 // content-type parser keeps the raw bytes, because signatures cover the exact body. Builds the
 // stores it needs on the caller's Redis client.
 import type { FastifyInstance } from 'fastify';
-import type { Redis } from 'ioredis';
-import type { Producers } from '../queues/producers.js';
-import type { ServerConfig } from '../shared/config.js';
-import type { SigningKey } from '../shared/key/key-files.js';
-import type { KeyRelays } from '../shared/session/issue-key.js';
 import { RedisApplianceStore } from '../shared/store/redis-appliance.store.js';
 import { RedisAuditLog } from '../shared/store/redis-audit.store.js';
 import { CredentialStore, credentialSecretFrom } from '../shared/store/credential.store.js';
-import type { SessionStore } from '../shared/store/session.store.js';
 import type { TicketAdapter } from '../ticketing/ticket-adapter.js';
 import { applianceEnrollRoute } from './appliance-enroll.route.js';
 import { applianceInboxRoute } from './appliance-inbox.route.js';
 import { applianceTetherRoute } from './appliance-tether.route.js';
+import type { MintingKeys, SurfaceDeps } from './surface-deps.js';
 
 /** Appliance requests are small JSON documents. */
 export const APPLIANCE_BODY_LIMIT = 64 * 1024;
 
-export interface ApplianceApiDeps {
-  config: Readonly<ServerConfig>;
-  redis: Redis;
-  /** Not `prefix`: Fastify would take that as a route prefix. */
-  redisPrefix: string;
-  sessions: SessionStore;
-  producers: Producers;
+export interface ApplianceApiDeps extends SurfaceDeps {
   /** The help desk one-click opens tickets in. */
   adapter: TicketAdapter;
-  now: () => number;
   /** What minting needs; without it one-click answers 503 (enrolment and inbox still work). */
-  oneClick?: { signingKey: SigningKey; relay: KeyRelays } | undefined;
+  oneClick?: MintingKeys | undefined;
 }
 
 export async function applianceApiRoute(app: FastifyInstance, deps: ApplianceApiDeps): Promise<void> {

@@ -2,7 +2,6 @@
 // TETHER_ADMIN_TOKEN) in the body, never in the URL, and is rate-limited per client address (10 a
 // minute, counted in Redis so every api process shares the count). The session lives in Redis; the
 // browser holds only its id in an HttpOnly, SameSite=Strict cookie.
-import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
@@ -13,6 +12,7 @@ import { HttpError } from './http-error.js';
 import { SESSION_COOKIE } from './operator-auth.js';
 import { errorAnswers, errorBody, guarded } from './operator-route.js';
 import { operatorViewSchema } from './operator-views.js';
+import { registerSignInRateLimit, signInRateLimit } from './sign-in-rate-limit.js';
 
 export interface ConsoleSessionRouteDeps {
   redis: Redis;
@@ -33,18 +33,13 @@ export function cookieOptions(request: FastifyRequest) {
 }
 
 export async function consoleSessionRoute(app: FastifyInstance, deps: ConsoleSessionRouteDeps): Promise<void> {
-  await app.register(rateLimit, {
-    global: false,
-    redis: deps.redis,
-    nameSpace: redisKeys(deps.redisPrefix).signInRate,
-    errorResponseBuilder: (_request, ctx) => new HttpError(429, 'rate_limited', `too many sign-in attempts: retry in ${ctx.after}`),
-  });
+  await registerSignInRateLimit(app, deps.redis, redisKeys(deps.redisPrefix).signInRate);
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.post(
     '/v1/console/session',
     {
-      config: { rateLimit: { max: deps.signInPerMinute ?? 10, timeWindow: 60_000 } },
+      config: signInRateLimit(deps.signInPerMinute),
       schema: {
         tags,
         summary: 'Sign in to the console with a personal token; sets the tether_session cookie',

@@ -4,7 +4,6 @@
 // exchanges the code, validates the ID token, maps the role claim to a role on every sign-in, and
 // creates the console session exactly as a token sign-in does. Refusals answer a small HTML page.
 import { randomBytes } from 'node:crypto';
-import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
@@ -13,11 +12,12 @@ import { describeError } from '../shared/errors.js';
 import type { SsoConfig } from '../shared/sso-config.js';
 import type { AuditLog } from '../shared/store/audit.store.js';
 import { redisKeys } from '../shared/store/redis-keys.js';
-import { sha256Hex, SsoFlowStore, SSO_FLOW_TTL_MS } from '../shared/store/sso-flow.store.js';
+import { sha256Hex } from '../shared/store/secret-id-records.js';
+import { SsoFlowStore, SSO_FLOW_TTL_MS } from '../shared/store/sso-flow.store.js';
 import { cookieOptions } from './console-session.route.js';
-import { HttpError } from './http-error.js';
 import { newSignInChecks, OidcClient } from './oidc-client.js';
 import { SESSION_COOKIE } from './operator-auth.js';
+import { registerSignInRateLimit, signInRateLimit } from './sign-in-rate-limit.js';
 import { claimValues, operatorNameFromClaims, roleFromClaims, type Claims } from './sso-identity.js';
 import { ssoRefusalPage } from './sso-page.js';
 
@@ -55,12 +55,7 @@ export async function consoleSsoRoute(app: FastifyInstance, deps: ConsoleSsoRout
   const { sso } = deps;
   const client = sso ? new OidcClient(sso) : undefined;
   const flows = new SsoFlowStore(deps.redis, deps.redisPrefix);
-  await app.register(rateLimit, {
-    global: false,
-    redis: deps.redis,
-    nameSpace: redisKeys(deps.redisPrefix).ssoStartRate,
-    errorResponseBuilder: (_request, ctx) => new HttpError(429, 'rate_limited', `too many sign-in attempts: retry in ${ctx.after}`),
-  });
+  await registerSignInRateLimit(app, deps.redis, redisKeys(deps.redisPrefix).ssoStartRate);
   const r = app.withTypeProvider<ZodTypeProvider>();
 
   r.get(
@@ -81,7 +76,7 @@ export async function consoleSsoRoute(app: FastifyInstance, deps: ConsoleSsoRout
 
   app.get(
     SSO_START_PATH,
-    { schema: hidden, config: { rateLimit: { max: deps.startsPerMinute ?? 10, timeWindow: 60_000 } } },
+    { schema: hidden, config: signInRateLimit(deps.startsPerMinute) },
     async (request, reply) => {
       if (!sso || !client) return notConfigured(reply);
       try {

@@ -24,7 +24,8 @@ const applianceSignature = z.object({
 const serialParams = z.object({ serial: z.string() });
 const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, errorBody]));
 const webhookTags = ['help-desk webhooks'];
-const applianceTags = ['appliance API (signed)'];
+/** A route of the signed appliance API: every one carries the signature headers. */
+const applianceDoc = (summary: string, doc: Omit<Doc, 'tags' | 'summary' | 'headers'>): Doc => ({ tags: ['appliance API (signed)'], summary, headers: applianceSignature, ...doc });
 
 /** By `METHOD url` as Fastify registers it. */
 export const RAW_ROUTE_DOCS: Record<string, Doc> = {
@@ -56,34 +57,22 @@ export const RAW_ROUTE_DOCS: Record<string, Doc> = {
     params: z.object({ vendor: z.enum(VENDOR_SYSTEMS) }),
     response: { 202: webhookAnswer, 200: webhookAnswer, ...errors(400, 401, 404, 413) },
   },
-  [`POST ${APPLIANCE_PATHS.enroll}`]: {
-    tags: applianceTags,
-    summary: 'An appliance registers its identity with a single-use enrolment token',
-    headers: applianceSignature,
+  [`POST ${APPLIANCE_PATHS.enroll}`]: applianceDoc('An appliance registers its identity with a single-use enrolment token', {
     body: enrolRequestSchema,
     response: { 201: enrolResponseSchema, ...errors(400, 401) },
-  },
-  [`GET ${APPLIANCE_PATHS.inbox(':serial')}`]: {
-    tags: applianceTags,
-    summary: 'Keys pushed to an enrolled appliance, waiting for the customer',
-    headers: applianceSignature,
+  }),
+  [`GET ${APPLIANCE_PATHS.inbox(':serial')}`]: applianceDoc('Keys pushed to an enrolled appliance, waiting for the customer', {
     params: serialParams,
     response: { 200: inboxResponseSchema, ...errors(401, 404) },
-  },
-  [`PUT ${APPLIANCE_PATHS.version(':serial')}`]: {
-    tags: applianceTags,
-    summary: 'An enrolled appliance reports its version',
-    headers: applianceSignature,
+  }),
+  [`PUT ${APPLIANCE_PATHS.version(':serial')}`]: applianceDoc('An enrolled appliance reports its version', {
     params: serialParams,
     body: versionReportSchema,
     response: { 200: z.object({ serial: z.string(), product: z.string(), version: z.string() }), ...errors(400, 401, 404) },
-  },
-  [`POST ${APPLIANCE_PATHS.tether(':serial')}`]: {
-    tags: applianceTags,
-    summary: 'One-click: an enrolled appliance (SMA 10.2+, SDA 6.1+) asks for its own tether',
-    headers: applianceSignature,
+  }),
+  [`POST ${APPLIANCE_PATHS.tether(':serial')}`]: applianceDoc('One-click: an enrolled appliance (SMA 10.2+, SDA 6.1+) asks for its own tether', {
     params: serialParams,
     body: tetherRequestSchema,
     response: { 201: tetherResponseSchema, ...errors(400, 401, 404, 422, 503) },
-  },
+  }),
 };

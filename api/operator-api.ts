@@ -4,17 +4,12 @@
 import type { FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
-import type { Producers } from '../queues/producers.js';
-import type { ServerConfig } from '../shared/config.js';
-import type { SigningKey } from '../shared/key/key-files.js';
-import type { KeyRelays } from '../shared/session/issue-key.js';
 import { RedisApplianceStore } from '../shared/store/redis-appliance.store.js';
 import { RedisAuditLog } from '../shared/store/redis-audit.store.js';
 import { ConsoleSessionStore } from '../shared/store/console-session.store.js';
 import { CredentialStore, credentialSecretFrom } from '../shared/store/credential.store.js';
 import { RedisEngineerDirectory } from '../shared/store/redis-engineer.store.js';
 import { OperatorStore } from '../shared/store/operator.store.js';
-import type { SessionStore } from '../shared/store/session.store.js';
 import type { TicketAdapters } from '../ticketing/ticket-adapter.js';
 import { ticketLinker } from '../ticketing/ticket-links.js';
 import { appliancesRoute } from './appliances.route.js';
@@ -31,6 +26,7 @@ import { registerSecurityHeaders } from './security-headers.js';
 import { sessionAccessRoute } from './session-access.route.js';
 import { sessionGrantsRoute } from './session-grants.route.js';
 import { sessionsRoute } from './sessions.route.js';
+import type { MintingKeys, SurfaceDeps } from './surface-deps.js';
 import { AccessStore } from '../shared/store/access.store.js';
 
 export const API_VERSION = '1.0';
@@ -47,17 +43,10 @@ export async function prepareOperatorSurface(app: FastifyInstance, deps: { redis
   });
 }
 
-export interface OperatorApiDeps {
-  config: Readonly<ServerConfig>;
-  redis: Redis;
-  /** Not `prefix`: Fastify would take that as a route prefix. */
-  redisPrefix: string;
-  sessions: SessionStore;
-  producers: Producers;
+export interface OperatorApiDeps extends SurfaceDeps {
   adapters: TicketAdapters;
-  now: () => number;
   /** Signing key and relay endpoint: key issue and password custody; without them those routes answer 503. */
-  signing?: { signingKey: SigningKey; relay: KeyRelays } | undefined;
+  signing?: MintingKeys | undefined;
   /** The relay host key's public line, for ssh-config (with `signing`'s relay endpoint). */
   relayHostKeyLine?: string | undefined;
   /** The embedded SMTP capture's outbox, when it runs (dev); otherwise the outbox routes answer 404. */

@@ -1,7 +1,6 @@
 // The tunnel agent's explicit state machine: initial → connecting → connected → draining → closed.
-// Every change goes through `to()`, which refuses a transition not in the table (a coded error),
-// so status is never a set of scattered flags.
-import { AppError } from '../shared/errors.js';
+// Every change goes through `to()`, which refuses a transition not in the table (state-machine.ts).
+import { StateMachine, type Transitions } from './state-machine.js';
 
 export const AGENT_STATES = ['initial', 'connecting', 'connected', 'draining', 'closed'] as const;
 export type AgentState = (typeof AGENT_STATES)[number];
@@ -12,7 +11,7 @@ export type AgentState = (typeof AGENT_STATES)[number];
  * connecting/connected → draining: disable or expiry; forwards are cancelled, then the socket ends.
  * initial/connecting → closed: a permanent refusal (host key mismatch, credential rejected).
  */
-const TRANSITIONS: Readonly<Record<AgentState, readonly AgentState[]>> = {
+const TRANSITIONS: Transitions<AgentState> = {
   initial: ['connecting', 'closed'],
   connecting: ['connected', 'draining', 'closed'],
   connected: ['connecting', 'draining'],
@@ -29,26 +28,12 @@ export function isLiveState(state: AgentState): boolean {
   return state !== 'closed';
 }
 
-export class AgentStateMachine {
-  #state: AgentState = 'initial';
-  readonly #onChange: ((to: AgentState, from: AgentState) => void) | undefined;
-
+export class AgentStateMachine extends StateMachine<AgentState> {
   constructor(onChange?: (to: AgentState, from: AgentState) => void) {
-    this.#onChange = onChange;
+    super('agent', TRANSITIONS, 'initial', onChange);
   }
 
   get state(): AgentState {
-    return this.#state;
-  }
-
-  is(...states: AgentState[]): boolean {
-    return states.includes(this.#state);
-  }
-
-  to(next: AgentState): void {
-    const from = this.#state;
-    if (!canTransition(from, next)) throw new AppError('illegal_transition', `illegal agent transition ${from} → ${next}`);
-    this.#state = next;
-    this.#onChange?.(next, from);
+    return this.current;
   }
 }

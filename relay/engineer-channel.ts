@@ -18,17 +18,22 @@ export interface EngineerChannelDeps {
   logger: Logger;
 }
 
-export interface ChannelRequest {
-  tunnel: Tunnel;
+/** An engineer's ask for a channel to one port, whichever relay holds the tunnel: accepted once, or refused. */
+export interface ChannelAsk {
   engineer: string;
   port: number;
-  binding: Binding;
-  originIP: string;
-  originPort: number;
   accept: () => ServerChannel;
   refuse: (reason: string, code: OpenFailureCode) => void;
   /** True once the engineer's own connection is gone (then nothing is accepted). */
   engineerGone: () => boolean;
+}
+
+/** A channel to a tunnel held here. */
+export interface ChannelRequest extends ChannelAsk {
+  tunnel: Tunnel;
+  binding: Binding;
+  originIP: string;
+  originPort: number;
   /** Audit and count here (default); false when a peer relay carries it for its engineer and does both. */
   audited?: boolean;
 }

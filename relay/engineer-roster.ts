@@ -2,10 +2,9 @@
 // engineer (or one key) is removed, every relay ends the matching connections, and with them every
 // channel they carry; after a missed announcement (subscriber reconnect) the roster is re-checked.
 import type { Connection } from 'ssh2';
-import type { Logger } from '../shared/logger.js';
 import type { AuditLog } from '../shared/store/audit.store.js';
 import { engineerRevocationSchema, type EngineerRevocation, type EngineerDirectory } from '../shared/store/engineer.store.js';
-import type { Redis } from 'ioredis';
+import { ChannelSubscription, type SubscriptionDeps } from './channel-subscription.js';
 
 export interface EngineerLink {
   name: string;
@@ -13,15 +12,12 @@ export interface EngineerLink {
   conn: Connection;
 }
 
-export interface RosterDeps {
-  subscriber: Redis;
-  /** The channel engineer withdrawals are announced on. */
-  channel: string;
+/** `channel`: the one engineer withdrawals are announced on. */
+export interface RosterDeps extends SubscriptionDeps {
   engineers: EngineerDirectory;
   audit: AuditLog;
   relayId: string;
   now: () => number;
-  logger: Logger;
   /** Ends an engineer's channels to one session (a withdrawn grant) unless still allowed; returns how many. */
   endSessionChannels: (engineer: string, sid: string) => Promise<number>;
   /** The same for every session of a ticket (SYSTEM:ID) it was reassigned away from the engineer. */
@@ -30,9 +26,11 @@ export interface RosterDeps {
 
 export class EngineerRoster {
   private readonly byName = new Map<string, Set<EngineerLink>>();
-  private started = false;
+  private readonly subscription: ChannelSubscription;
 
-  constructor(private readonly deps: RosterDeps) {}
+  constructor(private readonly deps: RosterDeps) {
+    this.subscription = new ChannelSubscription(deps, 'engineer roster', { onMessage: (raw) => this.onMessage(raw), reconcile: () => this.reconcile() });
+  }
 
   add(link: EngineerLink): void {
     let links = this.byName.get(link.name);
@@ -44,20 +42,12 @@ export class EngineerRoster {
     });
   }
 
-  async start(): Promise<void> {
-    if (this.started) return;
-    this.started = true;
-    this.deps.subscriber.on('message', this.onMessage);
-    await this.deps.subscriber.subscribe(this.deps.channel);
-    this.deps.subscriber.on('ready', this.onReconnect);
+  start(): Promise<void> {
+    return this.subscription.start();
   }
 
-  async close(): Promise<void> {
-    if (!this.started) return;
-    this.started = false;
-    this.deps.subscriber.off('message', this.onMessage);
-    this.deps.subscriber.off('ready', this.onReconnect);
-    await this.deps.subscriber.unsubscribe(this.deps.channel).catch(() => undefined);
+  close(): Promise<void> {
+    return this.subscription.close();
   }
 
   /** Ends the connections a revocation covers; returns how many. */
@@ -73,8 +63,7 @@ export class EngineerRoster {
     return links.length;
   }
 
-  private readonly onMessage = (channel: string, raw: string): void => {
-    if (channel !== this.deps.channel) return;
+  private onMessage(raw: string): void {
     let parsed;
     try {
       parsed = engineerRevocationSchema.safeParse(JSON.parse(raw));
@@ -84,25 +73,22 @@ export class EngineerRoster {
     if (!parsed.success) return;
     const rev = parsed.data;
     if (rev.ticket) {
-      void this.deps
-        .endTicketChannels(rev.engineer, rev.ticket)
-        .then((ended) => ended > 0 && this.deps.logger.info({ engineer: rev.engineer, ticket: rev.ticket, ended }, 'engineer channels ended: ticket reassigned'))
-        .catch((err: unknown) => this.deps.logger.error({ err, ticket: rev.ticket }, 'could not end channels of a reassigned ticket'));
-      return;
+      const ending = this.deps.endTicketChannels(rev.engineer, rev.ticket);
+      return this.logEnded(ending, rev.engineer, { ticket: rev.ticket }, 'ticket reassigned', 'could not end channels of a reassigned ticket');
     }
     if (rev.sid) {
-      void this.deps
-        .endSessionChannels(rev.engineer, rev.sid)
-        .then((ended) => ended > 0 && this.deps.logger.info({ engineer: rev.engineer, sid: rev.sid, ended }, 'engineer channels ended: grant withdrawn'))
-        .catch((err: unknown) => this.deps.logger.error({ err, sid: rev.sid }, 'could not end channels of a withdrawn grant'));
-      return;
+      const ending = this.deps.endSessionChannels(rev.engineer, rev.sid);
+      return this.logEnded(ending, rev.engineer, { sid: rev.sid }, 'grant withdrawn', 'could not end channels of a withdrawn grant');
     }
     this.revoke(rev, rev.fingerprints ? 'key removed' : 'engineer removed');
-  };
+  }
 
-  private readonly onReconnect = (): void => {
-    void this.reconcile().catch((err: unknown) => this.deps.logger.error({ err }, 'engineer roster reconcile failed'));
-  };
+  /** Logs what ending some of an engineer's channels (`scope`) came to: `why` when any ended, `failed` when it could not. */
+  private logEnded(ending: Promise<number>, engineer: string, scope: { ticket: string } | { sid: string }, why: string, failed: string): void {
+    void ending
+      .then((ended) => ended > 0 && this.deps.logger.info({ engineer, ...scope, ended }, `engineer channels ended: ${why}`))
+      .catch((err: unknown) => this.deps.logger.error({ err, ...scope }, failed));
+  }
 
   /** Ends every connection whose engineer or key is no longer registered. */
   async reconcile(): Promise<void> {

@@ -1,22 +1,16 @@
 // Engineer channels on this relay that cross to a tunnel another relay holds: opened over the peer
 // link to the holder once every check of a direct channel passed here, relayed, counted and audited
 // here, and listed by session so that a closed session, a withdrawn grant or a drain ends them.
-import type { ServerChannel } from 'ssh2';
 import type { Logger } from '../shared/logger.js';
-import { relayCrossingChannel, type ChannelHome, type EngineerChannelDeps } from './engineer-channel.js';
+import { relayCrossingChannel, type ChannelAsk, type ChannelHome, type EngineerChannelDeps } from './engineer-channel.js';
 import type { PeerLinks } from './fleet-links.js';
-import { OPEN_FAILURE, type OpenFailureCode } from './ssh2-internals.js';
+import { OPEN_FAILURE } from './ssh2-internals.js';
 
-export interface CrossingRequest {
+export interface CrossingRequest extends ChannelAsk {
   /** The relay that holds the session's tunnel (the session record's relayId). */
   holder: string;
   sid: string;
   serial: string;
-  port: number;
-  engineer: string;
-  accept: () => ServerChannel;
-  refuse: (reason: string, code: OpenFailureCode) => void;
-  engineerGone: () => boolean;
 }
 
 /** Empty entries are swept once the map grows past this. */

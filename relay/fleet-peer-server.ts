@@ -3,10 +3,9 @@
 // and on a link only `direct-tcpip` to a session's live tunnel held here, on a port the appliance
 // forwarded. Such a channel is relayed like an engineer's, but audited and counted by the relay the
 // engineer is on. Everything else is refused.
-import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
 import type { AuthContext, Connection, ServerChannel, TcpipRequestInfo } from 'ssh2';
-import { AppError, describeError } from '../shared/errors.js';
+import { describeError } from '../shared/errors.js';
 import type { RelayHostKey } from '../shared/key/key-files.js';
 import type { Logger } from '../shared/logger.js';
 import { relayIdSchema, type RelayFleetStore } from '../shared/store/relay-fleet.store.js';
@@ -14,8 +13,8 @@ import type { ApplianceRegistry } from './appliance-registry.js';
 import { openEngineerChannel, type EngineerChannelDeps } from './engineer-channel.js';
 import { peerChannelTargetOf } from './fleet-protocol.js';
 import { sameBytes, signatureAcceptable } from './public-key-check.js';
-import { OPEN_FAILURE, preparedHostKey, rejectWithReason, type OpenFailureCode } from './ssh2-internals.js';
-import { listenOn } from './listen-on.js';
+import { OPEN_FAILURE, rejectWithReason, type OpenFailureCode } from './ssh2-internals.js';
+import { holdConnection, startSshListener } from './ssh-listener.js';
 
 export interface PeerServerDeps {
   store: RelayFleetStore;
@@ -45,24 +44,15 @@ export class PeerServer {
   constructor(private readonly deps: PeerServerDeps) {}
 
   async start(): Promise<number> {
-    const server = new ssh2.Server(
-      {
-        hostKeys: [{ key: preparedHostKey(this.deps.hostKey.privateKey) }],
-        algorithms: { cipher: [...this.deps.ciphers] as ssh2.CipherAlgorithm[] },
-        keepaliveInterval: this.deps.keepaliveMs,
-        keepaliveCountMax: 3,
-        ident: 'tether-relay-peer',
-      },
-      (conn, info) => this.onConnection(conn, info.ip),
-    );
-    server.on('error', (err: Error) => this.deps.logger.error({ err }, 'peer listener error'));
-    try {
-      await listenOn(server, { ...this.deps.listen, exclusive: true });
-    } catch (err) {
-      throw new AppError('internal', `relay peer listener cannot listen on ${this.deps.listen.host}:${this.deps.listen.port}`, { cause: err });
-    }
+    const { server, port } = await startSshListener(this.deps, {
+      name: 'relay peer listener',
+      ident: 'tether-relay-peer',
+      ciphers: this.deps.ciphers,
+      listen: { ...this.deps.listen, exclusive: true },
+      onConnection: (conn, ip) => this.onConnection(conn, ip),
+    });
     this.server = server;
-    return (server.address() as AddressInfo).port;
+    return port;
   }
 
   /** Stops listening and ends every peer link (and the channels they carry). */
@@ -74,15 +64,8 @@ export class PeerServer {
   }
 
   private onConnection(conn: Connection, ip: string): void {
-    this.links.add(conn);
     let peer: string | undefined;
-    const grace = setTimeout(() => conn.end(), LOGIN_GRACE_MS);
-    grace.unref();
-    conn.on('error', (err: Error) => this.deps.logger.debug({ err: err.message, ip }, 'peer link error'));
-    conn.once('close', () => {
-      clearTimeout(grace);
-      this.links.delete(conn);
-    });
+    const grace = holdConnection(conn, this.links, { ip, graceMs: LOGIN_GRACE_MS, logger: this.deps.logger, errorLine: 'peer link error' });
     conn.on('authentication', (ctx: AuthContext) => {
       if (ctx.method !== 'publickey') return ctx.reject(['publickey']);
       void this.admit(ctx.username, ctx.key.algo, ctx.key.data, signatureAcceptable(ctx))

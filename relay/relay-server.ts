@@ -3,7 +3,6 @@
 // the listener, the heartbeat batcher and the teardown listener, and, in a fleet, its membership, the
 // peer listener and its links to peers (fleet-*.ts). drain() leaves on purpose; close() just stops.
 // Default deny throughout.
-import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
 import type { Connection } from 'ssh2';
 import { AppError } from '../shared/errors.js';
@@ -22,10 +21,10 @@ import { HeartbeatBatcher } from './heartbeat-batcher.js';
 import { relayActor, type RelayDeps } from './relay-deps.js';
 import { drainRelay, type DrainReport } from './relay-drain.js';
 import { generateSeed, openSshPrivateKeyFromSeed, rawPublicFromSeed } from '../shared/ssh-keys.js';
-import { coalesceWritesPerRead, destroySocket, preparedHostKey } from './ssh2-internals.js';
+import { coalesceWritesPerRead, destroySocket } from './ssh2-internals.js';
 import { TeardownListener } from './teardown-listener.js';
 import { tellExpiry } from './expiry-notice.js';
-import { listenOn } from './listen-on.js';
+import { holdConnection, startSshListener } from './ssh-listener.js';
 
 export type { RelayDeps } from './relay-deps.js';
 
@@ -188,29 +187,25 @@ export class RelayServer {
       await this.roster.close();
       throw err;
     });
-    const server = new ssh2.Server(
-      {
-        hostKeys: [{ key: preparedHostKey(this.deps.hostKey.privateKey) }],
-        algorithms: { cipher: [...RELAY_CIPHERS] },
-        keepaliveInterval: this.deps.keepaliveMs,
-        keepaliveCountMax: 3,
-        ident: 'tether-relay',
-      },
-      (conn, info) => this.onConnection(conn, info.ip),
-    );
-    server.on('error', (err: Error) => this.deps.logger.error({ err }, 'relay listener error'));
+    let listener;
     try {
-      await listenOn(server, this.deps.listen);
+      listener = await startSshListener(this.deps, {
+        name: 'relay listener',
+        ident: 'tether-relay',
+        ciphers: RELAY_CIPHERS,
+        listen: this.deps.listen,
+        onConnection: (conn, ip) => this.onConnection(conn, ip),
+      });
     } catch (err) {
       await this.teardown.close();
       await this.roster.close();
       await this.fleet?.peers.close();
-      throw new AppError('internal', `relay cannot listen on ${this.deps.listen.host}:${this.deps.listen.port}`, { cause: err });
+      throw err;
     }
+    const { server, port } = listener;
     this.server = server;
     this.heartbeats.start();
     this.unwatch = this.deps.metrics?.watchRelay({ tunnels: () => this.tunnelCount, engineerChannels: () => this.engineerChannelCount });
-    const port = (server.address() as AddressInfo).port;
     if (this.fleet && peerPort !== undefined) {
       await this.fleet.member.start({ host: this.deps.fleet?.peerHost ?? this.deps.fleet!.peerListen.host, port: peerPort });
       this.peerPort = peerPort;
@@ -314,16 +309,9 @@ export class RelayServer {
       conn.end();
       return;
     }
-    this.connections.add(conn);
+    const grace = holdConnection(conn, this.connections, { ip, graceMs: LOGIN_GRACE_MS, logger: this.deps.logger, errorLine: 'ssh connection error' });
     coalesceWritesPerRead(conn);
     let identity: Identity | undefined;
-    const grace = setTimeout(() => conn.end(), LOGIN_GRACE_MS);
-    grace.unref();
-    conn.on('error', (err: Error) => this.deps.logger.debug({ err: err.message, ip }, 'ssh connection error'));
-    conn.once('close', () => {
-      clearTimeout(grace);
-      this.connections.delete(conn);
-    });
     handleLogin(conn, ip, this.loginDeps, (id) => (identity = id));
     conn.once('ready', () => {
       clearTimeout(grace);

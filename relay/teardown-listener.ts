@@ -5,22 +5,18 @@
 // CONNECTED. A session another relay took over (connected there, or marked LOST by that relay on its
 // way in) ends this relay's stale tunnel instead. After a subscriber reconnect (events may have been
 // missed) every tunnel is re-checked against Redis.
-import type { Redis } from 'ioredis';
-import type { Logger } from '../shared/logger.js';
 import { effectsOfOutcome, type LifecycleEffect } from '../shared/session/lifecycle.js';
 import { parseSessionEvent } from '../shared/store/session-events.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import type { ApplianceRegistry, Tunnel } from './appliance-registry.js';
+import { ChannelSubscription, type SubscriptionDeps } from './channel-subscription.js';
 
-export interface TeardownDeps {
-  subscriber: Redis;
-  /** The session events channel the subscriber listens on. */
-  channel: string;
+/** `channel`: the session events channel the subscriber listens on. */
+export interface TeardownDeps extends SubscriptionDeps {
   sessions: SessionStore;
   registry: ApplianceRegistry;
   /** This relay: transitions made by another relay for a tunnel held here mean the tunnel moved. */
   relayId: string;
-  logger: Logger;
   /** Called for a live tunnel whose session is LOST in Redis. */
   onLostWhileLive: (t: Tunnel) => void;
   /** Called for every CLOSED session, held here or not (channels crossing to another relay). */
@@ -33,32 +29,21 @@ type RelayEffect = Extract<LifecycleEffect, { by: 'relay' }>;
 const isRelayEffect = (e: LifecycleEffect): e is RelayEffect => e.by === 'relay';
 
 export class TeardownListener {
-  private started = false;
-  private readonly channel: string;
+  private readonly subscription: ChannelSubscription;
 
   constructor(private readonly deps: TeardownDeps) {
-    this.channel = deps.channel;
+    this.subscription = new ChannelSubscription(deps, 'teardown', { onMessage: (raw) => this.onMessage(raw), reconcile: () => this.reconcile() });
   }
 
-  async start(): Promise<void> {
-    if (this.started) return;
-    this.started = true;
-    this.deps.subscriber.on('message', this.onMessage);
-    await this.deps.subscriber.subscribe(this.channel);
-    // Registered after the first subscribe: every later 'ready' is a reconnect.
-    this.deps.subscriber.on('ready', this.onReconnect);
+  start(): Promise<void> {
+    return this.subscription.start();
   }
 
-  async close(): Promise<void> {
-    if (!this.started) return;
-    this.started = false;
-    this.deps.subscriber.off('message', this.onMessage);
-    this.deps.subscriber.off('ready', this.onReconnect);
-    await this.deps.subscriber.unsubscribe(this.channel).catch(() => undefined);
+  close(): Promise<void> {
+    return this.subscription.close();
   }
 
-  private readonly onMessage = (channel: string, raw: string): void => {
-    if (channel !== this.channel) return;
+  private onMessage(raw: string): void {
     const ev = parseSessionEvent(raw);
     if (!ev) return;
     const effects = effectsOfOutcome(ev.outcome, ev.from).filter(isRelayEffect);
@@ -89,11 +74,7 @@ export class TeardownListener {
           break;
       }
     }
-  };
-
-  private readonly onReconnect = (): void => {
-    void this.reconcile().catch((err: unknown) => this.deps.logger.error({ err }, 'teardown reconcile failed'));
-  };
+  }
 
   /** Ends every tunnel whose session is gone or CLOSED in Redis; re-asserts LOST ones. */
   async reconcile(): Promise<void> {

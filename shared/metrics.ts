@@ -119,26 +119,20 @@ export function createMetrics(opts: MetricsOptions = {}): TetherMetrics {
   });
   const transitions = new Counter({ name: 'tether_transitions_total', help: 'Session transitions, counted once system-wide by the audit consumer that acknowledged them', labelNames: ['type', 'reason'], registers });
 
-  new Gauge({
-    name: 'tether_relay_tunnels',
-    help: 'Live appliance tunnels held by this relay',
-    registers,
-    collect() {
-      let n = 0;
-      for (const r of relays) n += r.tunnels();
-      this.set(n);
-    },
-  });
-  new Gauge({
-    name: 'tether_relay_engineer_channels',
-    help: 'Open engineer channels on this relay',
-    registers,
-    collect() {
-      let n = 0;
-      for (const r of relays) n += r.engineerChannels();
-      this.set(n);
-    },
-  });
+  /** A gauge of one live count, summed over the relays watched in this process. */
+  const relayGauge = (name: string, help: string, count: (r: RelayLiveCounts) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        let n = 0;
+        for (const r of relays) n += count(r);
+        this.set(n);
+      },
+    });
+  relayGauge('tether_relay_tunnels', 'Live appliance tunnels held by this relay', (r) => r.tunnels());
+  relayGauge('tether_relay_engineer_channels', 'Open engineer channels on this relay', (r) => r.engineerChannels());
   new Counter({
     name: 'tether_relay_bytes_total',
     help: 'Bytes relayed by engineer channels, by direction',

@@ -2,7 +2,6 @@
 // finds the key (pasted; from a file; one-click: asked of the API with the customer's description;
 // pushed: taken from the inbox), then enables it the one way (enable-with-key.ts).
 import { readFileSync } from 'node:fs';
-import { parseDuration } from '../../shared/duration.js';
 import { AppError } from '../../shared/errors.js';
 import { oneClickRefusal, supportsOneClick } from '../../shared/protocol.js';
 import { loadAgentConfig, type AgentConfig } from '../agent-config.js';
@@ -12,23 +11,13 @@ import { requireIdentity, type ApplianceIdentity } from '../identity.js';
 import { supportPassword } from '../key-acceptance.js';
 import { MAX_DESCRIPTION } from '../service/enable-wording.js';
 import { daemonStatus } from '../tether-state.js';
-import { homePaths, parseOptions, type CliContext } from './cli-context.js';
+import { homePaths, type CliContext } from './cli-context.js';
+import { parseEnableOptions } from './command-options.js';
 import { enableWithKey } from './enable-with-key.js';
 
-export const DEFAULT_WAIT = '30s';
-
 export async function enableCommand(args: string[], ctx: CliContext): Promise<number> {
-  const o = parseOptions(args, {
-    key: { type: 'string' },
-    'key-file': { type: 'string' },
-    password: { type: 'string' },
-    description: { type: 'string' },
-    pending: { type: 'boolean' },
-    timeout: { type: 'string' },
-  });
-  const sources = [o.key !== undefined, o['key-file'] !== undefined, o.description !== undefined, o.pending === true];
-  if (sources.filter(Boolean).length !== 1) throw new AppError('usage', 'give exactly one of --key KEY, --key-file FILE, --description TEXT or --pending');
-  const waitMs = parseDuration(o.timeout ?? DEFAULT_WAIT);
+  const o = parseEnableOptions(args);
+  const { waitMs } = o;
   // A bad customer password is refused before anything is asked of the API.
   if (o.password !== undefined) supportPassword(undefined, o.password);
   const paths = homePaths(ctx);

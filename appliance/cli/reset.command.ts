@@ -1,6 +1,5 @@
 // `ktether reset`: re-establishes the connection with the same key. A running daemon gets SIGHUP and
 // is watched until it has connected again; a crashed one is started again.
-import { parseDuration } from '../../shared/duration.js';
 import { AppError } from '../../shared/errors.js';
 import { loadAgentConfig } from '../agent-config.js';
 import { removeIfExists } from '../agent-home.js';
@@ -8,15 +7,15 @@ import { accountProviderFor } from '../accounts/select-provider.js';
 import { daemonEntryPath } from '../daemon/spawn-daemon.js';
 import { TETHER_LINE, UNCLEAN_SHUTDOWN_LINE } from '../log-line.js';
 import { daemonStatus, isDaemonAlive, isTetherLive, readTetherState } from '../tether-state.js';
-import { homePaths, parseOptions, say, type CliContext } from './cli-context.js';
+import { homePaths, say, type CliContext } from './cli-context.js';
 import { awaitDaemonStart } from './daemon-start.js';
-import { DEFAULT_WAIT } from './enable.command.js';
+import { DEFAULT_WAIT, parseResetOptions } from './command-options.js';
 
 const POLL_MS = 25;
 
 export async function resetCommand(args: string[], ctx: CliContext): Promise<number> {
-  const o = parseOptions(args, { timeout: { type: 'string' } });
-  const waitMs = parseDuration(o.timeout ?? DEFAULT_WAIT);
+  const o = parseResetOptions(args);
+  const { waitMs } = o;
   const paths = homePaths(ctx);
   const config = loadAgentConfig(paths);
   const state = readTetherState(paths);

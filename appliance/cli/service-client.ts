@@ -5,16 +5,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_KTETHER_HOME } from '../../shared/agent-defaults.js';
-import { parseDuration } from '../../shared/duration.js';
 import { AppError } from '../../shared/errors.js';
 import { logLine } from '../log-line.js';
 import { socketPath, type EnableSource, type Progress } from '../service/control-protocol.js';
 import { connectService, type ServiceConnection } from '../service/control-client.js';
 import { statusLines, type StatusReport } from '../status-lines.js';
 import { parseOptions } from './cli-options.js';
+import { parseEnableOptions, parseResetOptions } from './command-options.js';
 
 const SERVICE_COMMANDS: ReadonlySet<string> = new Set(['enable', 'disable', 'status', 'reset']);
-const DEFAULT_WAIT = '30s';
 
 interface ClientContext {
   out: (line: string) => void;
@@ -50,18 +49,8 @@ function requestFor(name: string, args: string[]): Prepared {
     return { op: 'disable' };
   }
   if (name === 'status') return { op: 'status', json: parseOptions(args, { json: { type: 'boolean' } }).json === true };
-  if (name === 'reset') return { op: 'reset', timeoutMs: parseDuration(parseOptions(args, { timeout: { type: 'string' } }).timeout ?? DEFAULT_WAIT) };
-  const o = parseOptions(args, {
-    key: { type: 'string' },
-    'key-file': { type: 'string' },
-    password: { type: 'string' },
-    description: { type: 'string' },
-    pending: { type: 'boolean' },
-    timeout: { type: 'string' },
-  });
-  const sources = [o.key !== undefined, o['key-file'] !== undefined, o.description !== undefined, o.pending === true];
-  if (sources.filter(Boolean).length !== 1) throw new AppError('usage', 'give exactly one of --key KEY, --key-file FILE, --description TEXT or --pending');
-  const timeoutMs = parseDuration(o.timeout ?? DEFAULT_WAIT);
+  if (name === 'reset') return { op: 'reset', timeoutMs: parseResetOptions(args).waitMs };
+  const o = parseEnableOptions(args);
   let source: EnableSource;
   if (o.description !== undefined) source = { kind: 'description', description: o.description };
   else if (o.pending) source = { kind: 'pending' };
@@ -72,7 +61,7 @@ function requestFor(name: string, args: string[]): Prepared {
       throw new AppError('usage', `cannot read --key-file ${o['key-file']}`);
     }
   } else source = { kind: 'key', key: o.key ?? '' };
-  return { op: 'enable', source, ...(o.password !== undefined ? { password: o.password } : {}), timeoutMs };
+  return { op: 'enable', source, ...(o.password !== undefined ? { password: o.password } : {}), timeoutMs: o.waitMs };
 }
 
 async function run(conn: ServiceConnection, name: string, r: Prepared, ctx: ClientContext): Promise<number> {

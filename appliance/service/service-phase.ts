@@ -1,8 +1,8 @@
 // The resident service's own state machine, around the tunnel agent's: what the service is doing
 // with the one tether an appliance can have. Every change goes through `to()`, which refuses a
-// transition not in the table (a coded error); the page's words come from here too.
-import { AppError } from '../../shared/errors.js';
+// transition not in the table (state-machine.ts); the page's words come from here too.
 import type { AgentState } from '../agent-state.js';
+import { StateMachine, type Transitions } from '../state-machine.js';
 
 export const SERVICE_PHASES = ['idle', 'enabling', 'running', 'disabling', 'stopped'] as const;
 export type ServicePhase = (typeof SERVICE_PHASES)[number];
@@ -14,7 +14,7 @@ export type ServicePhase = (typeof SERVICE_PHASES)[number];
  * running → disabling: the customer disables; running → idle: the relay ended it (revoked, expired…).
  * any → stopped: the service shuts down (a running tether is left to resume).
  */
-const TRANSITIONS: Readonly<Record<ServicePhase, readonly ServicePhase[]>> = {
+const TRANSITIONS: Transitions<ServicePhase> = {
   idle: ['enabling', 'running', 'stopped'],
   enabling: ['running', 'idle', 'stopped'],
   running: ['disabling', 'idle', 'stopped'],
@@ -22,27 +22,13 @@ const TRANSITIONS: Readonly<Record<ServicePhase, readonly ServicePhase[]>> = {
   stopped: [],
 };
 
-export class ServicePhaseMachine {
-  #phase: ServicePhase = 'idle';
-  readonly #onChange: (to: ServicePhase, from: ServicePhase) => void;
-
-  constructor(onChange: (to: ServicePhase, from: ServicePhase) => void = () => {}) {
-    this.#onChange = onChange;
+export class ServicePhaseMachine extends StateMachine<ServicePhase> {
+  constructor(onChange?: (to: ServicePhase, from: ServicePhase) => void) {
+    super('service', TRANSITIONS, 'idle', onChange);
   }
 
   get phase(): ServicePhase {
-    return this.#phase;
-  }
-
-  is(...phases: ServicePhase[]): boolean {
-    return phases.includes(this.#phase);
-  }
-
-  to(next: ServicePhase): void {
-    const from = this.#phase;
-    if (!TRANSITIONS[from].includes(next)) throw new AppError('illegal_transition', `illegal service transition ${from} → ${next}`);
-    this.#phase = next;
-    this.#onChange(next, from);
+    return this.current;
   }
 }
 

@@ -3,7 +3,9 @@
 // a withdrawn grant closes the engineer's open channels to the session on every relay.
 import type { Command } from 'commander';
 import { AppError } from '../../shared/errors.js';
+import type { SessionRecord } from '../../shared/session/session.schema.js';
 import { actorFor, withActorOption, type ActorOption } from './actor.js';
+import type { OperatorContext } from './operator-context.js';
 import { printJson, type Run } from './output.js';
 import { sessionIdOf } from './session-id.js';
 
@@ -13,39 +15,19 @@ interface GrantOptions extends ActorOption {
 }
 
 export function registerGrantCommands(session: Command, run: Run): void {
-  withActorOption(
-    session
-      .command('grant [id]')
-      .description('let a registered engineer reach this session (audited)')
-      .option('--session <id>', 'the session id (instead of the positional one)')
-      .requiredOption('--engineer <name>', 'a registered engineer'),
-  ).action((id: string | undefined, opts: GrantOptions) =>
-    run(async (ctx) => {
-      const actor = await actorFor(ctx, opts.as, 'admin', 'grant sessions');
-      const s = await ctx.sessions.require(sessionIdOf(id, opts.session));
-      if (s.state === 'CLOSED') throw new AppError('session_closed', `session ${s.id} is closed`);
-      if (!(await ctx.engineers.get(opts.engineer))) throw new AppError('engineer_not_found', `no engineer named ${opts.engineer}`);
-      await ctx.access.grant(s, opts.engineer, actor, ctx.now());
-      process.stdout.write(`engineer ${opts.engineer} may now reach ${s.serial} (session ${s.id})\n`);
-    }),
-  );
+  grantCommand(session, run, 'grant', 'let a registered engineer reach this session (audited)', 'a registered engineer', async (ctx, s, engineer, actor) => {
+    if (s.state === 'CLOSED') throw new AppError('session_closed', `session ${s.id} is closed`);
+    if (!(await ctx.engineers.get(engineer))) throw new AppError('engineer_not_found', `no engineer named ${engineer}`);
+    await ctx.access.grant(s, engineer, actor, ctx.now());
+    return `engineer ${engineer} may now reach ${s.serial} (session ${s.id})`;
+  });
 
-  withActorOption(
-    session
-      .command('revoke-grant [id]')
-      .description("withdraw a grant; the engineer's open channels to this session close (audited)")
-      .option('--session <id>', 'the session id (instead of the positional one)')
-      .requiredOption('--engineer <name>', 'the engineer'),
-  ).action((id: string | undefined, opts: GrantOptions) =>
-    run(async (ctx) => {
-      const actor = await actorFor(ctx, opts.as, 'admin', 'grant sessions');
-      const s = await ctx.sessions.require(sessionIdOf(id, opts.session));
-      if (!(await ctx.access.revokeGrant(s, opts.engineer, actor, ctx.now()))) {
-        throw new AppError('engineer_not_authorised', `engineer ${opts.engineer} holds no grant on session ${s.id}`);
-      }
-      process.stdout.write(`engineer ${opts.engineer} may no longer reach ${s.serial} (session ${s.id})\n`);
-    }),
-  );
+  grantCommand(session, run, 'revoke-grant', "withdraw a grant; the engineer's open channels to this session close (audited)", 'the engineer', async (ctx, s, engineer, actor) => {
+    if (!(await ctx.access.revokeGrant(s, engineer, actor, ctx.now()))) {
+      throw new AppError('engineer_not_authorised', `engineer ${engineer} holds no grant on session ${s.id}`);
+    }
+    return `engineer ${engineer} may no longer reach ${s.serial} (session ${s.id})`;
+  });
 
   session
     .command('grants [id]')
@@ -64,4 +46,28 @@ export function registerGrantCommands(session: Command, run: Run): void {
         for (const g of grants) process.stdout.write(`granted: ${g.engineer}\tby ${g.by}\t${new Date(g.at).toISOString()}\n`);
       }),
     );
+}
+
+/** `grant` and `revoke-grant`: an admin changes one engineer's access to one session; `change` returns the line to print. */
+function grantCommand(
+  session: Command,
+  run: Run,
+  name: string,
+  description: string,
+  engineerHelp: string,
+  change: (ctx: OperatorContext, s: SessionRecord, engineer: string, actor: string) => Promise<string>,
+): void {
+  withActorOption(
+    session
+      .command(`${name} [id]`)
+      .description(description)
+      .option('--session <id>', 'the session id (instead of the positional one)')
+      .requiredOption('--engineer <name>', engineerHelp),
+  ).action((id: string | undefined, opts: GrantOptions) =>
+    run(async (ctx) => {
+      const actor = await actorFor(ctx, opts.as, 'admin', 'grant sessions');
+      const s = await ctx.sessions.require(sessionIdOf(id, opts.session));
+      process.stdout.write(`${await change(ctx, s, opts.engineer, actor)}\n`);
+    }),
+  );
 }

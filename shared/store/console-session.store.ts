@@ -1,11 +1,12 @@
 // Console sign-ins: a random session id (the `tether_session` cookie) → who signed in, how, and the
 // CSRF token of the session. Stored under the SHA-256 of the id, so a Redis dump holds no usable
 // cookie; 12 h sliding: every use moves the expiry.
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { operatorRoleSchema } from '../operator-role.js';
-import { redisKeys, type RedisKeys } from './redis-keys.js';
+import { redisKeys } from './redis-keys.js';
+import { SecretIdRecords } from './secret-id-records.js';
 import { parseStoredJson } from './stored-json.js';
 
 export const CONSOLE_SESSION_TTL_MS = 12 * 3_600_000;
@@ -23,36 +24,27 @@ export const consoleSessionSchema = z.object({
 });
 export type ConsoleSession = z.infer<typeof consoleSessionSchema>;
 
-const hashOf = (id: string) => createHash('sha256').update(id).digest('hex');
-
 export class ConsoleSessionStore {
-  private readonly keys: RedisKeys;
+  private readonly records: SecretIdRecords;
 
-  constructor(
-    private readonly redis: Redis,
-    prefix: string,
-    private readonly ttlMs = CONSOLE_SESSION_TTL_MS,
-  ) {
-    this.keys = redisKeys(prefix);
+  constructor(redis: Redis, prefix: string, ttlMs = CONSOLE_SESSION_TTL_MS) {
+    this.records = new SecretIdRecords(redis, redisKeys(prefix).consoleSession, ttlMs);
   }
 
   /** A new session; returns its id (the cookie value) and record. */
   async create(who: Omit<ConsoleSession, 'csrf' | 'createdAt'>, now: number): Promise<{ id: string; session: ConsoleSession }> {
-    const id = randomBytes(32).toString('base64url');
     const session: ConsoleSession = { ...who, csrf: randomBytes(24).toString('base64url'), createdAt: now };
-    await this.redis.set(this.keys.consoleSession(hashOf(id)), JSON.stringify(session), 'PX', this.ttlMs);
+    const id = await this.records.add(JSON.stringify(session));
     return { id, session };
   }
 
   /** The session, its expiry moved 12 h on; null when unknown, expired or unreadable. */
   async use(id: string): Promise<ConsoleSession | null> {
     if (id.length > 100) return null;
-    const key = this.keys.consoleSession(hashOf(id));
-    const [[, raw]] = (await this.redis.multi().get(key).pexpire(key, this.ttlMs).exec()) as [[unknown, string | null], [unknown, number]];
-    return parseStoredJson(consoleSessionSchema, raw);
+    return parseStoredJson(consoleSessionSchema, await this.records.use(id));
   }
 
   async delete(id: string): Promise<void> {
-    await this.redis.del(this.keys.consoleSession(hashOf(id)));
+    await this.records.delete(id);
   }
 }

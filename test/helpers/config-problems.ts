@@ -1,4 +1,5 @@
 // What the server's configuration check says about an environment, for tests of its messages.
+import { expect } from 'vitest';
 import { loadServerConfig, type HelpDeskEntry } from '../../shared/config.js';
 
 /** The message loadServerConfig throws for `env` (with `helpDesks`' variables), or '' when it accepts it. */
@@ -9,4 +10,9 @@ export function configProblems(env: Record<string, string>, helpDesks: readonly 
   } catch (e) {
     return (e as Error).message;
   }
+}
+
+/** Asserts that `message` names every one of `problems` (each a part of it, usually `VARIABLE: why`). */
+export function expectProblems(message: string, problems: readonly string[]): void {
+  for (const problem of problems) expect(message).toContain(problem);
 }

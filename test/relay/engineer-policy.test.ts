@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseEngineerKey } from '../../shared/store/engineer.store.js';
 import { openTunnel, useRelay } from './relay-fixture.js';
-import { addEngineer, auditOf, runSsh, sshW, uniqueSerial, waitFor, within } from './relay-harness.js';
+import { addEngineer, auditOf, runSsh, sshW, uniqueSerial, waitFor, within, type SshRun } from './relay-harness.js';
 
 const { h, services: { svc }, engineers: { erin } } = useRelay({ harness: { engineerPolicy: 'assigned' }, services: { svc: 'SVC\n' }, engineers: ['erin'] });
 
@@ -14,6 +14,23 @@ async function connected(ticket?: { system: string; id: string }) {
   const { serial, sid } = await openTunnel(h, uniqueSerial('POL'), { 22: svc.port });
   if (ticket) await h.redis.hset(h.sessions.keys.session(sid), 'ticket', `${ticket.system}:${ticket.id}`);
   return { serial, session: (await h.sessions.require(sid)) };
+}
+
+/** Erin's channel to the serial's port 22, once `first` has come back behind the service's greeting. */
+async function erinChannel(serial: string, first: string, what: string): Promise<SshRun> {
+  const open = runSsh(h, erin, ['-W', `${serial}:22`]);
+  open.child.stdin!.write(first);
+  await waitFor(() => open.stdout().toString() === `SVC\n${first}`, what);
+  return open;
+}
+
+/** Half a second after a change that must not close it, the channel still carries `more` and ends cleanly. */
+async function expectStillOpen(open: SshRun, sent: string, more: string): Promise<void> {
+  await new Promise((r) => setTimeout(r, 500));
+  open.child.stdin!.write(more);
+  await waitFor(() => open.stdout().toString() === `SVC\n${sent}${more}`, 'the channel still carries data');
+  open.child.stdin!.end();
+  expect((await open.done).code).toBe(0);
 }
 
 describe('engineer policy "assigned"', () => {
@@ -30,9 +47,7 @@ describe('engineer policy "assigned"', () => {
     const { serial, session } = await connected();
     await h.access.grant(session, 'erin', 'test-operator', Date.now());
     expect(await auditOf(h, 'session.granted', { sid: session.id, engineer: 'erin', actor: 'test-operator' })).toHaveLength(1);
-    const open = runSsh(h, erin, ['-W', `${serial}:22`]);
-    open.child.stdin!.write('hi');
-    await waitFor(() => open.stdout().toString() === 'SVC\nhi', 'the granted channel');
+    const open = await erinChannel(serial, 'hi', 'the granted channel');
     const t0 = Date.now();
     expect(await h.access.revokeGrant(session, 'erin', 'test-operator', Date.now())).toBe(true);
     await within(open.done, 1_000, 'the channel closed');
@@ -60,9 +75,7 @@ describe('engineer policy "assigned"', () => {
     const ticket = { system: 'github', id: `T3-${Date.now()}` };
     const { serial, session } = await connected(ticket);
     await h.access.setAssignee(ticket, 'erin', 'test-operator', Date.now());
-    const open = runSsh(h, erin, ['-W', `${serial}:22`]);
-    open.child.stdin!.write('a');
-    await waitFor(() => open.stdout().toString() === 'SVC\na', 'the assignee\'s channel');
+    const open = await erinChannel(serial, 'a', "the assignee's channel");
     const t0 = Date.now();
     await h.access.setAssignee(ticket, null, 'help-desk', Date.now());
     await within(open.done, 1_000, 'the channel closed');
@@ -72,15 +85,9 @@ describe('engineer policy "assigned"', () => {
     // With a grant as well, losing the assignment changes nothing for the open channel.
     await h.access.setAssignee(ticket, 'erin', 'test-operator', Date.now());
     await h.access.grant(session, 'erin', 'test-operator', Date.now());
-    const kept = runSsh(h, erin, ['-W', `${serial}:22`]);
-    kept.child.stdin!.write('b');
-    await waitFor(() => kept.stdout().toString() === 'SVC\nb', 'the granted channel');
+    const kept = await erinChannel(serial, 'b', 'the granted channel');
     await h.access.setAssignee(ticket, null, 'help-desk', Date.now());
-    await new Promise((r) => setTimeout(r, 500));
-    kept.child.stdin!.write('c');
-    await waitFor(() => kept.stdout().toString() === 'SVC\nbc', 'the channel still carries data');
-    kept.child.stdin!.end();
-    expect((await kept.done).code).toBe(0);
+    await expectStillOpen(kept, 'b', 'c');
   });
 
   it('withdrawing a grant leaves the channels of an engineer who may still reach the session (the ticket assignee)', async () => {
@@ -88,15 +95,9 @@ describe('engineer policy "assigned"', () => {
     const { serial, session } = await connected(ticket);
     await h.access.setAssignee(ticket, 'erin', 'test-operator', Date.now());
     await h.access.grant(session, 'erin', 'test-operator', Date.now());
-    const open = runSsh(h, erin, ['-W', `${serial}:22`]);
-    open.child.stdin!.write('a');
-    await waitFor(() => open.stdout().toString() === 'SVC\na', 'the channel');
+    const open = await erinChannel(serial, 'a', 'the channel');
     await h.access.revokeGrant(session, 'erin', 'test-operator', Date.now());
-    await new Promise((r) => setTimeout(r, 500));
-    open.child.stdin!.write('b');
-    await waitFor(() => open.stdout().toString() === 'SVC\nab', 'the channel still carries data');
-    open.child.stdin!.end();
-    expect((await open.done).code).toBe(0);
+    await expectStillOpen(open, 'a', 'b');
   });
 
   it('refuses an engineer key past its expiry at login', async () => {

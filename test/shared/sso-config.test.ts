@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadServerConfig } from '../../shared/config.js';
 import { parseSsoRoles } from '../../shared/sso-config.js';
-import { configProblems } from '../helpers/config-problems.js';
+import { configProblems, expectProblems } from '../helpers/config-problems.js';
 
 const FULL = {
   TETHER_OIDC_ISSUER: 'https://login.vendor.example/realms/support',
@@ -41,9 +41,11 @@ describe('single sign-on configuration', () => {
   it('names every missing half of a partial configuration at start, and asks for a role mapping', () => {
     const msg = configProblems({ TETHER_OIDC_ISSUER: 'https://login.vendor.example' });
     expect(msg).toMatch(/^invalid configuration: /);
-    expect(msg).toContain('TETHER_OIDC_CLIENT_ID: required when other TETHER_OIDC_* variables are set');
-    expect(msg).toContain('TETHER_OIDC_CLIENT_SECRET: required when other TETHER_OIDC_* variables are set');
-    expect(msg).toContain('TETHER_OIDC_ROLES: required with single sign-on');
+    expectProblems(msg, [
+      'TETHER_OIDC_CLIENT_ID: required when other TETHER_OIDC_* variables are set',
+      'TETHER_OIDC_CLIENT_SECRET: required when other TETHER_OIDC_* variables are set',
+      'TETHER_OIDC_ROLES: required with single sign-on',
+    ]);
     expect(msg).not.toContain('TETHER_OIDC_ISSUER:');
     // A mapping alone is a partial configuration too.
     expect(configProblems({ TETHER_OIDC_ROLES: 'a=admin' })).toContain('TETHER_OIDC_ISSUER: required when other TETHER_OIDC_* variables are set');
@@ -63,12 +65,14 @@ describe('single sign-on configuration', () => {
       TETHER_OIDC_DEFAULT_ROLE: 'admin',
       TETHER_PUBLIC_URL: 'ftp://tether.vendor.example',
     });
-    expect(msg).toContain('TETHER_OIDC_ISSUER: must be an https:// URL (http:// only on loopback');
-    expect(msg).toContain('TETHER_OIDC_ROLES: "tether-admins=root" is not VALUE=ROLE');
-    expect(msg).toContain('TETHER_OIDC_ROLES: "=viewer" is not VALUE=ROLE');
-    expect(msg).toContain('TETHER_OIDC_SCOPES: must include openid');
-    expect(msg).toContain('TETHER_OIDC_DEFAULT_ROLE:');
-    expect(msg).toContain('TETHER_PUBLIC_URL: must be an http:// or https:// URL');
+    expectProblems(msg, [
+      'TETHER_OIDC_ISSUER: must be an https:// URL (http:// only on loopback',
+      'TETHER_OIDC_ROLES: "tether-admins=root" is not VALUE=ROLE',
+      'TETHER_OIDC_ROLES: "=viewer" is not VALUE=ROLE',
+      'TETHER_OIDC_SCOPES: must include openid',
+      'TETHER_OIDC_DEFAULT_ROLE:',
+      'TETHER_PUBLIC_URL: must be an http:// or https:// URL',
+    ]);
     expect(loadServerConfig({ ...FULL, TETHER_OIDC_ISSUER: 'http://127.0.0.1:9000' }).sso?.insecureLoopback).toBe(true);
   });
 

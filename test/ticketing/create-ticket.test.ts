@@ -30,69 +30,55 @@ const last = (system: VendorCase['system']) => {
   return { method: r.method, path: r.path, json: r.json };
 };
 
+/** The adapter answers `id` for the new ticket, after exactly this POST to its help desk's API. */
+async function expectCreated(system: VendorCase['system'], id: string, path: string, json: unknown): Promise<void> {
+  expect(await adapters.get(system)!.createTicket(input)).toEqual({ system, id });
+  expect(last(system)).toEqual({ method: 'POST', path, json });
+}
+
 describe('ticket creation', () => {
   it('Zendesk: POST /api/v2/tickets.json with the requester, the tag and the serial custom field', async () => {
-    expect(await adapters.get('zendesk')!.createTicket(input)).toEqual({ system: 'zendesk', id: '90001' });
-    expect(last('zendesk')).toEqual({
-      method: 'POST',
-      path: '/api/v2/tickets.json',
-      json: {
-        ticket: {
-          subject: input.subject,
-          comment: { body: input.description },
-          requester: { email: 'it-ops@customer.example', name: 'it-ops' },
-          tags: ['tether'],
-          custom_fields: [
-            { id: 360012345678, value: 'K1000-5F3A9C' },
-            { id: 360012345679, value: 'sma' },
-          ],
-        },
+    await expectCreated('zendesk', '90001', '/api/v2/tickets.json', {
+      ticket: {
+        subject: input.subject,
+        comment: { body: input.description },
+        requester: { email: 'it-ops@customer.example', name: 'it-ops' },
+        tags: ['tether'],
+        custom_fields: [
+          { id: 360012345678, value: 'K1000-5F3A9C' },
+          { id: 360012345679, value: 'sma' },
+        ],
       },
     });
   });
 
   it('Jira Service Management: POST /rest/servicedeskapi/request with the configured desk, request type and fields', async () => {
-    expect(await adapters.get('jira')!.createTicket(input)).toEqual({ system: 'jira', id: 'SUP-42' });
-    expect(last('jira')).toEqual({
-      method: 'POST',
-      path: '/rest/servicedeskapi/request',
-      json: {
-        serviceDeskId: '1',
-        requestTypeId: '10',
-        requestFieldValues: {
-          summary: input.subject,
-          description: 'Opened from the appliance console.\n\nRequester: it-ops@customer.example',
-          customfield_10055: 'K1000-5F3A9C',
-          customfield_10056: { value: 'SMA' },
-          customfield_10057: '13.2',
-        },
+    await expectCreated('jira', 'SUP-42', '/rest/servicedeskapi/request', {
+      serviceDeskId: '1',
+      requestTypeId: '10',
+      requestFieldValues: {
+        summary: input.subject,
+        description: 'Opened from the appliance console.\n\nRequester: it-ops@customer.example',
+        customfield_10055: 'K1000-5F3A9C',
+        customfield_10056: { value: 'SMA' },
+        customfield_10057: '13.2',
       },
     });
   });
 
   it('ServiceNow: POST /api/now/table/incident, and the ref carries the new record\'s sys_id', async () => {
-    expect(await adapters.get('servicenow')!.createTicket(input)).toEqual({ system: 'servicenow', id: `INC0090001/${sysIdOfSeed(90001)}` });
-    expect(last('servicenow')).toEqual({
-      method: 'POST',
-      path: '/api/now/table/incident',
-      json: { short_description: input.subject, description: 'Opened from the appliance console.\n\nRequester: it-ops@customer.example', u_serial_number: 'K1000-5F3A9C' },
-    });
+    await expectCreated('servicenow', `INC0090001/${sysIdOfSeed(90001)}`, '/api/now/table/incident', { short_description: input.subject, description: 'Opened from the appliance console.\n\nRequester: it-ops@customer.example', u_serial_number: 'K1000-5F3A9C' });
   });
 
   it('Freshdesk: POST /api/v2/tickets, open (2) with the tag and the serial custom field', async () => {
-    expect(await adapters.get('freshdesk')!.createTicket(input)).toEqual({ system: 'freshdesk', id: '90001' });
-    expect(last('freshdesk')).toEqual({
-      method: 'POST',
-      path: '/api/v2/tickets',
-      json: {
-        subject: input.subject,
-        description: '<p>Opened from the appliance console.</p>',
-        email: 'it-ops@customer.example',
-        status: 2,
-        priority: 2,
-        tags: ['tether'],
-        custom_fields: { cf_serial_number: 'K1000-5F3A9C' },
-      },
+    await expectCreated('freshdesk', '90001', '/api/v2/tickets', {
+      subject: input.subject,
+      description: '<p>Opened from the appliance console.</p>',
+      email: 'it-ops@customer.example',
+      status: 2,
+      priority: 2,
+      tags: ['tether'],
+      custom_fields: { cf_serial_number: 'K1000-5F3A9C' },
     });
   });
 

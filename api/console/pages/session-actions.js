@@ -18,31 +18,22 @@ export function sessionActions(s, ctx, reload) {
 
 function revealPart(s, errors) {
   const out = h('div', { class: 'revealed', 'aria-live': 'polite' });
-  const button = h(
-    'button',
-    {
-      type: 'button',
-      class: 'secondary',
-      'data-action': 'reveal',
-      onclick: async () => {
-        const answer = await busy(button, errors, () => api('POST', `/v1/sessions/${encodeURIComponent(s.id)}/credentials`));
-        if (!answer) return;
-        const hide = h('button', { type: 'button', class: 'secondary small', onclick: () => (out.replaceChildren(), button.focus()) }, 'Hide');
-        replace(
-          out,
-          h('span', { class: 'muted' }, 'User '),
-          h('code', { 'data-user': '' }, answer.user),
-          h('span', { class: 'muted' }, ' password '),
-          h('code', { 'data-password': '' }, answer.password),
-          ' ',
-          copyButton('Copy password', answer.password),
-          hide,
-          h('p', { class: 'hint' }, 'This reveal is recorded in the audit under your name.'),
-        );
-      },
-    },
-    'Reveal password',
-  );
+  const button = actionButton('reveal', 'secondary', 'Reveal password', async () => {
+    const answer = await busy(button, errors, () => api('POST', `/v1/sessions/${encodeURIComponent(s.id)}/credentials`));
+    if (!answer) return;
+    const hide = h('button', { type: 'button', class: 'secondary small', onclick: () => (out.replaceChildren(), button.focus()) }, 'Hide');
+    replace(
+      out,
+      h('span', { class: 'muted' }, 'User '),
+      h('code', { 'data-user': '' }, answer.user),
+      h('span', { class: 'muted' }, ' password '),
+      h('code', { 'data-password': '' }, answer.password),
+      ' ',
+      copyButton('Copy password', answer.password),
+      hide,
+      h('p', { class: 'hint' }, 'This reveal is recorded in the audit under your name.'),
+    );
+  });
   return h('div', { class: 'action' }, button, out);
 }
 
@@ -69,25 +60,21 @@ function extendPart(s, errors, reload) {
 }
 
 function revokePart(s, errors, reload) {
-  const button = h(
-    'button',
-    {
-      type: 'button',
-      class: 'danger',
-      'data-action': 'revoke',
-      onclick: async () => {
-        const sure = await confirmDialog({
-          title: `Revoke ${s.serial}?`,
-          body: 'The tunnel and every engineer channel to this appliance close now, and the key cannot be used again.',
-          confirm: 'Revoke',
-          danger: true,
-        });
-        if (!sure) return button.focus();
-        const answer = await busy(button, errors, () => api('POST', `/v1/sessions/${encodeURIComponent(s.id)}/revoke`));
-        if (answer) void reload();
-      },
-    },
-    'Revoke…',
-  );
+  const button = actionButton('revoke', 'danger', 'Revoke…', async () => {
+    const sure = await confirmDialog({
+      title: `Revoke ${s.serial}?`,
+      body: 'The tunnel and every engineer channel to this appliance close now, and the key cannot be used again.',
+      confirm: 'Revoke',
+      danger: true,
+    });
+    if (!sure) return button.focus();
+    const answer = await busy(button, errors, () => api('POST', `/v1/sessions/${encodeURIComponent(s.id)}/revoke`));
+    if (answer) void reload();
+  });
   return h('div', { class: 'action revoke' }, button);
+}
+
+/** A plain button (not a form's submit) that does `action` when clicked. */
+function actionButton(action, cls, label, onclick) {
+  return h('button', { type: 'button', class: cls, 'data-action': action, onclick }, label);
 }

@@ -18,10 +18,10 @@ import type { TetherMetrics } from '../../../shared/metrics.js';
 import { RedisAuditLog } from '../../../shared/store/redis-audit.store.js';
 import { RedisSessionStore } from '../../../shared/store/redis-session.store.js';
 import { signGeneric } from '../../../ticketing/generic-signature.js';
-import { startWorkers, type PipelineTuning, type RunningWorkers } from '../../../workers/start-workers.js';
+import type { PipelineTuning, RunningWorkers } from '../../../workers/start-workers.js';
 import { deletePrefix, randomPrefix } from '../../helpers/redis-prefix.js';
 import { startCommentServer, type CommentServer } from './comment-server.js';
-import { RELAY } from './relay-endpoint.js';
+import { listenApi, startTestWorkers, testServerEnv } from './pipeline-parts.js';
 
 export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
@@ -108,11 +108,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const mails: Mail[] = [];
   smtp.onMail((m: CapturedMail) => mails.push({ ...parseMail(m.raw), envelopeTo: m.to, file: m.file }));
   const config = loadServerConfig({
-    TETHER_HOME: home,
-    REDIS_URL: opts.redisUrl,
-    TETHER_REDIS_PREFIX: prefix,
-    SMTP_URL: smtp.url,
-    TETHER_MAIL_FROM: 'Tether <tether@vendor.example>',
+    ...testServerEnv({ home, redisUrl: opts.redisUrl, prefix, smtpUrl: smtp.url }),
     TETHER_WEBHOOK_SECRET: WEBHOOK_SECRET,
     TETHER_ADMIN_TOKEN: ADMIN_TOKEN,
     TETHER_TICKET_COMMENT_URL: comments.url,
@@ -125,9 +121,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
   const signingKey = loadOrCreateSigningKey(home);
   const mailer = createMailer({ smtpUrl: smtp.url, from: config.mailFrom, timeoutMs: 2_000 });
   const api = await buildApiServer({ config, redis, prefix, logger, metrics: opts.metrics });
-  await api.listen({ host: '127.0.0.1', port: 0 });
-  const addr = api.server.address();
-  const apiUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  const apiUrl = await listenApi(api);
   const running: RunningWorkers[] = [];
   const h: Harness = {
     prefix,
@@ -146,17 +140,7 @@ export async function startHarness(opts: HarnessOptions): Promise<Harness> {
     apiUrl,
     workers: undefined,
     async startWorkers(tuning?: PipelineTuning) {
-      const w = await startWorkers({
-        config,
-        redisUrl: opts.redisUrl,
-        prefix,
-        signingKey,
-        relay: RELAY,
-        mailer,
-        logger,
-        metrics: opts.metrics,
-        tuning: { retry: { backoffMs: 200 }, bridgeBlockMs: 500, bridgeClaimIdleMs: 2_000, ...tuning },
-      });
+      const w = await startTestWorkers({ config, redisUrl: opts.redisUrl, prefix, signingKey, mailer, logger, metrics: opts.metrics }, tuning);
       running.push(w);
       h.workers = w;
       return w;

@@ -18,9 +18,9 @@ import { createMailer, type Mailer } from '../../../shared/mail/mailer.js';
 import { parseMail, type ParsedMail } from '../../../shared/mail/mail-parse.js';
 import { createSmtpCapture, outboxDir, type SmtpCapture } from '../../../shared/mail/smtp-capture.js';
 import { RedisSessionStore } from '../../../shared/store/redis-session.store.js';
-import { startWorkers, type RunningWorkers } from '../../../workers/start-workers.js';
+import type { RunningWorkers } from '../../../workers/start-workers.js';
 import { deletePrefix, randomPrefix } from '../../helpers/redis-prefix.js';
-import { RELAY } from '../../pipeline/helpers/relay-endpoint.js';
+import { listenApi, startTestWorkers, testServerEnv } from '../../pipeline/helpers/pipeline-parts.js';
 import { startVendorApi, type VendorApi } from './vendor-api.js';
 import { VENDOR_CASES, type Delivery, type VendorCase } from './vendor-cases.js';
 
@@ -62,11 +62,7 @@ export async function startTicketingHarness(opts: { redisUrl: string; env?: Reco
   const apis = {} as Record<VendorCase['system'], VendorApi>;
   for (const c of VENDOR_CASES) apis[c.system] = await startVendorApi(c.api);
   const config = loadServerConfig({
-    TETHER_HOME: home,
-    REDIS_URL: opts.redisUrl,
-    TETHER_REDIS_PREFIX: prefix,
-    SMTP_URL: smtp.url,
-    TETHER_MAIL_FROM: 'Tether <tether@vendor.example>',
+    ...testServerEnv({ home, redisUrl: opts.redisUrl, prefix, smtpUrl: smtp.url }),
     TETHER_COMMENT_BURST: '1s',
     TETHER_LOG_LEVEL: 'info',
     ...Object.assign({}, ...VENDOR_CASES.map((c) => c.env(apis[c.system].url))),
@@ -79,19 +75,8 @@ export async function startTicketingHarness(opts: { redisUrl: string; env?: Reco
   const signingKey = loadOrCreateSigningKey(home);
   const mailer: Mailer = createMailer({ smtpUrl: smtp.url, from: config.mailFrom, timeoutMs: 2_000 });
   const api: FastifyInstance = await buildApiServer({ config, redis, prefix, logger });
-  await api.listen({ host: '127.0.0.1', port: 0 });
-  const addr = api.server.address();
-  const apiUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-  const workers: RunningWorkers = await startWorkers({
-    config,
-    redisUrl: opts.redisUrl,
-    prefix,
-    signingKey,
-    relay: RELAY,
-    mailer,
-    logger,
-    tuning: { retry: { backoffMs: 200 }, bridgeBlockMs: 500, bridgeClaimIdleMs: 2_000, operatorEmail: null },
-  });
+  const apiUrl = await listenApi(api);
+  const workers: RunningWorkers = await startTestWorkers({ config, redisUrl: opts.redisUrl, prefix, signingKey, mailer, logger }, { operatorEmail: null });
   const producers = new Producers({ connection: redis, prefix });
   return {
     prefix,
