@@ -18,6 +18,7 @@ import { benchPipelineWebhook } from './pipeline-webhook.bench.js';
 import { benchThroughput } from './throughput.bench.js';
 import { benchFleet } from './fleet.bench.js';
 import { benchFleetScale } from './fleet-scale.bench.js';
+import { benchRelayCores } from './relay-cores.bench.js';
 
 /** Repository root: this file runs as dist/bench/run.js. */
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -120,6 +121,9 @@ async function runOne(name: BenchName, o: BenchOptions, results: BenchResults): 
         });
         break;
       }
+      case 'relay-cores':
+        results.relayCores = await benchRelayCores({ streams: o.coresStreams, streamMiB: o.coresStreamMiB, runs: o.runs, applianceProcesses: 2, log });
+        break;
       case 'console':
         results.console = await benchConsole({
           sessions: o.consoleSessions,
@@ -155,7 +159,7 @@ async function main(): Promise<void> {
   const context = {
     command: `node dist/bench/run.js ${process.argv.slice(2).join(' ')}`.trim(),
     sizes: [
-      ...(o.only.some((b) => !PIPELINE_BENCHMARKS.includes(b) && b !== 'console' && b !== 'appliance-service' && b !== 'fleet-scale') ? [`${o.sizeMiB} MiB × ${o.runs} runs, ${o.tunnels} tunnels at ${o.concurrency} in flight, ${o.enableRuns} enable runs`] : []),
+      ...(o.only.some((b) => !PIPELINE_BENCHMARKS.includes(b) && b !== 'console' && b !== 'appliance-service' && b !== 'fleet-scale' && b !== 'relay-cores') ? [`${o.sizeMiB} MiB × ${o.runs} runs, ${o.tunnels} tunnels at ${o.concurrency} in flight, ${o.enableRuns} enable runs`] : []),
       ...(o.only.some((b) => PIPELINE_BENCHMARKS.includes(b))
         ? [
             `pipeline: ${o.ticketRate} tickets/s × ${o.ticketSeconds} s then a flood of ${o.floodTickets}${o.pipelineSplit ? ' (API and workers split)' : ''}, ` +
@@ -168,6 +172,7 @@ async function main(): Promise<void> {
       ...(o.only.includes('fleet-scale')
         ? [`fleet scale: ${o.fleetTunnels} tunnels over 3 relays at ${o.concurrency} in flight from ${o.agentProcesses} agent processes, drain of ${o.drainTunnels || 'no'} tunnels`]
         : []),
+      ...(o.only.includes('relay-cores') ? [`relay cores: ${o.coresStreams.join(' and ')} streams × ${o.coresStreamMiB} MiB, ${o.runs} runs per shape`] : []),
       ...(o.only.includes('console') ? [`console: ${o.consoleSessions} sessions, ${o.sseClients} event streams at ${o.sseRate} transitions/s for ${o.sseSeconds} s`] : []),
     ].join('; '),
     machine: `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'cpu'}, Node ${process.versions.node}, ssh2 ${ssh2Version()}`,

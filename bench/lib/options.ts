@@ -2,7 +2,7 @@
 // which benchmarks to run. `--quick` picks small sizes for a smoke run.
 import { parseArgs } from 'node:util';
 
-export const BENCHMARKS = ['throughput', 'idle-scale', 'enable-latency', 'oneclick', 'pipeline-webhook', 'pipeline-expiry', 'pipeline-teardown', 'pipeline-monitor', 'console', 'appliance-service', 'fleet', 'fleet-scale'] as const;
+export const BENCHMARKS = ['throughput', 'idle-scale', 'enable-latency', 'oneclick', 'pipeline-webhook', 'pipeline-expiry', 'pipeline-teardown', 'pipeline-monitor', 'console', 'appliance-service', 'fleet', 'fleet-scale', 'relay-cores'] as const;
 export type BenchName = (typeof BENCHMARKS)[number];
 /** `--only pipeline` names the four benchmarks of the ticket pipeline (issue 3). */
 export const PIPELINE_BENCHMARKS: readonly BenchName[] = ['pipeline-webhook', 'pipeline-expiry', 'pipeline-teardown', 'pipeline-monitor'];
@@ -46,6 +46,9 @@ export interface BenchOptions {
   drainTunnels: number;
   /** fleet-scale: processes running the simulated appliances' agents. */
   agentProcesses: number;
+  /** relay-cores: concurrent engineer streams per case (e.g. [2, 4]) and MiB per stream. */
+  coresStreams: number[];
+  coresStreamMiB: number;
   /** Where the JSON results go. */
   out: string;
 }
@@ -55,12 +58,12 @@ const USAGE = `usage: node dist/bench/run.js [--quick] [--only ${BENCHMARKS.join
   [--ticket-rate N] [--ticket-seconds N] [--flood-tickets N] [--pipeline-split]
   [--expiry-sessions N] [--expiry-spread-s N] [--teardowns N] [--monitor-sessions N]
   [--console-sessions N] [--sse-clients N] [--sse-rate N] [--sse-seconds N] [--service-fleet N]
-  [--fleet-tunnels N] [--drain-tunnels N|0] [--agent-processes N]
+  [--fleet-tunnels N] [--drain-tunnels N|0] [--agent-processes N] [--cores-streams 2,4] [--cores-stream-mib N]
   env: BENCH_SIZE_MIB, BENCH_RUNS, BENCH_TUNNELS, BENCH_CONCURRENCY, BENCH_ENABLE_RUNS,
        BENCH_TICKET_RATE, BENCH_TICKET_SECONDS, BENCH_FLOOD_TICKETS, BENCH_EXPIRY_SESSIONS,
        BENCH_EXPIRY_SPREAD_S, BENCH_TEARDOWNS, BENCH_MONITOR_SESSIONS,
        BENCH_CONSOLE_SESSIONS, BENCH_SSE_CLIENTS, BENCH_SSE_RATE, BENCH_SSE_SECONDS, BENCH_SERVICE_FLEET,
-       BENCH_FLEET_TUNNELS, BENCH_DRAIN_TUNNELS, BENCH_AGENT_PROCESSES`;
+       BENCH_FLEET_TUNNELS, BENCH_DRAIN_TUNNELS, BENCH_AGENT_PROCESSES, BENCH_CORES_STREAMS, BENCH_CORES_STREAM_MIB`;
 
 function nonNegativeInt(name: string, text: string | undefined, fallback: number): number {
   if (text === '0') return 0;
@@ -72,6 +75,13 @@ function positiveInt(name: string, text: string | undefined, fallback: number): 
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}: expected a positive integer, got "${text}"\n${USAGE}`);
   return n;
+}
+
+function positiveIntList(name: string, text: string | undefined, fallback: number[]): number[] {
+  if (text === undefined || text === '') return fallback;
+  const list = [...new Set(text.split(',').map((x) => x.trim()).filter(Boolean).map((x) => positiveInt(name, x, 1)))];
+  if (list.length === 0) throw new Error(`${name}: expected a comma-separated list of positive integers, got "${text}"\n${USAGE}`);
+  return list;
 }
 
 export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv, defaultOut: string): BenchOptions {
@@ -101,6 +111,8 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv, defaul
       'fleet-tunnels': { type: 'string' },
       'drain-tunnels': { type: 'string' },
       'agent-processes': { type: 'string' },
+      'cores-streams': { type: 'string' },
+      'cores-stream-mib': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -137,6 +149,8 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv, defaul
     fleetTunnels: positiveInt('--fleet-tunnels', values['fleet-tunnels'] ?? env.BENCH_FLEET_TUNNELS, quick ? 600 : 10000),
     drainTunnels: nonNegativeInt('--drain-tunnels', values['drain-tunnels'] ?? env.BENCH_DRAIN_TUNNELS, quick ? 300 : 5000),
     agentProcesses: positiveInt('--agent-processes', values['agent-processes'] ?? env.BENCH_AGENT_PROCESSES, 4),
+    coresStreams: positiveIntList('--cores-streams', values['cores-streams'] ?? env.BENCH_CORES_STREAMS, [2, 4]),
+    coresStreamMiB: positiveInt('--cores-stream-mib', values['cores-stream-mib'] ?? env.BENCH_CORES_STREAM_MIB, quick ? 16 : 128),
     out: values.out ?? defaultOut,
   };
 }

@@ -74,3 +74,21 @@ export function rssKiB(pid: number): number {
     return 0;
   }
 }
+
+/** CPU seconds the whole machine spent busy (every core: user, nice, system, irq, softirq, steal),
+ * from /proc/stat; a difference over a window ÷ the window = cores in use. */
+export function machineBusySeconds(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / clockTicks();
+}
+
+/** Read and write system calls a process made so far (/proc/PID/io syscr, syscw; 0 when unreadable). */
+export function ioSyscalls(pid: number): { reads: number; writes: number } {
+  try {
+    const text = readFileSync(`/proc/${pid}/io`, 'utf8');
+    return { reads: Number(/^syscr:\s+(\d+)/m.exec(text)?.[1] ?? 0), writes: Number(/^syscw:\s+(\d+)/m.exec(text)?.[1] ?? 0) };
+  } catch {
+    return { reads: 0, writes: 0 };
+  }
+}

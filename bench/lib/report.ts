@@ -18,6 +18,8 @@ import type { FleetBenchResult } from '../fleet.bench.js';
 import { fleetContext, fleetRows } from './fleet-report.js';
 import type { FleetScaleResult } from '../fleet-scale.bench.js';
 import { fleetScaleContext, fleetScaleRows } from './fleet-scale-report.js';
+import type { RelayCoresResult } from '../relay-cores.bench.js';
+import { relayCoresContext, relayCoresRows } from './relay-cores-report.js';
 
 export interface BenchResults {
   throughput?: ThroughputResult;
@@ -32,6 +34,7 @@ export interface BenchResults {
   applianceService?: ServiceBenchResult;
   fleet?: FleetBenchResult;
   fleetScale?: FleetScaleResult;
+  relayCores?: RelayCoresResult;
   errors: { bench: string; message: string }[];
 }
 
@@ -226,7 +229,7 @@ function jobsPerTicket(w: PipelineWebhookResult): number {
 
 export function formatTable(r: BenchResults): string {
   const header: Row = ['measure', 'result', 'baseline (relay-notes.md)', 'vs baseline', 'goal', 'goal met'];
-  const body = [...rows(r), ...oneClickRows(r), ...consoleRows(r.console), ...serviceRows(r.applianceService), ...fleetRows(r.fleet), ...fleetScaleRows(r.fleetScale)];
+  const body = [...rows(r), ...oneClickRows(r), ...consoleRows(r.console), ...serviceRows(r.applianceService), ...fleetRows(r.fleet), ...fleetScaleRows(r.fleetScale), ...relayCoresRows(r.relayCores)];
   if (body.length === 0) return '(no results)\n';
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...body.map(line)].join('\n') + '\n';
@@ -265,6 +268,7 @@ export function formatContext(r: BenchResults, ctx: { command: string; sizes: st
   lines.push(...serviceContext(r.applianceService));
   lines.push(...fleetContext(r.fleet));
   lines.push(...fleetScaleContext(r.fleetScale));
+  lines.push(...relayCoresContext(r.relayCores));
   for (const err of r.errors) lines.push(`FAILED ${err.bench}: ${err.message.split('\n')[0]}`);
   return lines.map((l) => `- ${l}`).join('\n') + '\n';
 }

@@ -1,7 +1,8 @@
 // The stock OpenSSH client as a child process: `-v` output kept to read the negotiated cipher and
-// to wait for events (e.g. a remote forward granted), stdin fed from a generator when asked.
+// to wait for events (e.g. a remote forward granted), stdin fed from a generator or read from a file when asked.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 
 export interface SshChild {
@@ -12,8 +13,15 @@ export interface SshChild {
   stop(): Promise<void>;
 }
 
-export function startSsh(configFile: string, args: string[], opts: { stdin?: boolean } = {}): SshChild {
-  const child = spawn('ssh', ['-v', '-F', configFile, ...args], { stdio: [opts.stdin ? 'pipe' : 'ignore', 'ignore', 'pipe'] });
+/** `stdin`: a pipe to write to; `stdinFile`: ssh reads that file itself (no feeder in this process). */
+export function startSsh(configFile: string, args: string[], opts: { stdin?: boolean; stdinFile?: string } = {}): SshChild {
+  const fd = opts.stdinFile ? openSync(opts.stdinFile, 'r') : undefined;
+  let child: ChildProcess;
+  try {
+    child = spawn('ssh', ['-v', '-F', configFile, ...args], { stdio: [fd ?? (opts.stdin ? 'pipe' : 'ignore'), 'ignore', 'pipe'] });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
   let err = '';
   const waiters: { pattern: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
   child.stderr?.on('data', (d: Buffer) => {

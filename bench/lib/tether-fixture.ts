@@ -75,6 +75,51 @@ export function startRelayChild(env: NodeJS.ProcessEnv, flags: string[] = []): {
   return { child, output: () => out, ready };
 }
 
+/** The bench engineer (alice) registered with an ssh-keygen key, and an OpenSSH config whose
+ * `tether-relay` is 127.0.0.1:relayPort with the relay's host key pinned, as `tether ssh-config` prints it. */
+export async function registerBenchEngineer(home: string, redis: Redis, prefix: string, relayPort: number, hostKey: RelayHostKey): Promise<BenchTether['engineer']> {
+  const engDir = join(home, 'engineer');
+  mkdirSync(engDir, { mode: 0o700 });
+  const keyFile = join(engDir, 'id_ed25519');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${ENGINEER}@bench`, '-f', keyFile]);
+  await new RedisEngineerDirectory(redis, prefix).addKey(ENGINEER, parseEngineerKey(readFileSync(`${keyFile}.pub`, 'utf8')), Date.now());
+  const knownHosts = join(engDir, 'known_hosts');
+  writeFileSync(knownHosts, `[127.0.0.1]:${relayPort} ${hostKey.publicLine}\n`);
+  const sshConfig = join(engDir, 'ssh_config');
+  writeFileSync(
+    sshConfig,
+    [
+      `Host ${RELAY_ALIAS}`,
+      '  HostName 127.0.0.1',
+      `  Port ${relayPort}`,
+      `  User ${ENGINEER}`,
+      `  IdentityFile ${keyFile}`,
+      '  IdentitiesOnly yes',
+      `  UserKnownHostsFile ${knownHosts}`,
+      '  StrictHostKeyChecking yes',
+      '  BatchMode yes',
+      '',
+    ].join('\n'),
+  );
+  return { keyFile, privateKey: readFileSync(keyFile, 'utf8'), sshConfig };
+}
+
+/** A session issued with `issueKey` as the operator does, granted to the bench engineer. */
+export async function issueBenchSession(
+  deps: { redis: Redis; prefix: string; sessions: RedisSessionStore; signingKey: SigningKey; hostKey: RelayHostKey; relayPort: number },
+  serial: string,
+): Promise<IssuedSession> {
+  const issued = await issueKey(
+    { serial, product: 'sma', version: '10.1', ttlMs: 86_400_000, actor: 'operator:bench' },
+    { sessions: deps.sessions, signingKey: deps.signingKey, relay: { host: '127.0.0.1', port: deps.relayPort, fingerprint: deps.hostKey.fingerprint }, now: () => Date.now() },
+  );
+  // TETHER_ENGINEER_POLICY=assigned (the default): the bench engineer is granted each session, as an operator would.
+  await new AccessStore(deps.redis, deps.prefix).grant(issued.session, ENGINEER, 'operator:bench', Date.now());
+  const cred = decodeKey(issued.key).payload.cred;
+  if (!cred) throw new Error('issued key carries no tunnel credential');
+  return { sid: issued.session.id, serial, key: issued.key, privateKey: openSshPrivateKeyFromSeed(Buffer.from(cred, 'base64url')) };
+}
+
 export async function startBenchTether(opts: FixtureOptions = {}): Promise<BenchTether> {
   const home = mkdtempSync(join(tmpdir(), 'tether-bench-'));
   const redisServer = await startRedisServer();
@@ -96,30 +141,7 @@ export async function startBenchTether(opts: FixtureOptions = {}): Promise<Bench
   const redis = openRedis(redisServer.url, { name: 'bench' });
   const sessions = new RedisSessionStore(redis, prefix);
 
-  const engDir = join(home, 'engineer');
-  mkdirSync(engDir, { mode: 0o700 });
-  const keyFile = join(engDir, 'id_ed25519');
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${ENGINEER}@bench`, '-f', keyFile]);
-  await new RedisEngineerDirectory(redis, prefix).addKey(ENGINEER, parseEngineerKey(readFileSync(`${keyFile}.pub`, 'utf8')), Date.now());
-  // The relay's host key pinned, as `tether ssh-config` prints it.
-  const knownHosts = join(engDir, 'known_hosts');
-  writeFileSync(knownHosts, `[127.0.0.1]:${relayPort} ${hostKey.publicLine}\n`);
-  const sshConfig = join(engDir, 'ssh_config');
-  writeFileSync(
-    sshConfig,
-    [
-      `Host ${RELAY_ALIAS}`,
-      '  HostName 127.0.0.1',
-      `  Port ${relayPort}`,
-      `  User ${ENGINEER}`,
-      `  IdentityFile ${keyFile}`,
-      '  IdentitiesOnly yes',
-      `  UserKnownHostsFile ${knownHosts}`,
-      '  StrictHostKeyChecking yes',
-      '  BatchMode yes',
-      '',
-    ].join('\n'),
-  );
+  const engineer = await registerBenchEngineer(home, redis, prefix, relayPort, hostKey);
 
   let statsWaiter: ((s: RelayStats) => void) | undefined;
   relay.child.on('message', (m: RelayChildMessage) => {
@@ -136,18 +158,8 @@ export async function startBenchTether(opts: FixtureOptions = {}): Promise<Bench
     hostKey,
     relayPid: relay.child.pid ?? 0,
     relayPort,
-    engineer: { keyFile, privateKey: readFileSync(keyFile, 'utf8'), sshConfig },
-    async issue(serial) {
-      const issued = await issueKey(
-        { serial, product: 'sma', version: '10.1', ttlMs: 86_400_000, actor: 'operator:bench' },
-        { sessions, signingKey, relay: { host: '127.0.0.1', port: relayPort, fingerprint: hostKey.fingerprint }, now: () => Date.now() },
-      );
-      // TETHER_ENGINEER_POLICY=assigned (the default): the bench engineer is granted each session, as an operator would.
-      await new AccessStore(redis, prefix).grant(issued.session, ENGINEER, 'operator:bench', Date.now());
-      const cred = decodeKey(issued.key).payload.cred;
-      if (!cred) throw new Error('issued key carries no tunnel credential');
-      return { sid: issued.session.id, serial, key: issued.key, privateKey: openSshPrivateKeyFromSeed(Buffer.from(cred, 'base64url')) };
-    },
+    engineer,
+    issue: (serial) => issueBenchSession({ redis, prefix, sessions, signingKey, hostKey, relayPort }, serial),
     relayStats(gc) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('relay child did not answer a stats request')), 30_000);
