@@ -33,7 +33,7 @@ export function resolveRedisUrl(config: Readonly<ServerConfig>): RedisTarget {
 export function keyRelays(config: Readonly<ServerConfig>, boundPort?: number): KeyRelays {
   const hostKey = loadOrCreateRelayHostKey(config.home);
   const fleet = config.relay.endpoints;
-  if (fleet?.[0]) return { host: fleet[0].host, port: fleet[0].port, fingerprint: hostKey.fingerprint, fleet };
+  if (fleet?.[0]) return { host: fleet[0].host, port: fleet[0].port, fingerprint: hostKey.fingerprint, fleet, order: config.relay.order };
   const port = config.relay.publicPort ?? (config.relay.port || boundPort || 0);
   if (port === 0) throw new AppError('config_invalid', 'invalid configuration: TETHER_RELAY_PUBLIC_PORT: required when TETHER_RELAY_PORT is 0');
   return { host: config.relay.publicHost, port, fingerprint: hostKey.fingerprint };

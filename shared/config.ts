@@ -68,6 +68,8 @@ const serverEnvSchema = z.object({
   TETHER_RELAY_PUBLIC_PORT: port.optional(),
   /** The fleet's relays as keys name them, in order; the agent tries them in turn. Overrides TETHER_RELAY_HOST/_PUBLIC_PORT. */
   TETHER_RELAY_ENDPOINTS: hostPortList('relay1.example:22,relay2.example:22').optional(),
+  /** `serial`: each key lists the fleet starting at a relay picked by the appliance's serial (no load balancer in front); `ordered`: as configured. */
+  TETHER_RELAY_ORDER: z.enum(['ordered', 'serial'], { error: 'must be ordered or serial' }).default('ordered'),
   /** Where the relay listens for its peers' links (keep it on the relays' private network); 0: any free port. */
   TETHER_RELAY_PEER_PORT: port.default(0),
   TETHER_RELAY_PEER_LISTEN: z.string().min(1).optional(),
@@ -228,6 +230,8 @@ export interface ServerConfig {
     heartbeatFlushMs: number;
     /** TETHER_RELAY_ENDPOINTS: every relay keys name, in order; undefined: publicHost/publicPort alone. */
     endpoints: readonly HostPort[] | undefined;
+    /** TETHER_RELAY_ORDER: `serial` starts each key's list at a relay picked by its serial. */
+    order: 'ordered' | 'serial';
     /** The peer listener (listen address, port) and the host peers dial (undefined: derived at start). */
     peer: { listen: string; port: number; host: string | undefined };
     drainMs: number;
@@ -303,6 +307,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, helpDesks
       keepaliveMs: e.TETHER_KEEPALIVE_MS,
       heartbeatFlushMs: e.TETHER_HEARTBEAT_FLUSH_MS,
       endpoints: e.TETHER_RELAY_ENDPOINTS,
+      order: e.TETHER_RELAY_ORDER,
       peer: { listen: e.TETHER_RELAY_PEER_LISTEN ?? e.TETHER_RELAY_LISTEN, port: e.TETHER_RELAY_PEER_PORT, host: e.TETHER_RELAY_PEER_HOST },
       drainMs: e.TETHER_RELAY_DRAIN_MS,
       processes: e.TETHER_RELAY_PROCESSES,

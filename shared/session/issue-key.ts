@@ -3,7 +3,7 @@
 // credential and password to an enrolled appliance and keeps that password in custody; for any other
 // appliance mints an escrow key (no password: the appliance makes one and escrows it sealed to the
 // custody key); places keys for enrolled appliances in their inbox (push).
-import { randomBytes, type KeyObject } from 'node:crypto';
+import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import { checkTtl } from '../duration.js';
 import { AppError, isAppError } from '../errors.js';
 import { encodeKey } from '../key/key-codec.js';
@@ -24,6 +24,8 @@ export interface KeyRelays {
   fingerprint: string;
   /** Every relay of the fleet, in order (TETHER_RELAY_ENDPOINTS; the first is host:port); they share the host key. */
   fleet?: readonly { host: string; port: number }[] | undefined;
+  /** `serial`: each key's list starts at a relay picked by the appliance's serial (TETHER_RELAY_ORDER), so agents spread without a load balancer. */
+  order?: 'ordered' | 'serial' | undefined;
 }
 
 export interface IssueRequest {
@@ -128,8 +130,7 @@ export async function issueKey(req: IssueRequest, deps: IssueDeps): Promise<Issu
     product: req.product,
     iat: issuedAt / 1000,
     exp: Math.floor(expiresAt / 1000),
-    relay: { host: deps.relay.host, port: deps.relay.port, fp: deps.relay.fingerprint },
-    ...(deps.relay.fleet && deps.relay.fleet.length > 1 ? { relays: deps.relay.fleet.map((e) => ({ host: e.host, port: e.port, fp: deps.relay.fingerprint })) } : {}),
+    ...relaysFor(deps.relay, serial.data),
     ports,
     // Sealed: only the enrolled identity opens them, so a key intercepted in mail is useless.
     ...(enrolled ? { sealed: sealSecrets(enrolled.sealPub, secrets, sealContext(serial.data, jti)) } : secrets),
@@ -170,4 +171,17 @@ export async function issueKey(req: IssueRequest, deps: IssueDeps): Promise<Issu
     pushed = true;
   }
   return { session, key, superseded, sealed: enrolled !== null, pushed };
+}
+
+/**
+ * What a key says about the relays: `relay` (the first, all agents read it) and, for a fleet,
+ * `relays` in the order the agent tries them: as configured, or (TETHER_RELAY_ORDER=serial)
+ * starting at the relay the serial picks, the same one every time for an appliance.
+ */
+export function relaysFor(k: KeyRelays, serial: string): Pick<TetherKeyPayload, 'relay' | 'relays'> {
+  const fleet = k.fleet && k.fleet.length > 1 ? k.fleet : undefined;
+  if (!fleet) return { relay: { host: k.host, port: k.port, fp: k.fingerprint } };
+  const start = k.order === 'serial' ? createHash('sha256').update(serial.toUpperCase()).digest().readUInt32BE(0) % fleet.length : 0;
+  const relays = [...fleet.slice(start), ...fleet.slice(0, start)].map((e) => ({ host: e.host, port: e.port, fp: k.fingerprint }));
+  return { relay: relays[0]!, relays };
 }

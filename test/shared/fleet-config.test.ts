@@ -6,7 +6,7 @@ import { loadServerConfig } from '../../shared/config.js';
 import { isAppError } from '../../shared/errors.js';
 import { decodeKey, encodeKey, keyIdOf } from '../../shared/key/key-codec.js';
 import { tetherKeyPayloadSchema } from '../../shared/key/tether-key.schema.js';
-import { issueKey } from '../../shared/session/issue-key.js';
+import { issueKey, relaysFor } from '../../shared/session/issue-key.js';
 import type { SessionStore } from '../../shared/store/session.store.js';
 import { keyPayload } from './key-payload.js';
 
@@ -76,6 +76,28 @@ describe('keys that name the fleet', () => {
       { sessions, signingKey, relay: { host: 'relay.example', port: 22, fingerprint: 'SHA256:one' }, now: () => Date.now() },
     );
     expect(decodeKey(single).payload.relays).toBeUndefined();
+  });
+
+  it('TETHER_RELAY_ORDER=serial: each key starts at the relay its serial picks, the same for an appliance every time, the fleet spread', () => {
+    expect(loadServerConfig({ ...base }).relay.order).toBe('ordered');
+    expect(loadServerConfig({ ...base, TETHER_RELAY_ORDER: 'serial' }).relay.order).toBe('serial');
+    expect(problem({ TETHER_RELAY_ORDER: 'random' })).toContain('TETHER_RELAY_ORDER: must be ordered or serial');
+    const fleet = [1, 2, 3].map((n) => ({ host: `relay${n}.example`, port: 22 }));
+    const k = { host: 'relay1.example', port: 22, fingerprint: 'SHA256:fleet', fleet, order: 'serial' as const };
+    const firsts = new Map<string, number>();
+    for (let i = 0; i < 300; i++) {
+      const { relay, relays } = relaysFor(k, `K1000-SPREAD${i}`);
+      // Still the whole fleet, in its ring order, with `relay` the first for older agents.
+      expect(relays).toHaveLength(3);
+      expect(relay).toEqual(relays![0]);
+      const at = fleet.findIndex((f) => f.host === relay.host);
+      expect(relays!.map((r) => r.host)).toEqual([0, 1, 2].map((j) => fleet[(at + j) % 3]!.host));
+      firsts.set(relay.host, (firsts.get(relay.host) ?? 0) + 1);
+    }
+    // 300 serials over 3 relays: each gets a share (a hash, not a counter; 60 is far below the expected 100).
+    for (const f of fleet) expect(firsts.get(f.host) ?? 0).toBeGreaterThan(60);
+    expect(relaysFor(k, 'k1000-spread7')).toEqual(relaysFor(k, 'K1000-SPREAD7'));
+    expect(relaysFor({ ...k, order: 'ordered' }, 'K1000-SPREAD7').relay.host).toBe('relay1.example');
   });
 
   it('keeps `v: 1` keys without the list valid, and an older reader ignores the list', () => {
