@@ -21,6 +21,13 @@ export interface PageModel {
   channels: string;
   /** The enable form this product and version allows; null while a tether is enabled. */
   form: FormKind | null;
+  /**
+   * A key support pushed to this (enrolled) appliance, the one "Accept" takes, with how many more
+   * wait; null when none (or while a tether is enabled). Read on a full page view, not when polling.
+   */
+  waiting: { sid: string; ticket: string | null; expires: string; more: number } | null;
+  /** Why the inbox could not be read (the page still works). */
+  inboxError: string | null;
   log: string[];
 }
 
@@ -53,6 +60,7 @@ function at(iso: string, now: number): string {
 export function pageModel(config: AgentConfig, status: StatusReport & { service: ServiceInfo }, log: string[], now: number): PageModel {
   const svc = status.service;
   const state = svc.tether;
+  const [first] = status.waitingKeys;
   const enabled = state !== 'disabled';
   const offered = DEFAULT_PORTS[config.product].filter((p) => config.forwards[String(p)] !== undefined);
   const open = Object.entries(svc.channels).filter(([, n]) => n > 0);
@@ -86,6 +94,8 @@ export function pageModel(config: AgentConfig, status: StatusReport & { service:
     reach,
     channels,
     form: enabled ? null : svc.oneClick ? 'description' : 'key',
+    waiting: enabled || !first ? null : { sid: first.sid, ticket: first.ticket ? `${first.ticket.system}:${first.ticket.id}` : null, expires: at(first.expiresAt, now), more: status.waitingKeys.length - 1 },
+    inboxError: enabled ? null : status.inboxError,
     log,
   };
 }

@@ -125,12 +125,13 @@ export class PageServer {
     const s = session ?? this.#sessions.create();
     const cookie: Record<string, string> = session ? {} : { 'Set-Cookie': this.#sessions.cookie(s) };
     if (!s.signedIn) return { status: 200, body: signInView(s.csrf, this.#sessions.takeFlash(s)), headers: cookie };
-    return { status: 200, body: tetherView(await this.#model(), s.csrf, this.#sessions.takeFlash(s)), headers: cookie };
+    // A full view asks the API for keys waiting in the inbox (enrolled appliances); the polling does not.
+    return { status: 200, body: tetherView(await this.#model({ inbox: true }), s.csrf, this.#sessions.takeFlash(s)), headers: cookie };
   }
 
-  async #model() {
+  async #model(opts: { inbox: boolean } = { inbox: false }) {
     const { service, clock } = this.#opts;
-    const status = await service.status({ inbox: false });
+    const status = await service.status(opts);
     return pageModel(service.deps.warm.config(), status, service.logTail(LOG_LINES), clock.now());
   }
 
@@ -174,10 +175,16 @@ export class PageServer {
   async #enable(session: PageSession, form: URLSearchParams): Promise<Reply> {
     const mode = form.get('mode');
     const source: EnableSource | undefined =
-      mode === 'description' ? { kind: 'description', description: form.get('description') ?? '' } : mode === 'key' ? { kind: 'key', key: form.get('key') ?? '' } : undefined;
+      mode === 'description'
+        ? { kind: 'description', description: form.get('description') ?? '' }
+        : mode === 'key'
+          ? { kind: 'key', key: form.get('key') ?? '' }
+          : mode === 'pending'
+            ? { kind: 'pending' }
+            : undefined;
     if (!source) throw new FormError(400, 'The form was not understood: reload the page and try again.');
     const own = form.get('password_choice') === 'own';
-    this.#opts.log(`Tether page: enable requested (${mode === 'key' ? 'pasted key' : 'description'}, ${own ? 'own' : 'generated'} support password)`);
+    this.#opts.log(`Tether page: enable requested (${mode === 'key' ? 'pasted key' : mode === 'pending' ? 'key from the inbox' : 'description'}, ${own ? 'own' : 'generated'} support password)`);
     try {
       const r = await this.#opts.service.enable({ source, password: own ? (form.get('password') ?? '') : undefined, wording: 'page' }, { say: () => {}, raw: () => {} });
       const ticket = r.ticket ? ` Ticket ${r.ticket}.` : '';

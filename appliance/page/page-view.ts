@@ -104,6 +104,24 @@ ${passwordChoice()}
 </form>`;
 }
 
+/** A key support pushed: what it is for, and the one button that accepts it (the password choice as for the others). */
+function waitingCard(m: PageModel, csrf: string): string {
+  if (m.form === null) return '';
+  if (!m.waiting) return m.inboxError ? `<p class="muted" id="inbox-error">Could not check for keys from support: ${esc(m.inboxError)}</p>` : '';
+  const w = m.waiting;
+  const more = w.more > 0 ? ` (${w.more} older ${w.more === 1 ? 'key waits' : 'keys wait'} too)` : '';
+  return `<section class="card" aria-labelledby="waiting-title" id="waiting">
+<h2 id="waiting-title">A key from support is waiting</h2>
+<p id="waiting-line">Session ${esc(w.sid)}${w.ticket ? ` for ticket ${esc(w.ticket)}` : ''}, usable until ${esc(w.expires)}${esc(more)}.</p>
+<form method="post" action="${PAGE_PATH}/enable" class="stack" id="pending-form">
+${hidden(csrf)}
+<input type="hidden" name="mode" value="pending">
+${passwordChoice()}
+<button type="submit" class="primary" id="accept-pending">Accept and enable</button>
+</form>
+</section>`;
+}
+
 function enableCard(m: PageModel, csrf: string, flash: Flash | undefined): string {
   if (m.form === null) return '';
   const open = flash?.form === 'key' ? ' open' : '';
@@ -127,6 +145,7 @@ export function tetherView(m: PageModel, csrf: string, flash: Flash | undefined)
     `<div class="title-row"><h1>Tether</h1><span class="appliance">${esc(m.appliance)}</span></div>
 ${flashBox(flash)}
 ${statusCard(m)}
+${waitingCard(m, csrf)}
 ${enableCard(m, csrf, flash)}
 <section class="card row-actions">
 <form method="post" action="${PAGE_PATH}/disable" id="disable-form">

@@ -2,8 +2,8 @@
 // `ktether service` on simulated appliances, against the real server (api, workers, relay) and
 // stock OpenSSH as the engineer: SMA 10.2 and SDA 6.1 enable with a description (one-click), SMA
 // 10.1 and SDA 6.0 with a pasted key. Each: enable → CONNECTED → the engineer's `ssh -W` reaches
-// port 22 → Disable Tether → the engineer channel closes and the page says so. Screenshots go to
-// test-artifacts/appliance-page/.
+// port 22 → Disable Tether → the engineer channel closes and the page says so; and a key support
+// pushed to an enrolled appliance, accepted from the page. Screenshots go to test-artifacts/appliance-page/.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -154,4 +154,52 @@ describe('the Tether page, end to end in Chromium', () => {
       await box.close();
     }, 90_000);
   }
+
+  it('a key support pushed to an enrolled SMA 10.1 waits on the page; Accept and enable brings it up, and the inbox is empty after', async () => {
+    const serial = 'K1000-PAGEPUSH';
+    const box = await enrolledAppliance(s, { serial, product: 'sma', version: '10.1', forwards: { 22: sshd.port, 443: web.port } });
+    expect((await setPagePassword(box.home)).code).toBe(0);
+    const svc = await startService(box.home);
+    services.push(svc);
+    const { page } = b;
+    await b.context.clearCookies();
+    await page.goto(svc.pageUrl);
+    await page.locator('#password').waitFor();
+    await signIn(page);
+    await page.locator('#tether-status').waitFor();
+    // Nothing pushed yet: no waiting card.
+    expect(await page.locator('#waiting').count()).toBe(0);
+
+    // Support issues a key: the appliance is enrolled, so it is sealed and pushed to its inbox.
+    const issued = await s.system.tether(['key', 'issue', '--serial', serial, '--product', 'sma', '--ttl', '2h', '--json']);
+    expect(issued.code, issued.stderr).toBe(0);
+    const { id } = JSON.parse(issued.stdout) as { id: string };
+    await page.reload();
+    const line = page.locator('#waiting-line');
+    await line.waitFor();
+    expect(await line.textContent()).toMatch(new RegExp(`^Session ${id}, usable until \\w{3}, \\w{3} \\d\\d \\d{4} \\d\\d:\\d\\d:\\d\\d \\S+ \\(in 1 h 59 min\\)\\.$`));
+    await shot(page, 'pushed-1-waiting');
+
+    await page.locator('#accept-pending').click();
+    await page.locator('#tether-status[data-state="connected"]').waitFor({ timeout: 20_000 });
+    expect(await page.locator('#flash').textContent()).toContain('Tether enabled: support can reach ports 22 (SSH), 80 (HTTP), 443 (HTTPS) and 3306 (database) until ');
+    expect(await page.locator('#status-rows').textContent()).toContain(id);
+    expect(await page.locator('#waiting, #key-form').count()).toBe(0);
+    expect((await s.system.sessions.require(id)).state).toBe('CONNECTED');
+    const engineer = engineerToPort22(serial);
+    expect(await engineer.greeted).toMatch(/^SSH-2\.0-/);
+    await shot(page, 'pushed-2-connected');
+
+    await page.locator('#disable').click();
+    await engineer.exited;
+    await page.locator('#tether-status[data-state="disabled"]').waitFor();
+    await page.reload();
+    await page.locator('#tether-status').waitFor();
+    // The used key left the inbox: nothing waits any more.
+    expect(await page.locator('#waiting').count()).toBe(0);
+    expect((await s.system.sessions.require(id)).state).toBe('CLOSED');
+    expect(b.problems).toEqual([]);
+    await svc.stop();
+    await box.close();
+  }, 90_000);
 });
