@@ -5,32 +5,20 @@
 // appliances' services clicked at once (the page's own form POST). The same run re-measures the old
 // path (CLI without a service) for comparison, and reads the service's own step timings.
 // Server: `dist/scripts/serve.js --roles api,workers,relay` with the generic help desk on a local sink.
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer, type AddressInfo, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { loadOrCreateRelayHostKey, loadOrCreateSigningKey } from '../shared/key/key-files.js';
-import { openRedis } from '../shared/redis.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { issueKey } from '../shared/session/issue-key.js';
 import { RedisApplianceStore } from '../shared/store/redis-appliance.store.js';
-import { parseEngineerKey } from '../shared/store/engineer.store.js';
-import { RedisEngineerDirectory } from '../shared/store/redis-engineer.store.js';
-import { redisKeys } from '../shared/store/redis-keys.js';
-import { parseSessionEvent } from '../shared/store/session-events.js';
 import { RedisSessionStore } from '../shared/store/redis-session.store.js';
+import type { Page } from 'playwright-core';
 import { launchChromium } from './lib/chromium.js';
-import { SERVE_ENTRY, startServe } from './lib/serve-child.js';
+import { KTETHER_ENTRY as KTETHER, runKtether } from './lib/ktether-cli.js';
+import { SERVE_ENTRY } from './lib/serve-child.js';
+import { startServeStand } from './lib/serve-stand.js';
 import { maxima, medians } from './lib/step-stats.js';
-import { connectEngineer, type EngineerProbe } from './lib/engineer-probe.js';
-import { freePort, startRedisServer } from './lib/redis-server.js';
-import { initAppliance, PAGE_PASSWORD, PageForm, removeHome, runKtether, startApplianceService, type ServiceAppliance } from './lib/service-appliance.js';
-import { median, percentile } from './lib/stats.js';
-import { ed25519Pair } from '../test/helpers/ed25519-pair.js';
+import { initAppliance, PAGE_PASSWORD, PageForm, removeHome, startApplianceService, type ServiceAppliance } from './lib/service-appliance.js';
+import { median, summarize, type LatencySummary } from './lib/stats.js';
 
-const DIST = resolve(import.meta.dirname, '..');
-const KTETHER = join(DIST, 'scripts', 'ktether.js');
 const SERVICE_PORT = 443;
 
 export const SERVICE_BENCH_DEFAULTS = { baselineRuns: 10, quickBaselineRuns: 3 } as const;
@@ -43,11 +31,7 @@ export interface ServiceBenchOptions {
   log: (line: string) => void;
 }
 
-export interface Summary {
-  samples: number[];
-  p50: number;
-  p99: number;
-}
+export type Summary = LatencySummary;
 
 export interface ServiceBenchResult {
   runs: number;
@@ -79,51 +63,23 @@ export interface ServiceBenchResult {
   cliStartP50: number;
 }
 
-const summary = (samples: number[]): Summary => ({ samples, p50: percentile(samples, 50), p99: percentile(samples, 99) });
-
-function listen<T extends Server | HttpServer>(server: T): Promise<number> {
-  return new Promise((r) => server.listen(0, '127.0.0.1', () => r((server.address() as AddressInfo).port)));
-}
-
 export async function benchApplianceService(opts: ServiceBenchOptions): Promise<ServiceBenchResult> {
   for (const f of [KTETHER, SERVE_ENTRY]) if (!existsSync(f)) throw new Error(`${f} does not exist: run npm run build first`);
-  const home = mkdtempSync(join(tmpdir(), 'tether-svc-bench-'));
-  const redisServer = await startRedisServer();
-  const prefix = `bench${randomBytes(4).toString('hex')}:`;
-  const signingKey = loadOrCreateSigningKey(home);
-  const hostKey = loadOrCreateRelayHostKey(home);
-  const echo = createServer((sock) => {
-    sock.on('error', () => undefined);
-    sock.pipe(sock);
-  });
-  const echoPort = await listen(echo);
-  const helpDesk = createHttpServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.writeHead(201, { 'content-type': 'application/json' }).end('{"ok":true}'));
-  });
-  const helpDeskPort = await listen(helpDesk);
-  const [apiPort, relayPort] = [await freePort(), await freePort()];
-  const api = `http://127.0.0.1:${apiPort}`;
-  const redis = openRedis(redisServer.url, { name: 'service-bench' });
+  const stand = await startServeStand({ name: 'service-bench', env: { TETHER_ENGINEER_POLICY: 'all' } });
+  const { home, prefix, redis, signingKey, whenActivated } = stand;
+  const api = stand.apiUrl;
   const sessions = new RedisSessionStore(redis, prefix);
   const appliancesStore = new RedisApplianceStore(redis, prefix);
-  const relay = { host: '127.0.0.1', port: relayPort, fingerprint: hostKey.fingerprint };
-  const activated = new Map<string, () => void>();
-  const subscriber = redis.duplicate();
-  subscriber.on('message', (_channel: string, raw: string) => {
-    const ev = parseSessionEvent(raw);
-    if (ev?.outcome === 'activated') activated.get(ev.serial.toUpperCase())?.();
-  });
-  await subscriber.subscribe(redisKeys(prefix).events);
-  const whenActivated = (serial: string) => new Promise<void>((r) => activated.set(serial.toUpperCase(), r));
+  const relay = { host: '127.0.0.1', port: stand.relayPort, fingerprint: stand.hostKey.fingerprint };
 
   const homes: string[] = [];
   const services: ServiceAppliance[] = [];
-  let server: Awaited<ReturnType<typeof startServe>> | undefined;
-  let engineer: EngineerProbe | undefined;
-  const browser = await launchChromium();
+  const browser = await launchChromium().catch(async (err: unknown) => {
+    await stand.close();
+    throw err;
+  });
   const vendorKey = join(home, 'keys', 'signing.pub');
-  const forward = `${SERVICE_PORT}=127.0.0.1:${echoPort}`;
+  const forward = `${SERVICE_PORT}=127.0.0.1:${stand.echoPort}`;
   const token = async (serial: string) => (await appliancesStore.issueToken(serial, 600_000, Date.now())).token;
   const newHome = async (serial: string, version: string, enrol: boolean) => {
     const h = await initAppliance({ ktether: KTETHER, serial, version, vendorKey, forward, ...(enrol ? { enrol: { api, token: () => token(serial) } } : {}) });
@@ -137,10 +93,40 @@ export async function benchApplianceService(opts: ServiceBenchOptions): Promise<
   };
   const issue = async (serial: string) =>
     (await issueKey({ serial, product: 'sma', version: '10.1', ttlMs: 7_200_000, actor: 'operator:bench' }, { sessions, signingKey, relay, now: () => Date.now() })).key;
-  const firstEcho = (serial: string, t0: number) => engineer!.firstEcho(serial, SERVICE_PORT, { everyMs: opts.probeEveryMs, timeoutMs: 60_000 }).then((at) => at - t0);
+  const firstEcho = (serial: string, t0: number) => stand.engineer.firstEcho(serial, SERVICE_PORT, { everyMs: opts.probeEveryMs, timeoutMs: 60_000 }).then((at) => at - t0);
   const stepsOf = async (svc: ServiceAppliance) => ((await svc.request({ op: 'status' })) as { service: { lastEnable: Record<string, number | null> } }).service.lastEnable;
   const disable = async (svc: ServiceAppliance) => {
     await svc.request({ op: 'disable' });
+  };
+  /** `ktether enable …` with the service running, timed to its exit and to the first echoed byte; then disabled. */
+  const cliEnable = async (svc: ServiceAppliance, args: string[]) => {
+    const t0 = performance.now();
+    const [e, at] = await Promise.all([runKtether(KTETHER, svc.home, ['enable', ...args]), firstEcho(svc.serial, t0)]);
+    if (e.code !== 0) throw new Error(`ktether enable ${args[0]} failed (${e.code}): ${e.out}`);
+    const steps = await stepsOf(svc);
+    await disable(svc);
+    return { firstByteMs: at, exitMs: e.exitedAt - t0, steps };
+  };
+  /** Signs in to the service's Tether page; it is ready once the enable form's `field` shows. */
+  const signIn = async (page: Page, svc: ServiceAppliance, field: string) => {
+    await page.goto(svc.pageUrl);
+    await page.locator('#password').fill(PAGE_PASSWORD);
+    await page.locator('button[type=submit]').click();
+    await page.locator(field).waitFor();
+  };
+  /** Fills `field`, clicks `button`, timed to CONNECTED on the page and to the first echoed byte; then Disable. */
+  const clickEnable = async (page: Page, svc: ServiceAppliance, form: { field: string; value: string; button: string }) => {
+    await page.locator(form.field).fill(form.value);
+    const t0 = performance.now();
+    const echoed = firstEcho(svc.serial, t0);
+    await page.locator(form.button).click();
+    await page.locator('#tether-status[data-state="connected"]').waitFor();
+    const shownMs = performance.now() - t0;
+    const firstByteMs = await echoed;
+    const steps = await stepsOf(svc);
+    await page.locator('#disable').click();
+    await page.locator(form.field).waitFor();
+    return { firstByteMs, shownMs, steps };
   };
 
   const r = {
@@ -151,22 +137,6 @@ export async function benchApplianceService(opts: ServiceBenchOptions): Promise<
   }; // prettier-ignore
   let fleetAllReadyMs = Number.NaN;
   try {
-    server = await startServe({
-      TETHER_HOME: home,
-      REDIS_URL: redisServer.url,
-      TETHER_REDIS_PREFIX: prefix,
-      TETHER_API_PORT: String(apiPort),
-      TETHER_RELAY_PORT: String(relayPort),
-      TETHER_WEBHOOK_SECRET: 'service-bench-secret-0123456789',
-      TETHER_TICKET_COMMENT_URL: `http://127.0.0.1:${helpDeskPort}/comments`,
-      TETHER_HEARTBEAT_FLUSH_MS: '2000',
-      TETHER_ENGINEER_POLICY: 'all',
-      TETHER_LOG_LEVEL: 'warn',
-    });
-    const engKey = ed25519Pair('alice@bench');
-    await new RedisEngineerDirectory(redis, prefix).addKey('alice', parseEngineerKey(engKey.public), Date.now());
-    engineer = await connectEngineer({ host: '127.0.0.1', port: relayPort, fp: hostKey.fingerprint }, 'alice', engKey.private);
-
     for (let i = 0; i < 5; i++) {
       const t = performance.now();
       await runKtether(KTETHER, home, ['--version']);
@@ -177,67 +147,39 @@ export async function benchApplianceService(opts: ServiceBenchOptions): Promise<
     const keySvc = await newService('BENCHSV-KEY1', '10.1', false);
     opts.log(`appliance-service: key flow, ${opts.runs} × ktether enable --key (service running)`);
     for (let run = 1; run <= opts.runs; run++) {
-      const key = await issue(keySvc.serial);
-      const t0 = performance.now();
-      const enable = runKtether(KTETHER, keySvc.home, ['enable', '--key', key]);
-      const [e, at] = await Promise.all([enable, firstEcho(keySvc.serial, t0)]);
-      if (e.code !== 0) throw new Error(`ktether enable failed (${e.code}): ${e.out}`);
-      r.cliKey.push(at);
-      r.cliKeyExit.push(e.exitedAt - t0);
-      r.stepsKey.push(await stepsOf(keySvc));
-      await disable(keySvc);
+      const c = await cliEnable(keySvc, ['--key', await issue(keySvc.serial)]);
+      r.cliKey.push(c.firstByteMs);
+      r.cliKeyExit.push(c.exitMs);
+      r.stepsKey.push(c.steps);
     }
 
     // Key flow, a click on the page.
     const page = await browser.context.newPage();
-    await page.goto(keySvc.pageUrl);
-    await page.locator('#password').fill(PAGE_PASSWORD);
-    await page.locator('button[type=submit]').click();
-    await page.locator('#key').waitFor();
+    await signIn(page, keySvc, '#key');
     opts.log(`appliance-service: key flow, ${opts.runs} clicks on Enable (Chromium)`);
     for (let run = 1; run <= opts.runs; run++) {
-      const key = await issue(keySvc.serial);
-      await page.locator('#key').fill(key);
-      const t0 = performance.now();
-      const echoed = firstEcho(keySvc.serial, t0);
-      await page.locator('#enable-key').click();
-      await page.locator('#tether-status[data-state="connected"]').waitFor();
-      r.clickKeyShown.push(performance.now() - t0);
-      r.clickKey.push(await echoed);
-      r.stepsKey.push(await stepsOf(keySvc));
-      await page.locator('#disable').click();
-      await page.locator('#key').waitFor();
+      const c = await clickEnable(page, keySvc, { field: '#key', value: await issue(keySvc.serial), button: '#enable-key' });
+      r.clickKeyShown.push(c.shownMs);
+      r.clickKey.push(c.firstByteMs);
+      r.stepsKey.push(c.steps);
     }
 
     // One-click (SMA 10.2, enrolled), CLI and click.
     const ocSvc = await newService('BENCHSV-OC1', '10.2', true);
     opts.log(`appliance-service: one-click, ${opts.runs} × ktether enable --description (service running)`);
     for (let run = 1; run <= opts.runs; run++) {
-      const t0 = performance.now();
-      const enable = runKtether(KTETHER, ocSvc.home, ['enable', '--description', `bench run ${run}: inventory page is blank`]);
-      const [e, at] = await Promise.all([enable, firstEcho(ocSvc.serial, t0)]);
-      if (e.code !== 0) throw new Error(`ktether enable --description failed (${e.code}): ${e.out}`);
-      r.cliOneClick.push(at);
-      r.cliOneClickExit.push(e.exitedAt - t0);
-      r.stepsOneClick.push(await stepsOf(ocSvc));
-      await disable(ocSvc);
+      const c = await cliEnable(ocSvc, ['--description', `bench run ${run}: inventory page is blank`]);
+      r.cliOneClick.push(c.firstByteMs);
+      r.cliOneClickExit.push(c.exitMs);
+      r.stepsOneClick.push(c.steps);
     }
-    await page.goto(ocSvc.pageUrl);
-    await page.locator('#password').fill(PAGE_PASSWORD);
-    await page.locator('button[type=submit]').click();
-    await page.locator('#description').waitFor();
+    await signIn(page, ocSvc, '#description');
     opts.log(`appliance-service: one-click, ${opts.runs} clicks on Enable Tether (Chromium)`);
     for (let run = 1; run <= opts.runs; run++) {
-      await page.locator('#description').fill(`bench click ${run}: inventory page is blank`);
-      const t0 = performance.now();
-      const echoed = firstEcho(ocSvc.serial, t0);
-      await page.locator('#enable').click();
-      await page.locator('#tether-status[data-state="connected"]').waitFor();
-      r.clickOneClickShown.push(performance.now() - t0);
-      r.clickOneClick.push(await echoed);
-      r.stepsOneClick.push(await stepsOf(ocSvc));
-      await page.locator('#disable').click();
-      await page.locator('#description').waitFor();
+      const c = await clickEnable(page, ocSvc, { field: '#description', value: `bench click ${run}: inventory page is blank`, button: '#enable' });
+      r.clickOneClickShown.push(c.shownMs);
+      r.clickOneClick.push(c.firstByteMs);
+      r.stepsOneClick.push(c.steps);
     }
     await page.close();
 
@@ -281,7 +223,7 @@ export async function benchApplianceService(opts: ServiceBenchOptions): Promise<
         const status = (await svc.request({ op: 'status' })) as { service: { tether: string } };
         if (status.service.tether === 'disabled') {
           const log = ((await svc.request({ op: 'log', lines: 3 })) as { lines: string[] }).lines.join(' | ');
-          throw new Error(`${svc.serial}: the click was refused: ${log}\n${server?.output().slice(-3_000) ?? ''}`);
+          throw new Error(`${svc.serial}: the click was refused: ${log}\n${stand.serverOutput().slice(-3_000)}`);
         }
         const at = await firstEcho(svc.serial, t0);
         if ((await posted) !== 303) throw new Error(`the page of ${svc.serial} did not answer 303`);
@@ -297,36 +239,24 @@ export async function benchApplianceService(opts: ServiceBenchOptions): Promise<
     await Promise.race([browser.close().catch(() => undefined), new Promise((done) => setTimeout(done, 10_000))]);
     await Promise.all(services.map((s) => s.stop().catch(() => undefined)));
     await Promise.all(homes.map((h) => runKtether(KTETHER, h, ['disable']).catch(() => undefined)));
-    engineer?.close();
-    subscriber.disconnect();
-    const child = server?.child;
-    if (child && child.exitCode === null) {
-      const exited = new Promise<void>((done) => child.once('exit', () => done()));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    redis.disconnect();
-    await redisServer.stop();
-    await new Promise((done) => echo.close(() => done(undefined)));
-    await new Promise((done) => helpDesk.close(() => done(undefined)));
-    for (const h of [home, ...homes]) removeHome(h);
-    rmSync(home, { recursive: true, force: true });
+    await stand.close();
+    for (const h of homes) removeHome(h);
   }
   return {
     runs: opts.runs,
     fleet: opts.fleet,
     baselineRuns: opts.baselineRuns,
-    cliKey: summary(r.cliKey),
-    clickKey: summary(r.clickKey),
-    cliOneClick: summary(r.cliOneClick),
-    clickOneClick: summary(r.clickOneClick),
-    cliKeyExit: summary(r.cliKeyExit),
-    clickKeyShown: summary(r.clickKeyShown),
-    cliOneClickExit: summary(r.cliOneClickExit),
-    clickOneClickShown: summary(r.clickOneClickShown),
-    baselineKey: summary(r.baselineKey),
-    baselineOneClick: summary(r.baselineOneClick),
-    fleetFirstByte: summary(r.fleet),
+    cliKey: summarize(r.cliKey),
+    clickKey: summarize(r.clickKey),
+    cliOneClick: summarize(r.cliOneClick),
+    clickOneClick: summarize(r.clickOneClick),
+    cliKeyExit: summarize(r.cliKeyExit),
+    clickKeyShown: summarize(r.clickKeyShown),
+    cliOneClickExit: summarize(r.cliOneClickExit),
+    clickOneClickShown: summarize(r.clickOneClickShown),
+    baselineKey: summarize(r.baselineKey),
+    baselineOneClick: summarize(r.baselineOneClick),
+    fleetFirstByte: summarize(r.fleet),
     fleetAllReadyMs,
     stepsKey: medians(r.stepsKey),
     stepsOneClick: medians(r.stepsOneClick),

@@ -1,16 +1,14 @@
 // Time from `ktether enable --key …` (the compiled agent CLI, on a simulated appliance home) to the
 // first byte an engineer exchanges with the appliance's service through the relay. Each run uses
 // a fresh key; `ktether disable` in between. Also reports when `enable` itself returned.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { startEchoServer } from './lib/echo-server.js';
 import { connectEngineer } from './lib/engineer-probe.js';
+import { KTETHER_ENTRY as KTETHER, runKtether as runCli } from './lib/ktether-cli.js';
 import { percentile } from './lib/stats.js';
 import { ENGINEER, startBenchTether } from './lib/tether-fixture.js';
-
-export const KTETHER = resolve(import.meta.dirname, '..', 'scripts', 'ktether.js');
 
 export interface EnableLatencyOptions {
   runs: number;
@@ -35,21 +33,7 @@ export interface EnableLatencyResult {
 const SERIAL = 'BENCHEN0001';
 const SERVICE_PORT = 443;
 
-function runKtether(home: string, args: string[]): Promise<{ code: number | null; out: string; exitedAt: number }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [KTETHER, ...args], { env: { ...process.env, KTETHER_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('exit', (code) => {
-      const exitedAt = performance.now();
-      clearTimeout(timer);
-      // Output may still be in flight after 'exit'; the code and the time are what matter here.
-      setImmediate(() => done({ code, out, exitedAt }));
-    });
-  });
-}
+const runKtether = (home: string, args: string[]) => runCli(KTETHER, home, args, 60_000);
 
 /** Waits for ktether.js to exist (another helper may still be building it). */
 async function waitForAgent(log: (line: string) => void, timeoutMs = 600_000): Promise<void> {
@@ -63,12 +47,7 @@ async function waitForAgent(log: (line: string) => void, timeoutMs = 600_000): P
 
 export async function benchEnableLatency(opts: EnableLatencyOptions): Promise<EnableLatencyResult> {
   await waitForAgent(opts.log);
-  const echo = createServer((sock) => {
-    sock.on('error', () => undefined);
-    sock.pipe(sock);
-  });
-  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
-  const echoPort = (echo.address() as AddressInfo).port;
+  const echo = await startEchoServer();
   const tether = await startBenchTether({ heartbeatFlushMs: 2_000 });
   const home = mkdtempSync(join(tmpdir(), 'ktether-bench-'));
   const relay = { host: '127.0.0.1', port: tether.relayPort, fp: tether.hostKey.fingerprint };
@@ -79,7 +58,7 @@ export async function benchEnableLatency(opts: EnableLatencyOptions): Promise<En
     const init = await runKtether(home, [
       'init', '--serial', SERIAL, '--product', 'sma', '--version', '10.1',
       '--vendor-key', join(tether.home, 'keys', 'signing.pub'),
-      '--forward', `${SERVICE_PORT}=127.0.0.1:${echoPort}`,
+      '--forward', `${SERVICE_PORT}=127.0.0.1:${echo.port}`,
     ]);
     if (init.code !== 0) throw new Error(`ktether init failed (${init.code}): ${init.out}`);
     for (let run = 1; run <= opts.runs; run++) {
@@ -100,7 +79,7 @@ export async function benchEnableLatency(opts: EnableLatencyOptions): Promise<En
     await runKtether(home, ['disable']).catch(() => undefined);
     engineer.close();
     await tether.close();
-    await new Promise((r) => echo.close(() => r(undefined)));
+    await echo.close();
     rmSync(home, { recursive: true, force: true });
   }
   return {

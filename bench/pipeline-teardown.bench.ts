@@ -2,9 +2,9 @@
 // running beside it) → the engineer's open channel to that appliance closed by the relay. The relay
 // runs in its own process, the appliances (ssh2, the agent's dial settings) in another, the engineer
 // (one ssh2 connection holding a channel per appliance) here. Revokes are sequential.
-import { createServer, type AddressInfo } from 'node:net';
 import { loadavg } from 'node:os';
 import { startFleet, type FleetAppliance } from './lib/appliance-fleet.js';
+import { startEchoServer } from './lib/echo-server.js';
 import { connectHoldingEngineer, type HeldChannel } from './lib/pipeline-engineer.js';
 import { ADMIN_TOKEN, startPipelineStack } from './lib/pipeline-server.js';
 import { cpuSeconds } from './lib/proc.js';
@@ -41,12 +41,7 @@ const SERVICE_PORT = 443;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function benchPipelineTeardown(o: PipelineTeardownOptions): Promise<PipelineTeardownResult> {
-  const echo = createServer((sock) => {
-    sock.on('error', () => undefined);
-    sock.pipe(sock);
-  });
-  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
-  const echoPort = (echo.address() as AddressInfo).port;
+  const echo = await startEchoServer();
   const tether = await startBenchTether({ heartbeatFlushMs: 2_000 });
   const relay = { host: '127.0.0.1', port: tether.relayPort, fp: tether.hostKey.fingerprint };
   const stack = await startPipelineStack({
@@ -59,7 +54,7 @@ export async function benchPipelineTeardown(o: PipelineTeardownOptions): Promise
   try {
     const issued: IssuedSession[] = [];
     for (let i = 0; i < o.teardowns; i++) issued.push(await tether.issue(`TD-${String(i).padStart(5, '0')}`));
-    const appliances: FleetAppliance[] = issued.map((s) => ({ serial: s.serial, privateKey: s.privateKey, port: SERVICE_PORT, target: echoPort }));
+    const appliances: FleetAppliance[] = issued.map((s) => ({ serial: s.serial, privateKey: s.privateKey, port: SERVICE_PORT, target: echo.port }));
     const up = await fleet.connect(appliances, 20);
     if (up.failed) throw new Error(`${up.failed} appliances did not connect: ${up.errors.join(' | ')}`);
     engineer = await connectHoldingEngineer(relay, ENGINEER, tether.engineer.privateKey);
@@ -115,6 +110,6 @@ export async function benchPipelineTeardown(o: PipelineTeardownOptions): Promise
     await fleet.close();
     await stack.close();
     await tether.close();
-    await new Promise((r) => echo.close(() => r(undefined)));
+    await echo.close();
   }
 }

@@ -7,6 +7,7 @@ import type { AgentState } from '../../appliance/agent-state.js';
 import { dialRelay, type DialOptions, type RelayEndpoint } from '../../appliance/tunnel/relay-dial.js';
 import { TunnelAgent } from '../../appliance/tunnel/tunnel-agent.js';
 import { generateSeed, openSshPrivateKeyFromSeed } from '../../shared/ssh-keys.js';
+import { forEachPooled, type SetupFigures } from './fleet-setup.js';
 
 export interface AgentAppliance {
   serial: string;
@@ -26,20 +27,14 @@ export type AgentFleetRequest =
   | { type: 'ping' }
   | { type: 'close' };
 
-export interface AgentsStarted {
+/**
+ * A child's share set up. ok: agents CONNECTED within the set-up timeout; failed: stopped (refused)
+ * or not connected in time; setupMs: start → connected, per agent.
+ */
+export interface AgentsStarted extends SetupFigures {
   type: 'started';
-  /** Agents CONNECTED within the set-up timeout. */
-  ok: number;
-  /** Agents stopped (refused) or not connected in time. */
-  failed: number;
   /** Attempts that failed and were retried by the agents' backoff during set-up. */
   retries: number;
-  errors: string[];
-  /** Epoch ms: first agent started, last agent connected. */
-  startedAt: number;
-  finishedAt: number;
-  /** Per appliance: start → connected, ms. */
-  setupMs: number[];
 }
 
 export interface AgentsStatus {
@@ -146,23 +141,17 @@ async function startAll(req: Extract<AgentFleetRequest, { type: 'start' }>): Pro
     result.retries++;
     if (result.errors.length < 5) result.errors.push(error);
   };
-  let next = 0;
-  const worker = async () => {
-    for (;;) {
-      const a = req.appliances[next++];
-      if (!a) return;
-      const t0 = performance.now();
-      const r = await startOne(a, req.keepaliveMs, req.setupTimeoutMs, onRetry);
-      if (r.ok) {
-        result.ok++;
-        result.setupMs.push(performance.now() - t0);
-      } else {
-        result.failed++;
-        if (r.error && result.errors.length < 10) result.errors.push(r.error);
-      }
+  await forEachPooled(req.appliances, req.concurrency, async (a) => {
+    const t0 = performance.now();
+    const r = await startOne(a, req.keepaliveMs, req.setupTimeoutMs, onRetry);
+    if (r.ok) {
+      result.ok++;
+      result.setupMs.push(performance.now() - t0);
+    } else {
+      result.failed++;
+      if (r.error && result.errors.length < 10) result.errors.push(r.error);
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, req.concurrency) }, worker));
+  });
   result.finishedAt = Date.now();
   settingUp = false;
   return result;

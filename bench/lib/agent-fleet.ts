@@ -4,19 +4,12 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { AgentAppliance, AgentFleetMessage, AgentFleetRequest, AgentsStarted, AgentsStatus } from './agent-fleet-child.js';
+import { closeChildren, mergeSetups } from './fleet-setup.js';
 import { killOnExit } from './kill-on-exit.js';
 
 export type { AgentAppliance } from './agent-fleet-child.js';
 
-export interface AgentFleetResult {
-  ok: number;
-  failed: number;
-  retries: number;
-  errors: string[];
-  startedAt: number;
-  finishedAt: number;
-  setupMs: number[];
-}
+export type AgentFleetResult = Omit<AgentsStarted, 'type'>;
 
 export interface AgentFleetStatus {
   states: Record<string, number>;
@@ -93,16 +86,8 @@ export function startAgentFleet(processes: number, opts: { keepaliveMs: number; 
         return reply;
       });
       const all = await Promise.all(replies);
-      const withWork = all.filter((r) => r.ok + r.failed > 0);
-      return {
-        ok: all.reduce((s, r) => s + r.ok, 0),
-        failed: all.reduce((s, r) => s + r.failed, 0),
-        retries: all.reduce((s, r) => s + r.retries, 0),
-        errors: all.flatMap((r) => r.errors).slice(0, 10),
-        startedAt: Math.min(...withWork.map((r) => r.startedAt)),
-        finishedAt: Math.max(...withWork.map((r) => r.finishedAt)),
-        setupMs: all.flatMap((r) => r.setupMs),
-      };
+      const merged = mergeSetups(all);
+      return { ...merged, retries: all.reduce((s, r) => s + r.retries, 0), errors: merged.errors.slice(0, 10) };
     },
     async status() {
       const all = await Promise.all(
@@ -130,17 +115,6 @@ export function startAgentFleet(processes: number, opts: { keepaliveMs: number; 
         dialMs: all.flatMap((s) => s.dialMs),
       };
     },
-    async close() {
-      await Promise.all(
-        children.map(async (c) => {
-          if (c.exitCode !== null || c.signalCode !== null) return;
-          const exited = new Promise<void>((r) => c.once('exit', () => r()));
-          const timer = setTimeout(() => c.kill('SIGKILL'), 15_000);
-          c.send({ type: 'close' } satisfies AgentFleetRequest);
-          await exited;
-          clearTimeout(timer);
-        }),
-      );
-    },
+    close: () => closeChildren(children, 15_000),
   };
 }

@@ -7,6 +7,7 @@ import ssh2 from 'ssh2';
 import type { ClientErrorExtensions, NegotiatedAlgorithms } from 'ssh2';
 import { CIPHERS, loginSteps } from '../../appliance/tunnel/relay-dial.js';
 import { fingerprintOfBlob, generateSeed, openSshPrivateKeyFromSeed } from '../../shared/ssh-keys.js';
+import { forEachPooled, type SetupFigures } from './fleet-setup.js';
 
 export interface FleetAppliance {
   serial: string;
@@ -22,16 +23,9 @@ export type FleetRequest =
   | { type: 'connect'; relay: { host: string; port: number; fp: string }; appliances: FleetAppliance[]; concurrency: number; keepaliveMs: number }
   | { type: 'close' };
 
-export interface FleetConnected {
+/** A child's share set up; setupMs: connect → forward accepted, per appliance. */
+export interface FleetConnected extends SetupFigures {
   type: 'connected';
-  ok: number;
-  failed: number;
-  errors: string[];
-  /** Epoch ms: first connect started, last forward accepted. */
-  startedAt: number;
-  finishedAt: number;
-  /** Per appliance: connect → forward accepted, ms. */
-  setupMs: number[];
   /** Cipher negotiated by the first appliance (client→server / server→client). */
   cipher?: { cs: string; sc: string };
 }
@@ -78,24 +72,18 @@ function dial(a: FleetAppliance, relay: { host: string; port: number; fp: string
 
 async function connectAll(req: Extract<FleetRequest, { type: 'connect' }>): Promise<FleetConnected> {
   const result: FleetConnected = { type: 'connected', ok: 0, failed: 0, errors: [], startedAt: Date.now(), finishedAt: 0, setupMs: [] };
-  let next = 0;
-  const worker = async () => {
-    for (;;) {
-      const a = req.appliances[next++];
-      if (!a) return;
-      const t0 = performance.now();
-      try {
-        const n = await dial(a, req.relay, req.keepaliveMs);
-        result.setupMs.push(performance.now() - t0);
-        result.ok++;
-        if (!result.cipher && n) result.cipher = { cs: n.cs.cipher, sc: n.sc.cipher };
-      } catch (err) {
-        result.failed++;
-        if (result.errors.length < 5) result.errors.push((err as Error).message);
-      }
+  await forEachPooled(req.appliances, req.concurrency, async (a) => {
+    const t0 = performance.now();
+    try {
+      const n = await dial(a, req.relay, req.keepaliveMs);
+      result.setupMs.push(performance.now() - t0);
+      result.ok++;
+      if (!result.cipher && n) result.cipher = { cs: n.cs.cipher, sc: n.sc.cipher };
+    } catch (err) {
+      result.failed++;
+      if (result.errors.length < 5) result.errors.push((err as Error).message);
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, req.concurrency) }, worker));
+  });
   result.finishedAt = Date.now();
   return result;
 }

@@ -3,18 +3,11 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { FleetAppliance, FleetConnected, FleetMessage, FleetRequest } from './appliance-fleet-child.js';
+import { closeChildren, mergeSetups } from './fleet-setup.js';
 
 export type { FleetAppliance } from './appliance-fleet-child.js';
 
-export interface FleetResult {
-  ok: number;
-  failed: number;
-  errors: string[];
-  startedAt: number;
-  finishedAt: number;
-  setupMs: number[];
-  cipher?: { cs: string; sc: string };
-}
+export type FleetResult = Omit<FleetConnected, 'type'>;
 
 export interface Fleet {
   pids: number[];
@@ -50,28 +43,8 @@ export function startFleet(processes: number, relay: { host: string; port: numbe
         return reply;
       });
       const all = await Promise.all(replies);
-      const withWork = all.filter((r) => r.ok + r.failed > 0);
-      return {
-        ok: all.reduce((s, r) => s + r.ok, 0),
-        failed: all.reduce((s, r) => s + r.failed, 0),
-        errors: all.flatMap((r) => r.errors),
-        startedAt: Math.min(...withWork.map((r) => r.startedAt)),
-        finishedAt: Math.max(...withWork.map((r) => r.finishedAt)),
-        setupMs: all.flatMap((r) => r.setupMs),
-        cipher: all.find((r) => r.cipher)?.cipher,
-      };
+      return { ...mergeSetups(all), cipher: all.find((r) => r.cipher)?.cipher };
     },
-    async close() {
-      await Promise.all(
-        children.map(async (c) => {
-          if (c.exitCode !== null || c.signalCode !== null) return;
-          const exited = new Promise<void>((r) => c.once('exit', () => r()));
-          const timer = setTimeout(() => c.kill('SIGKILL'), 10_000);
-          c.send({ type: 'close' } satisfies FleetRequest);
-          await exited;
-          clearTimeout(timer);
-        }),
-      );
-    },
+    close: () => closeChildren(children, 10_000),
   };
 }

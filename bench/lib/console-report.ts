@@ -1,5 +1,6 @@
 // The console benchmark's rows in the printed table (against issue 8's goals) and its context lines.
 import type { ConsoleBenchResult } from '../console.bench.js';
+import { type Row, fixed as ms } from './report-row.js';
 
 export const CONSOLE_GOALS = {
   /** Issue 8: the console's first page of sessions over 10,000 in under 100 ms. */
@@ -7,10 +8,6 @@ export const CONSOLE_GOALS = {
   /** Issue 8: 100 watching browsers at 500 transitions/s, delivery p99 under 1 s. */
   sseP99Ms: 1_000,
 } as const;
-
-type Row = [measure: string, result: string, baseline: string, vsBaseline: string, goal: string, met: string];
-
-const ms = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 export function consoleRows(c: ConsoleBenchResult | undefined): Row[] {
   if (!c) return [];

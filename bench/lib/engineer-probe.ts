@@ -1,8 +1,8 @@
 // An engineer already logged in to the relay (ssh2 Client, registered key, pinned host key) that
 // asks again and again for `direct-tcpip` to <serial>:<port> until a channel opens and echoes a
 // byte: the moment an engineer can first exchange data with the appliance's service.
-import ssh2 from 'ssh2';
-import { fingerprintOfBlob } from '../../shared/ssh-keys.js';
+import type ssh2 from 'ssh2';
+import { connectEngineerClient, type RelayAddress } from './engineer-connection.js';
 
 export interface EngineerProbe {
   /** Resolves with performance.now() at the first echoed byte. */
@@ -10,28 +10,12 @@ export interface EngineerProbe {
   close(): void;
 }
 
-export function connectEngineer(relay: { host: string; port: number; fp: string }, username: string, privateKey: string): Promise<EngineerProbe> {
-  return new Promise((resolve, reject) => {
-    const conn = new ssh2.Client();
-    conn.once('error', reject);
-    conn.once('ready', () => {
-      conn.off('error', reject);
-      conn.on('error', () => undefined);
-      resolve({
-        firstEcho: (serial, port, opts) => firstEcho(conn, serial, port, opts),
-        close: () => conn.end(),
-      });
-    });
-    conn.connect({
-      host: relay.host,
-      port: relay.port,
-      username,
-      privateKey,
-      hostVerifier: (blob: Buffer) => fingerprintOfBlob(blob) === relay.fp,
-      tryKeyboard: false,
-      readyTimeout: 20_000,
-    });
-  });
+export async function connectEngineer(relay: RelayAddress, username: string, privateKey: string): Promise<EngineerProbe> {
+  const conn = await connectEngineerClient(relay, username, privateKey, { readyTimeout: 20_000 });
+  return {
+    firstEcho: (serial, port, opts) => firstEcho(conn, serial, port, opts),
+    close: () => conn.end(),
+  };
 }
 
 function tryOnce(conn: ssh2.Client, serial: string, port: number): Promise<number | undefined> {

@@ -1,5 +1,6 @@
 // The fleet benchmark's rows in the printed table (against issue 10's goals) and its context lines.
 import type { FleetBenchResult } from '../fleet.bench.js';
+import { type Row, fixed as f } from './report-row.js';
 
 export const FLEET_GOALS = {
   /** Issue 10: throughput through a peer relay at least 0.8× the direct path. */
@@ -7,10 +8,6 @@ export const FLEET_GOALS = {
   /** Issue 10: a peer adds less than 5 ms to a channel open (p50). */
   extraOpenP50Ms: 5,
 } as const;
-
-type Row = [measure: string, result: string, baseline: string, vsBaseline: string, goal: string, met: string];
-
-const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 export function fleetRows(r: FleetBenchResult | undefined): Row[] {
   if (!r) return [];

@@ -1,6 +1,7 @@
 // The fleet-scale benchmark's rows in the printed table (against the baselines of relay-notes.md,
 // the estimates docs/operations.md made before it was measured, and the goals) and its context lines.
 import type { FleetScaleResult } from '../fleet-scale.bench.js';
+import { type Row, fixed as f } from './report-row.js';
 
 export const FLEET_SCALE_BASELINES = {
   /** relay-notes.md: "~20–22 KB of relay memory per idle tunnel (bare prototype)". */
@@ -22,9 +23,6 @@ export const FLEET_SCALE_GOALS = {
   lost: 0,
 } as const;
 
-type Row = [measure: string, result: string, baseline: string, vsBaseline: string, goal: string, met: string];
-
-const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const int = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleString('en-US') : 'n/a');
 const ratio = (x: number, base: number) => (Number.isFinite(x) && base ? `${(x / base).toFixed(2)}×` : '');
 

@@ -8,6 +8,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { killOnExit } from './kill-on-exit.js';
 import { freePort } from './redis-server.js';
+import { writeSshClientConfig } from './ssh-client-config.js';
 
 export const SSHD = '/usr/sbin/sshd';
 export const SSHD_ALIAS = 'bench-sshd';
@@ -100,24 +101,13 @@ export async function startPrivateSshd(): Promise<PrivateSshd> {
       '',
     ].join('\n'),
   );
-  const knownHosts = join(dir, 'known_hosts');
-  writeFileSync(knownHosts, `[127.0.0.1]:${port} ${readFileSync(`${hostKey}.pub`, 'utf8').trim()}\n`);
-  const sshConfig = join(dir, 'ssh_config');
-  writeFileSync(
-    sshConfig,
-    [
-      `Host ${SSHD_ALIAS}`,
-      '  HostName 127.0.0.1',
-      `  Port ${port}`,
-      `  User ${userInfo().username}`,
-      `  IdentityFile ${userKey}`,
-      '  IdentitiesOnly yes',
-      `  UserKnownHostsFile ${knownHosts}`,
-      '  StrictHostKeyChecking yes',
-      '  BatchMode yes',
-      '',
-    ].join('\n'),
-  );
+  const sshConfig = writeSshClientConfig(dir, {
+    alias: SSHD_ALIAS,
+    port,
+    user: userInfo().username,
+    identityFile: userKey,
+    hostKeyLine: readFileSync(`${hostKey}.pub`, 'utf8').trim(),
+  });
   const child = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   killOnExit(child);
   let out = '';

@@ -1,8 +1,8 @@
 // An engineer for the teardown benchmark: one ssh2 connection to the relay (registered key, pinned
 // host key) holding an open `direct-tcpip` channel to each appliance, each checked with an echoed
 // byte, and reporting when the relay closes it (performance.now() of the channel's 'close').
-import ssh2 from 'ssh2';
-import { fingerprintOfBlob } from '../../shared/ssh-keys.js';
+import type ssh2 from 'ssh2';
+import { connectEngineerClient, type RelayAddress } from './engineer-connection.js';
 
 export interface HeldChannel {
   serial: string;
@@ -16,26 +16,9 @@ export interface EngineerSession {
   close(): void;
 }
 
-export function connectHoldingEngineer(relay: { host: string; port: number; fp: string }, username: string, privateKey: string): Promise<EngineerSession> {
-  return new Promise((resolve, reject) => {
-    const conn = new ssh2.Client();
-    conn.once('error', reject);
-    conn.once('ready', () => {
-      conn.off('error', reject);
-      conn.on('error', () => undefined);
-      resolve({ hold: (serial, port) => hold(conn, serial, port), close: () => conn.end() });
-    });
-    conn.connect({
-      host: relay.host,
-      port: relay.port,
-      username,
-      privateKey,
-      hostVerifier: (blob: Buffer) => fingerprintOfBlob(blob) === relay.fp,
-      tryKeyboard: false,
-      readyTimeout: 30_000,
-      keepaliveInterval: 15_000,
-    });
-  });
+export async function connectHoldingEngineer(relay: RelayAddress, username: string, privateKey: string): Promise<EngineerSession> {
+  const conn = await connectEngineerClient(relay, username, privateKey, { readyTimeout: 30_000, keepaliveInterval: 15_000 });
+  return { hold: (serial, port) => hold(conn, serial, port), close: () => conn.end() };
 }
 
 function hold(conn: ssh2.Client, serial: string, port: number): Promise<HeldChannel> {

@@ -2,10 +2,8 @@
 // its context lines. There is no goal to meet: the figures say what the second core gives here.
 import type { CoresRound, RelayCoresResult } from '../relay-cores.bench.js';
 import { median } from './stats.js';
+import { type Row, fixed as f } from './report-row.js';
 
-type Row = [measure: string, result: string, baseline: string, vsBaseline: string, goal: string, met: string];
-
-const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const crossed = (rounds: CoresRound[]) => rounds.map((r) => `${r.crossed}/${r.channels}`).join(', ');
 
 /** 2-process rounds grouped by how many channels crossed: where each engineer lands is the primary's

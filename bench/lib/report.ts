@@ -20,6 +20,7 @@ import type { FleetScaleResult } from '../fleet-scale.bench.js';
 import { fleetScaleContext, fleetScaleRows } from './fleet-scale-report.js';
 import type { RelayCoresResult } from '../relay-cores.bench.js';
 import { relayCoresContext, relayCoresRows } from './relay-cores-report.js';
+import { type Row, fixed as f } from './report-row.js';
 
 export interface BenchResults {
   throughput?: ThroughputResult;
@@ -77,9 +78,6 @@ export const GOALS = {
   teardownP99Ms: 1_000,
 } as const;
 
-type Row = [measure: string, result: string, baseline: string, vsBaseline: string, goal: string, met: string];
-
-const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const times = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : 'n/a');
 const atLeast = (x: number, goal: number) => (Number.isFinite(x) ? (x >= goal ? 'yes' : 'no') : 'n/a');
 const atMost = (x: number, goal: number) => (Number.isFinite(x) ? (x <= goal ? 'yes' : 'no') : 'n/a');

@@ -8,23 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connectService, type ServiceConnection } from '../../appliance/service/control-client.js';
 import { killOnExit } from './kill-on-exit.js';
+import { runKtether } from './ktether-cli.js';
 
 export const PAGE_PASSWORD = 'bench-page-password-2026';
-
-export function runKtether(ktether: string, home: string, args: string[], timeoutMs = 180_000): Promise<{ code: number | null; out: string; exitedAt: number }> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [ktether, ...args], { env: { ...process.env, KTETHER_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('exit', (code) => {
-      const exitedAt = performance.now();
-      clearTimeout(timer);
-      setImmediate(() => done({ code, out, exitedAt }));
-    });
-  });
-}
 
 export interface ServiceAppliance {
   serial: string;

@@ -1,6 +1,7 @@
 // The appliance-service benchmark's rows in the printed table (against issue 9's goals and the
 // figures before the service existed) and its context lines: where the remaining milliseconds go.
 import type { ServiceBenchResult, Summary } from '../appliance-service.bench.js';
+import type { Row } from './report-row.js';
 
 export const SERVICE_GOALS = {
   /** Issue 9: click or `ktether enable` (service running) → first engineer byte, p50 and p99. */
@@ -12,8 +13,6 @@ export const SERVICE_GOALS = {
 
 /** Before the service (README, issue 9): `ktether enable --key` p50 808 / p99 869 ms; one-click p50 1842 / p99 2427 ms. */
 export const BEFORE_SERVICE = { keyP50: 808, keyP99: 869, oneClickP50: 1_842, oneClickP99: 2_427 } as const;
-
-type Row = [measure: string, result: string, baseline: string, vsBaseline: string, goal: string, met: string];
 
 const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : 'n/a');
 const pair = (s: Summary) => `${ms(s.p50)} / ${ms(s.p99)}`;

@@ -18,3 +18,14 @@ export function round(x: number, digits = 1): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 }
+
+/** A latency figure as the reports print it: every sample, and its p50 and p99. */
+export interface LatencySummary {
+  samples: number[];
+  p50: number;
+  p99: number;
+}
+
+export function summarize(samples: number[]): LatencySummary {
+  return { samples, p50: percentile(samples, 50), p99: percentile(samples, 99) };
+}

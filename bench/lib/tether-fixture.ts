@@ -18,6 +18,7 @@ import { RedisEngineerDirectory } from '../../shared/store/redis-engineer.store.
 import { RedisSessionStore } from '../../shared/store/redis-session.store.js';
 import type { RelayChildMessage, RelayChildRequest, RelayStats } from './relay-child.js';
 import { killOnExit } from './kill-on-exit.js';
+import { writeSshClientConfig } from './ssh-client-config.js';
 import { startRedisServer, type RedisServerHandle } from './redis-server.js';
 
 export const ENGINEER = 'alice';
@@ -83,24 +84,7 @@ export async function registerBenchEngineer(home: string, redis: Redis, prefix: 
   const keyFile = join(engDir, 'id_ed25519');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${ENGINEER}@bench`, '-f', keyFile]);
   await new RedisEngineerDirectory(redis, prefix).addKey(ENGINEER, parseEngineerKey(readFileSync(`${keyFile}.pub`, 'utf8')), Date.now());
-  const knownHosts = join(engDir, 'known_hosts');
-  writeFileSync(knownHosts, `[127.0.0.1]:${relayPort} ${hostKey.publicLine}\n`);
-  const sshConfig = join(engDir, 'ssh_config');
-  writeFileSync(
-    sshConfig,
-    [
-      `Host ${RELAY_ALIAS}`,
-      '  HostName 127.0.0.1',
-      `  Port ${relayPort}`,
-      `  User ${ENGINEER}`,
-      `  IdentityFile ${keyFile}`,
-      '  IdentitiesOnly yes',
-      `  UserKnownHostsFile ${knownHosts}`,
-      '  StrictHostKeyChecking yes',
-      '  BatchMode yes',
-      '',
-    ].join('\n'),
-  );
+  const sshConfig = writeSshClientConfig(engDir, { alias: RELAY_ALIAS, port: relayPort, user: ENGINEER, identityFile: keyFile, hostKeyLine: hostKey.publicLine });
   return { keyFile, privateKey: readFileSync(keyFile, 'utf8'), sshConfig };
 }
 
