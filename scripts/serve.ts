@@ -56,6 +56,8 @@ function parseRoles(text: string): Role[] {
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const WILDCARD = new Set(['0.0.0.0', '::', '[::]']);
+/** A SIGINT and a SIGTERM closer together than this are one request to stop (see shutdown()). */
+const SAME_REQUEST_MS = 1_000;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -103,14 +105,17 @@ async function main(): Promise<void> {
   };
   const redis = connect('tether');
 
-  let closing = false;
+  // One Ctrl-C under scripts/up reaches us twice within milliseconds: as SIGINT from the terminal's
+  // process group and as the SIGTERM scripts/up passes on. The same signal again, or another one
+  // later, means "now".
+  let closing: { signal: string; at: number } | undefined;
   const shutdown = async (signal: string) => {
     if (closing) {
-      // A second Ctrl-C means "now".
+      if (signal !== closing.signal && Date.now() - closing.at < SAME_REQUEST_MS) return;
       say(`serve: ${signal} again: exiting now`);
       process.exit(130);
     }
-    closing = true;
+    closing = { signal, at: Date.now() };
     say(`serve: ${signal}: shutting down (up to ${config.shutdownMs / 1000} s${draining || relayProcesses ? ' after the relay drained' : ''}; ${signal} again to exit now)`);
     if (relayProcesses) {
       const guard = setTimeout(() => (say('serve: relay processes did not exit in time: exiting now'), process.exit(1)), config.relay.drainMs + config.shutdownMs);
