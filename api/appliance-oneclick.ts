@@ -34,7 +34,7 @@ export interface OneClickDeps {
 export interface OneClickInput {
   appliance: ApplianceRecord;
   description: string;
-  passwordMode: 'generated' | 'customer';
+  passwordMode: 'generated' | 'customer' | 'escrow';
 }
 
 async function reusableTicket(serial: string, deps: OneClickDeps): Promise<TicketRef | null> {

@@ -42,6 +42,8 @@ export interface TetherPlan {
   beforeChange?: () => void;
   /** Refusal of a key that needs the customer's password when none was given (wording of the caller). */
   passwordRequired?: () => AppError;
+  /** Makes the password an escrow key asks the appliance to generate (default: a fresh one now). */
+  generatePassword?: () => string;
 }
 
 export interface PreparedTether {
@@ -76,7 +78,7 @@ export function acceptTether(p: TetherPlan, out: EnableOutput): PreparedTether {
   });
   const { payload, seed } = accepted;
   if (p.password === undefined && accepted.pw?.mode === 'customer' && p.passwordRequired) throw p.passwordRequired();
-  const support = supportPassword(accepted.pw, p.password, payload);
+  const support = supportPassword(accepted.pw, p.password, payload, p.generatePassword);
   const ports = payload.ports.filter((port) => forwardTarget(config, port) !== undefined);
   if (ports.length === 0) {
     throw new AppError('agent_not_initialised', `none of the key's ports (${payload.ports.join(', ')}) has a forward target: run ktether init with --forward`);

@@ -6,7 +6,8 @@ import { readJsonIfExists, writeJsonAtomic } from '../agent-home.js';
 import type { AccountProvider } from './account-provider.js';
 import { hashPasswordAsync } from '../password-hash.js';
 
-const accountsSchema = z.record(z.string(), z.object({ passwordHash: z.string().startsWith('scrypt$'), createdAt: z.string() }));
+const passwordHashSchema = z.string().startsWith('scrypt$');
+const accountsSchema = z.record(z.string(), z.object({ passwordHash: passwordHashSchema, createdAt: z.string() }));
 type Accounts = z.infer<typeof accountsSchema>;
 
 export { hashPassword, verifyPassword } from '../password-hash.js';
@@ -31,12 +32,17 @@ export class FileAccountProvider implements AccountProvider {
     return Object.hasOwn(this.read(), name);
   }
 
-  async create(name: string, password: string): Promise<void> {
-    // Hashed off the event loop (a resident service keeps handshaking meanwhile), then read-modify-write.
-    const passwordHash = await hashPasswordAsync(password);
+  async create(name: string, password: string, prepared?: string): Promise<void> {
+    // Hashed off the event loop (a resident service keeps handshaking meanwhile), or ahead of time
+    // (prepare), then read-modify-write.
+    const passwordHash = prepared !== undefined && passwordHashSchema.safeParse(prepared).success ? prepared : await hashPasswordAsync(password);
     const accounts = this.read();
     accounts[name] = { passwordHash, createdAt: this.#now().toISOString() };
     writeJsonAtomic(this.#path, accounts, 0o600);
+  }
+
+  prepare(password: string): Promise<string> {
+    return hashPasswordAsync(password);
   }
 
   async remove(name: string): Promise<void> {

@@ -33,7 +33,7 @@ export async function enableCommand(args: string[], ctx: CliContext): Promise<nu
     ensureIdle(paths);
     const identity = await enrolledIdentity(paths, config);
     // The click gets the whole --timeout: asking for the key is part of coming up.
-    const answer = await requestTether(identity, { description, passwordMode: o.password === undefined ? 'generated' : 'customer' }, waitMs);
+    const answer = await requestTether(identity, { description, passwordMode: o.password === undefined ? 'escrow' : 'customer' }, waitMs);
     const ticket = `${answer.ticket.system}:${answer.ticket.id}`;
     return enableWithKey({ ...common, keyText: answer.key, ticket, notes: [`Support ticket ${ticket} ${answer.ticketCreated ? 'opened' : 'updated'}.`] }, ctx);
   }

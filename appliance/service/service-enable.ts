@@ -5,6 +5,7 @@
 // where the milliseconds go.
 import { AppError } from '../../shared/errors.js';
 import { formatDuration } from '../../shared/duration.js';
+import { generatePassword as freshPassword } from '../../shared/key/password-escrow.js';
 import { oneClickRefusal, supportsOneClick } from '../../shared/protocol.js';
 import type { AgentConfig } from '../agent-config.js';
 import type { AccountProvider } from '../accounts/account-provider.js';
@@ -17,6 +18,7 @@ import { acceptTether, createSupportAccount, undoAcceptedTether, type EnableOutp
 import { readTetherState } from '../tether-state.js';
 import { MAX_DESCRIPTION, WORDS } from './enable-wording.js';
 import { DEFAULT_WAIT_MS, type EnableRequest, type EnableResult, type EnableTimings, type RunnerEvent, type TetherServiceDeps } from './service-types.js';
+import type { ReadyPassword } from './password-ahead.js';
 import type { WarmCache } from './warm-cache.js';
 
 /** What an enable needs of the service that runs it. */
@@ -79,7 +81,7 @@ export async function acceptAndConnect(svc: EnableHost, req: EnableRequest, out:
     const identity = await enrolledIdentity(warm, config);
     const asked = clock.now();
     // The click gets the whole timeout: asking for the key is part of coming up.
-    const answer = await requestTether(identity, { description, passwordMode: req.password === undefined ? 'generated' : 'customer' }, waitMs);
+    const answer = await requestTether(identity, { description, passwordMode: req.password === undefined ? 'escrow' : 'customer' }, waitMs);
     apiMs = clock.now() - asked;
     ticket = `${answer.ticket.system}:${answer.ticket.id}`;
     keyText = answer.key;
@@ -98,6 +100,12 @@ export async function acceptAndConnect(svc: EnableHost, req: EnableRequest, out:
   if (hooks.aborted()) throw disabledBeforeUp();
 
   const accounts = warm.accounts();
+  // An escrow key has the appliance make the password: the one the service prepared ahead, if ready.
+  let ahead: ReadyPassword | undefined;
+  const generatePassword = () => {
+    ahead = warm.passwords.take(accounts);
+    return ahead?.password ?? freshPassword();
+  };
   let accountMs = 0;
   const timedAccounts: AccountProvider = {
     kind: accounts.kind,
@@ -106,7 +114,7 @@ export async function acceptAndConnect(svc: EnableHost, req: EnableRequest, out:
     create: async (name, password) => {
       const t = clock.now();
       try {
-        await accounts.create(name, password);
+        await accounts.create(name, password, ahead?.password === password ? ahead.prepared : undefined);
       } finally {
         accountMs = clock.now() - t;
       }
@@ -125,6 +133,7 @@ export async function acceptAndConnect(svc: EnableHost, req: EnableRequest, out:
     accounts: timedAccounts,
     now: new Date(clock.now()),
     passwordRequired: () => new AppError('usage', words.passwordRequired),
+    generatePassword,
   };
   const prepared = acceptTether(plan, out);
   const keyMs = clock.now() - tPrepare;

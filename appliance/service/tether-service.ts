@@ -159,6 +159,7 @@ export class TetherService {
       throw err;
     } finally {
       this.#enabling = undefined;
+      this.deps.warm.passwords.refillLater();
     }
   }
 

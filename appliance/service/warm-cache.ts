@@ -1,5 +1,6 @@
 // What a click needs, kept ready by the resident service: the parsed config, the verified vendor
-// key(s), the enrolled identity, the account provider and the relay's resolved address. Files are
+// key(s), the enrolled identity, the account provider, the next support password (prepared) and the
+// relay's resolved address. Files are
 // re-read only when they change on disk (`ktether init` or `enroll` while the service runs).
 import { statSync, readFileSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
@@ -18,6 +19,7 @@ import type { Clock } from '../clock.js';
 import type { TunnelAgentDial } from '../daemon/tether-runner.js';
 import { readIdentity, type ApplianceIdentity } from '../identity.js';
 import { dialRelay } from '../tunnel/relay-dial.js';
+import { PasswordAhead } from './password-ahead.js';
 
 /** How long a resolved relay address is used before it is looked up again. */
 export const RELAY_ADDRESS_TTL_MS = 300_000;
@@ -58,6 +60,8 @@ export class WarmCache {
   readonly #identity: FileBacked<{ id: ApplianceIdentity | undefined }>;
   readonly #accounts: FileBacked<AccountProvider>;
   readonly #addresses = new Map<string, { address: string; at: number }>();
+  /** The next generated support password, prepared for the account provider ahead of the click. */
+  readonly passwords: PasswordAhead;
 
   constructor(paths: AgentPaths, opts: { clock: Clock; log: AgentLog; runner?: CommandRunner | undefined }) {
     this.#paths = paths;
@@ -68,6 +72,7 @@ export class WarmCache {
     this.#signers = new FileBacked(() => `${stamp(paths.config)}|${stamp(vendorFile())}`, () => trustedSignersFromPem(readFileSync(vendorFile(), 'utf8')));
     this.#identity = new FileBacked(() => stamp(paths.identity), () => ({ id: readIdentity(paths) }));
     this.#accounts = new FileBacked(() => stamp(paths.config), () => accountProviderFor(this.config().accounts, paths, opts.runner));
+    this.passwords = new PasswordAhead(() => this.accounts(), opts.log);
   }
 
   /** Throws agent_not_initialised until `ktether init` has run. */
@@ -94,6 +99,7 @@ export class WarmCache {
       this.signers();
       this.identity();
       this.accounts();
+      this.passwords.refill();
     } catch (err) {
       this.#log(`service: not ready for a tether yet: ${describeError(err)}`);
     }

@@ -38,8 +38,13 @@ export interface IssueRequest {
   /** The ticket's subject, shown in the console (untrusted text; kept only with a ticket). */
   ticketSubject?: string | undefined;
   email?: string | undefined;
-  /** 'customer' lets the customer choose the support password on the appliance. */
-  passwordMode?: 'generated' | 'customer';
+  /**
+   * 'customer' lets the customer choose the support password on the appliance. 'escrow' has the
+   * appliance generate it and escrow it sealed to the custody key (what current agents ask for in
+   * one-click: the resident service prepares the password before the click). 'generated' (default):
+   * generated here, sealed in the key for an enrolled appliance; an unenrolled one escrows anyway.
+   */
+  passwordMode?: 'generated' | 'customer' | 'escrow';
   actor: string;
   /**
    * Place the key in an enrolled appliance's inbox (default true). One-click sets false: it hands
@@ -118,7 +123,11 @@ export async function issueKey(req: IssueRequest, deps: IssueDeps): Promise<Issu
   // one and escrows it sealed to the custody key (issue 13). A sealed key may carry one: only the
   // enrolled identity opens it.
   const pw: PasswordSpec =
-    req.passwordMode === 'customer' ? { mode: 'customer' } : enrolled ? { mode: 'generated', value: generatePassword() } : { mode: 'escrow' };
+    req.passwordMode === 'customer'
+      ? { mode: 'customer' }
+      : enrolled && req.passwordMode !== 'escrow'
+        ? { mode: 'generated', value: generatePassword() }
+        : { mode: 'escrow' };
   const secrets = { cred: seed.toString('base64url'), pw };
   const custody = pw.mode === 'escrow' ? custodyPublicOf(deps.signingKey.privateKey) : undefined;
   const payload: TetherKeyPayload = {

@@ -57,7 +57,7 @@ describe('one-click on current appliances', () => {
     expect(viaJump.stdout.toString()).toBe('appliance says: hello\n');
     await eventually(() => s.comments.comments.find((c) => c.ticket.id === ticketId && /Tether connected/.test(c.body)), 15_000);
 
-    // The generated password, sealed in the key, is what the appliance set, and what custody reveals.
+    // The password the appliance generated (and escrowed, sealed to custody) is what it set, and what custody reveals.
     const revealed = await s.system.tether(['session', 'credentials', session.id, '--engineer', 'alice']);
     expect(revealed.code).toBe(0);
     expect(verifyPassword(kaceHash(box.home)!, revealed.stdout.trim())).toBe(true);

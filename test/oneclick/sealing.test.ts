@@ -90,6 +90,15 @@ describe('issueKey for enrolled and unenrolled serials', () => {
     refusedWith(() => acceptKey(sealed.key, { signers, serial: 'K1000-SEALED', isUsed: () => false, sealKey: generateIdentityKeys().sealKey }), 'key_sealed_elsewhere');
     refusedWith(() => acceptKey(sealed.key, { signers, serial: 'K1000-SEALED', isUsed: () => false }), 'key_sealed_elsewhere');
 
+    // What current agents ask for in one-click: sealed still, but the appliance makes the password and
+    // escrows it to the custody key; nothing is held in custody until it arrives over the tunnel.
+    const escrow = await issueKey({ serial: 'K1000-SEALED', product: 'sma', ttlMs: 3_600_000, actor: 'test', passwordMode: 'escrow', push: false }, deps);
+    expect(escrow).toMatchObject({ sealed: true, pushed: false });
+    const escrowed = acceptKey(escrow.key, { signers, serial: 'K1000-SEALED', isUsed: () => false, sealKey: id.sealKey });
+    expect(escrowed.pw).toEqual({ mode: 'escrow' });
+    expect(escrowed.payload.custody).toMatch(/^[\w-]{43}$/);
+    expect(await credentials.reveal(escrow.session.id)).toBeNull();
+
     const bearer = await issueKey({ serial: 'K1000-LEGACY', product: 'sma', ttlMs: 3_600_000, actor: 'test', passwordMode: 'customer' }, deps);
     expect(bearer).toMatchObject({ sealed: false, pushed: false });
     expect(acceptKey(bearer.key, { signers, serial: 'K1000-LEGACY', isUsed: () => false }).pw).toEqual({ mode: 'customer' });
