@@ -5,6 +5,7 @@
 // primary is, follows a failover, and reconnects when the server it has turns out to be a replica.
 import { Redis, type RedisOptions as IoRedisOptions } from 'ioredis';
 import { AppError } from './errors.js';
+import { coalesceRedisWrites } from './redis-write-coalescing.js';
 
 /** A primary watched by Redis Sentinel; `url` (optional) gives password, user, db and TLS. */
 export interface SentinelTarget {
@@ -38,7 +39,7 @@ function sentinelOptions(t: SentinelTarget): IoRedisOptions {
 }
 
 function build(target: RedisTarget, opts: IoRedisOptions): Redis {
-  return typeof target === 'string' ? new Redis(target, opts) : new Redis({ ...sentinelOptions(target), ...opts });
+  return coalesceRedisWrites(typeof target === 'string' ? new Redis(target, opts) : new Redis({ ...sentinelOptions(target), ...opts }));
 }
 
 export interface RedisOptions {
