@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { AppError, describeError } from '../shared/errors.js';
 import type { TicketRef } from '../shared/session/session.schema.js';
 import { signGeneric, verifyGeneric } from './generic-signature.js';
+import { httpCall, type HttpAnswer } from './http-call.js';
 import { GENERIC_SYSTEM, parseGenericWebhook } from './generic-webhook.schema.js';
 import type { LocalTicketSink } from './local-ticket-sink.js';
 import type { InboundWebhook, NewTicket, ParseResult, TicketAdapter, TicketComment, Verdict } from './ticket-adapter.js';
@@ -38,19 +39,19 @@ export function createGenericAdapter(opts: GenericAdapterOptions): TicketAdapter
       throw new AppError('config_invalid', 'generic help desk comments need TETHER_TICKET_COMMENT_URL and TETHER_WEBHOOK_SECRET');
     }
     const body = JSON.stringify({ ticket: { system: GENERIC_SYSTEM, id: ticket.id }, comment: { body: comment.body, internal: comment.internal } });
-    let res: Response;
+    let res: HttpAnswer;
     try {
-      res = await fetch(opts.commentUrl, {
+      res = await httpCall({
         method: 'POST',
+        url: opts.commentUrl,
         headers: { 'Content-Type': 'application/json', ...signGeneric(opts.secret, body, opts.now()) },
         body,
-        signal: AbortSignal.timeout(timeoutMs),
+        timeoutMs,
       });
     } catch (cause) {
       throw new AppError('internal', `help desk unreachable: ${describeError(cause)}`, { retryable: true, cause });
     }
-    await res.body?.cancel().catch(() => undefined);
-    if (!res.ok) {
+    if (res.status < 200 || res.status >= 300) {
       throw new AppError('internal', `help desk answered ${res.status} to the comment on ticket ${ticket.id}`, {
         retryable: isRetryableStatus(res.status),
       });

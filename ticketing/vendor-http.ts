@@ -3,6 +3,7 @@
 // out in process and retried; a longer one, or any other 5xx, becomes a retryable error carrying
 // the delay, left to the queue's backoff. Credentials travel in headers and never in messages.
 import { AppError, describeError } from '../shared/errors.js';
+import { httpCall, type HttpAnswer } from './http-call.js';
 import type { TicketAdapter } from './ticket-adapter.js';
 
 export interface VendorHttpOptions {
@@ -78,13 +79,14 @@ export function createVendorHttp(opts: VendorHttpOptions): VendorHttp {
   const maxAttempts = Math.max(1, opts.maxAttempts ?? 3);
   const timeoutMs = opts.timeoutMs ?? 10_000;
 
-  async function once(method: string, path: string, body: unknown): Promise<Response> {
+  async function once(method: string, path: string, body: unknown): Promise<HttpAnswer> {
     try {
-      return await fetch(`${opts.baseUrl}${path}`, {
+      return await httpCall({
         method,
+        url: `${opts.baseUrl}${path}`,
         headers: { ...opts.headers, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(timeoutMs),
+        timeoutMs,
       });
     } catch (cause) {
       throw new AppError('internal', `${opts.system} unreachable (${method} ${path}): ${describeError(cause)}`, { retryable: true, cause });
@@ -96,8 +98,8 @@ export function createVendorHttp(opts: VendorHttpOptions): VendorHttp {
       const what = `${method} ${path.split('?')[0]}`;
       for (let attempt = 1; ; attempt++) {
         const res = await once(method, path, body);
-        const text = await res.text().catch(() => '');
-        if (res.ok) {
+        const text = res.text;
+        if (res.status >= 200 && res.status < 300) {
           let json: unknown = null;
           try {
             json = text ? JSON.parse(text) : null;
