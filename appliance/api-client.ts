@@ -80,9 +80,9 @@ function as(identity: ApplianceIdentity): CallOptions {
 }
 
 /** Reports `version` when the API knows another one; returns the identity as now recorded. */
-export async function reportVersionIfChanged(paths: AgentPaths, identity: ApplianceIdentity, version: string): Promise<ApplianceIdentity> {
+export async function reportVersionIfChanged(paths: AgentPaths, identity: ApplianceIdentity, version: string, timeoutMs?: number): Promise<ApplianceIdentity> {
   if (identity.reportedVersion === version) return identity;
-  await call(as(identity), 'PUT', APPLIANCE_PATHS.version(identity.serial), { version }, enrolResponseSchema.pick({ version: true }));
+  await call({ ...as(identity), ...(timeoutMs ? { timeoutMs } : {}) }, 'PUT', APPLIANCE_PATHS.version(identity.serial), { version }, enrolResponseSchema.pick({ version: true }));
   const updated = { ...identity, reportedVersion: version };
   writeIdentity(paths, updated);
   return updated;

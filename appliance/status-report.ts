@@ -11,25 +11,33 @@ import { daemonStatus, readTetherState } from './tether-state.js';
 
 export type { ServiceInfo, StatusReport } from './status-lines.js';
 
-const INBOX_TIMEOUT_MS = 5_000;
+/** How long `ktether status` waits for the API's answer about the inbox (the Tether page waits less). */
+export const INBOX_TIMEOUT_MS = 5_000;
 
 /** null: not enrolled. */
-async function inboxOf(paths: AgentPaths, identity: ApplianceIdentity | undefined, config: AgentConfig): Promise<{ keys: Waiting[] | null; error: string | null }> {
+async function inboxOf(paths: AgentPaths, identity: ApplianceIdentity | undefined, config: AgentConfig, timeoutMs: number): Promise<{ keys: Waiting[] | null; error: string | null }> {
   if (!identity) return { keys: null, error: null };
   try {
-    const current = await reportVersionIfChanged(paths, identity, config.version);
-    const keys = await fetchInbox(current, INBOX_TIMEOUT_MS);
+    const current = await reportVersionIfChanged(paths, identity, config.version, timeoutMs);
+    const keys = await fetchInbox(current, timeoutMs);
     return { keys: keys.map(({ key: _key, ...rest }) => rest), error: null };
   } catch (err) {
-    return { keys: [], error: describeError(err) };
+    const timedOut = (err as { cause?: { name?: string } }).cause?.name === 'TimeoutError';
+    return { keys: [], error: timedOut ? `the tether API did not answer within ${timeoutMs / 1000} s` : describeError(err) };
   }
 }
 
-/** `inbox: false` skips the API (the page polls status every second). */
-export async function buildStatus(paths: AgentPaths, config: AgentConfig, identity: ApplianceIdentity | undefined, opts: { inbox: boolean }): Promise<StatusReport> {
+export interface StatusOptions {
+  /** Ask the API for keys waiting in the inbox (false: the page's once-a-second polling). */
+  inbox: boolean;
+  /** How long to wait for that answer (default INBOX_TIMEOUT_MS). */
+  inboxTimeoutMs?: number;
+}
+
+export async function buildStatus(paths: AgentPaths, config: AgentConfig, identity: ApplianceIdentity | undefined, opts: StatusOptions): Promise<StatusReport> {
   const t = readTetherState(paths);
   const d = daemonStatus(paths);
-  const inbox = opts.inbox ? await inboxOf(paths, identity, config) : { keys: identity ? [] : null, error: null };
+  const inbox = opts.inbox ? await inboxOf(paths, identity, config, opts.inboxTimeoutMs ?? INBOX_TIMEOUT_MS) : { keys: identity ? [] : null, error: null };
   return {
     serial: config.serial,
     product: config.product,

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { describeError, isAppError } from '../../shared/errors.js';
 import type { AgentPaths } from '../agent-home.js';
 import type { AgentLog } from '../agent-log.js';
+import type { StatusOptions } from '../status-report.js';
 import type { Clock } from '../clock.js';
 import { formatLogTime } from '../log-line.js';
 import type { ListenAddress } from '../service/service-settings.js';
@@ -23,6 +24,8 @@ import { SignInLimiter } from './sign-in-limiter.js';
 import { checkUiPassword, uiPasswordIsSet } from './ui-password.js';
 
 export const LOG_LINES = 50;
+/** A full view waits at most this long for the API's answer about keys waiting (then a one-line note). */
+export const PAGE_INBOX_TIMEOUT_MS = 1_500;
 
 export interface PageServerOptions {
   listen: ListenAddress;
@@ -125,11 +128,11 @@ export class PageServer {
     const s = session ?? this.#sessions.create();
     const cookie: Record<string, string> = session ? {} : { 'Set-Cookie': this.#sessions.cookie(s) };
     if (!s.signedIn) return { status: 200, body: signInView(s.csrf, this.#sessions.takeFlash(s)), headers: cookie };
-    // A full view asks the API for keys waiting in the inbox (enrolled appliances); the polling does not.
-    return { status: 200, body: tetherView(await this.#model({ inbox: true }), s.csrf, this.#sessions.takeFlash(s)), headers: cookie };
+    // A full view asks the API for keys waiting in the inbox (enrolled appliances), briefly; the polling does not.
+    return { status: 200, body: tetherView(await this.#model({ inbox: true, inboxTimeoutMs: PAGE_INBOX_TIMEOUT_MS }), s.csrf, this.#sessions.takeFlash(s)), headers: cookie };
   }
 
-  async #model(opts: { inbox: boolean } = { inbox: false }) {
+  async #model(opts: StatusOptions = { inbox: false }) {
     const { service, clock } = this.#opts;
     const status = await service.status(opts);
     return pageModel(service.deps.warm.config(), status, service.logTail(LOG_LINES), clock.now());

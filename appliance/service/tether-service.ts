@@ -15,7 +15,7 @@ import { TetherRunner, type RunnerStopped } from '../daemon/tether-runner.js';
 import { tailLines } from '../log-tail.js';
 import { TETHER_LINE, UNCLEAN_SHUTDOWN_LINE } from '../log-line.js';
 import type { EnableOutput } from '../prepare-tether.js';
-import { buildStatus, type ServiceInfo, type StatusReport } from '../status-report.js';
+import { buildStatus, type ServiceInfo, type StatusOptions, type StatusReport } from '../status-report.js';
 import { daemonStatus, isDaemonAlive, isTetherLive, readTetherState } from '../tether-state.js';
 import { WORDS } from './enable-wording.js';
 import { ServicePhaseMachine, tetherStatusOf, type TetherStatus } from './service-phase.js';
@@ -90,7 +90,7 @@ export class TetherService {
     if (runner) await runner.close('service stopping');
   }
 
-  async status(opts: { inbox: boolean }): Promise<StatusReport & { service: ServiceInfo }> {
+  async status(opts: StatusOptions): Promise<StatusReport & { service: ServiceInfo }> {
     const { warm, paths } = this.deps;
     const config = warm.config();
     const report = await buildStatus(paths, config, warm.identity(), opts);
