@@ -3,7 +3,7 @@
 // one-line AppErrors. A changed appliance version is reported before the next call.
 import type { KeyObject } from 'node:crypto';
 import type { z } from 'zod';
-import { AppError, describeError, type ErrorCode } from '../shared/errors.js';
+import { AppError, describeError, isAppError, type ErrorCode } from '../shared/errors.js';
 import {
   APPLIANCE_PATHS,
   enrolResponseSchema,
@@ -23,6 +23,8 @@ export const API_TIMEOUT_MS = 15_000;
 
 /** Server codes the agent explains as they are; everything else is an `api_refused`. */
 const PASSED_THROUGH: readonly ErrorCode[] = ['version_unsupported', 'enrolment_token_invalid'];
+/** How a server that knows only `generated` and `customer` refuses `passwordMode: "escrow"`. */
+const OLD_SERVER_REFUSAL = /\(400\): passwordMode: /;
 
 export interface CallOptions {
   api: string;
@@ -88,8 +90,16 @@ export async function reportVersionIfChanged(paths: AgentPaths, identity: Applia
   return updated;
 }
 
-export function requestTether(identity: ApplianceIdentity, body: TetherRequest, timeoutMs?: number): Promise<TetherResponse> {
-  return call({ ...as(identity), ...(timeoutMs ? { timeoutMs } : {}) }, 'POST', APPLIANCE_PATHS.tether(identity.serial), body, tetherResponseSchema);
+export async function requestTether(identity: ApplianceIdentity, body: TetherRequest, timeoutMs?: number): Promise<TetherResponse> {
+  const ask = (b: TetherRequest) => call({ ...as(identity), ...(timeoutMs ? { timeoutMs } : {}) }, 'POST', APPLIANCE_PATHS.tether(identity.serial), b, tetherResponseSchema);
+  try {
+    return await ask(body);
+  } catch (err) {
+    // A server older than escrowed one-click passwords refuses the mode before it does anything (its
+    // body check comes first): it then generates the password itself and seals it in the key, as before.
+    if (body.passwordMode === 'escrow' && isAppError(err, 'api_refused') && OLD_SERVER_REFUSAL.test(err.message)) return ask({ ...body, passwordMode: 'generated' });
+    throw err;
+  }
 }
 
 export async function fetchInbox(identity: ApplianceIdentity, timeoutMs?: number): Promise<InboxEntryView[]> {

@@ -71,7 +71,15 @@ export class WarmCache {
     const vendorFile = () => join(paths.home, this.config().vendorKeyFile);
     this.#signers = new FileBacked(() => `${stamp(paths.config)}|${stamp(vendorFile())}`, () => trustedSignersFromPem(readFileSync(vendorFile(), 'utf8')));
     this.#identity = new FileBacked(() => stamp(paths.identity), () => ({ id: readIdentity(paths) }));
-    this.#accounts = new FileBacked(() => stamp(paths.config), () => accountProviderFor(this.config().accounts, paths, opts.runner));
+    this.#accounts = new FileBacked(
+      () => stamp(paths.config),
+      () => {
+        const provider = accountProviderFor(this.config().accounts, paths, opts.runner);
+        // A new provider (first load, or `ktether init` changed it): prepare its next password.
+        setTimeout(() => this.passwords.refill(), 0).unref();
+        return provider;
+      },
+    );
     this.passwords = new PasswordAhead(() => this.accounts(), opts.log);
   }
 

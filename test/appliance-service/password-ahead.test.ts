@@ -54,6 +54,10 @@ describe('PasswordAhead', () => {
     const ahead = new PasswordAhead(() => current, () => undefined);
     ahead.refill();
     await done;
+    // Control: with the provider unchanged, that password would have been handed out.
+    const control = new PasswordAhead(() => first, () => undefined);
+    control.refill();
+    expect(await eventually(() => control.take(first), 5_000)).toMatchObject({ password: expect.any(String) });
     current = new FileAccountProvider(join(dir, 'b.json'));
     expect(ahead.take(current)).toBeUndefined();
     expect(ahead.take(first)).toBeUndefined(); // dropped, not kept for later

@@ -62,4 +62,42 @@ describe('scripts/up', () => {
     });
     expect(probe).toBe(false);
   }, 60_000);
+
+  it('stops the Redis a scripts/up killed outright left behind, before it starts its own', async () => {
+    const redisPort = await freePort();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      TETHER_HOME: home,
+      TETHER_REDIS_PORT: String(redisPort),
+      TETHER_RELAY_PORT: String(await freePort()),
+      TETHER_API_PORT: String(await freePort()),
+      TETHER_WEBHOOK_SECRET: 'scripts-up-test-secret-0123456789',
+    };
+    delete env.REDIS_URL;
+    delete env.SMTP_URL;
+    const start = async () => {
+      const child = spawn(join(ROOT, 'scripts', 'up'), [], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      const deadline = Date.now() + 30_000;
+      while (!/ready: /.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      expect(out, out).toMatch(/ready: api, workers, relay/);
+      return { child, output: () => out, exited };
+    };
+    const first = await start();
+    const leftPid = Number(readFileSync(join(home, 'run', 'redis.pid'), 'utf8'));
+    // SIGKILL to scripts/up's process group: no cleanup runs; its Redis, in its own session, stays.
+    process.kill(-first.child.pid!, 'SIGKILL');
+    await first.exited;
+    expect(() => process.kill(leftPid, 0)).not.toThrow();
+
+    const second = await start();
+    expect(second.output()).toMatch(new RegExp(`stopping the Redis a previous scripts/up left running \\(pid ${leftPid}\\)`));
+    expect(() => process.kill(leftPid, 0)).toThrow();
+    process.kill(-second.child.pid!, 'SIGINT');
+    await second.exited;
+    expect(existsSync(join(home, 'run', 'redis.pid'))).toBe(false);
+  }, 90_000);
 });

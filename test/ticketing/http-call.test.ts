@@ -3,7 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { httpCall } from '../../ticketing/http-call.js';
+import { MAX_REDIRECTS, USER_AGENT, httpCall } from '../../ticketing/http-call.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -54,5 +54,38 @@ describe('httpCall', () => {
   it('refuses what is not an http(s) URL, sending nothing', async () => {
     await expect(httpCall({ method: 'GET', url: 'file:///etc/passwd', headers: {}, timeoutMs: 1_000 })).rejects.toThrow(/unsupported URL scheme file:/);
     await expect(httpCall({ method: 'GET', url: 'not a url', headers: {}, timeoutMs: 1_000 })).rejects.toThrow(/invalid URL/);
+  });
+
+  it('follows redirects as fetch did: 307 repeats the POST, credentials stay on their origin, 303 turns into a GET, and it stops after a few', async () => {
+    const seen: { host: string; method: string; url: string; auth?: string; agent?: string; body: string }[] = [];
+    const record = (req: IncomingMessage, body: string) => seen.push({ host: req.headers.host ?? '', method: req.method ?? '', url: req.url ?? '', auth: req.headers.authorization, agent: req.headers['user-agent'], body });
+    const other = await serve((req, body, res) => (record(req, body), res.writeHead(201).end('{"id":1}')));
+    const desk = await serve((req, body, res) => {
+      record(req, body);
+      if (req.url === '/renamed/comments') return res.writeHead(307, { Location: '/repo/comments' }).end();
+      if (req.url === '/repo/comments') return res.writeHead(308, { Location: `${other.url}/moved/comments` }).end();
+      if (req.url === '/see-other') return res.writeHead(303, { Location: '/result' }).end();
+      if (req.url?.startsWith('/loop')) return res.writeHead(302, { Location: `/loop${seen.length}` }).end();
+      res.writeHead(200).end('done');
+    });
+    const body = '{"body":"Tether connected"}';
+    const moved = await httpCall({ method: 'POST', url: `${desk.url}/renamed/comments`, headers: { Authorization: 'token secret', 'Content-Type': 'application/json' }, body, timeoutMs: 2_000 });
+    expect(moved.status).toBe(201);
+    expect(seen.map((r) => [r.method, r.url, r.auth ?? null, r.body])).toEqual([
+      ['POST', '/renamed/comments', 'token secret', body],
+      ['POST', '/repo/comments', 'token secret', body],
+      ['POST', '/moved/comments', null, body], // another origin: the credentials stay behind
+    ]);
+    expect(new Set(seen.map((r) => r.agent))).toEqual(new Set([USER_AGENT]));
+
+    seen.length = 0;
+    expect((await httpCall({ method: 'POST', url: `${desk.url}/see-other`, headers: {}, body, timeoutMs: 2_000 })).text).toBe('done');
+    expect(seen.map((r) => [r.method, r.url, r.body])).toEqual([['POST', '/see-other', body], ['GET', '/result', '']]);
+
+    seen.length = 0;
+    const loop = await httpCall({ method: 'GET', url: `${desk.url}/loop`, headers: { 'User-Agent': 'mine' }, timeoutMs: 2_000 });
+    expect(loop.status).toBe(302);
+    expect(seen).toHaveLength(MAX_REDIRECTS + 1);
+    expect(seen[0]!.agent).toBe('mine');
   });
 });
