@@ -8,16 +8,37 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { makeOwnerOnly } from '../../shared/private-files.js';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports handed out are below the kernel's ephemeral range (32768–60999 here), where outgoing
+ * connections take their local ports, so a port picked here is not taken by some client's socket
+ * before the test's server listens on it; each vitest worker draws from its own slice of 1,000, and
+ * a port is never handed out twice by one process.
+ */
+const PORT_FLOOR = 20_000;
+const SLICE = 1_000;
+const SLICES = 12;
+const handedOut = new Set<number>();
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
+}
+
+export async function freePort(): Promise<number> {
+  const worker = Number(process.env.VITEST_POOL_ID ?? process.env.VITEST_WORKER_ID ?? 0) % SLICES;
+  const base = PORT_FLOOR + worker * SLICE;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = base + Math.floor(Math.random() * SLICE);
+    if (handedOut.has(port)) continue;
+    if (await canListen(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free port in ${base}–${base + SLICE - 1}`);
 }
 
 export interface RedisServerHandle {
