@@ -76,7 +76,7 @@ ${rows}
 function passwordChoice(): string {
   return `<fieldset class="choice">
 <legend>Support password for kace_support</legend>
-<label class="radio"><input type="radio" name="password_choice" value="generated" checked> Generated (recommended): made here, only support's engineers can reveal it</label>
+<label class="radio"><input type="radio" name="password_choice" value="generated" checked> Generated (recommended): a fresh one for this session, only support's engineers can reveal it</label>
 <label class="radio"><input type="radio" name="password_choice" value="own"> My own password:</label>
 <input name="password" type="password" autocomplete="new-password" maxlength="1024" aria-label="Your support password" placeholder="at least 8 characters">
 </fieldset>`;
