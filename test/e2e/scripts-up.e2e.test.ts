@@ -13,31 +13,39 @@ import { freePort } from '../helpers/redis-server.js';
 const home = mkdtempSync(join(tmpdir(), 'tether-up-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
+/** `scripts/up` in its own process group on free ports, its console collected; resolves once it says ready (or gave up). */
+async function startUp(redisPort: number) {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    TETHER_HOME: home,
+    TETHER_REDIS_PORT: String(redisPort),
+    TETHER_RELAY_PORT: String(await freePort()),
+    TETHER_API_PORT: String(await freePort()),
+    TETHER_WEBHOOK_SECRET: 'scripts-up-test-secret-0123456789',
+  };
+  delete env.REDIS_URL;
+  delete env.SMTP_URL;
+  const child = spawn(join(ROOT, 'scripts', 'up'), [], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 30_000;
+  while (!/ready: /.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+  return { child, output: () => out, exited };
+}
+
 describe('scripts/up', () => {
   it('starts without rebuilding, shows human lines, keeps JSON in the log file, and Ctrl-C stops it all', async () => {
     const redisPort = await freePort();
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      TETHER_HOME: home,
-      TETHER_REDIS_PORT: String(redisPort),
-      TETHER_RELAY_PORT: String(await freePort()),
-      TETHER_API_PORT: String(await freePort()),
-      TETHER_WEBHOOK_SECRET: 'scripts-up-test-secret-0123456789',
-    };
-    delete env.REDIS_URL;
-    delete env.SMTP_URL;
-    const child = spawn(join(ROOT, 'scripts', 'up'), [], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    const deadline = Date.now() + 30_000;
-    while (!/ready: /.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    const up = await startUp(redisPort);
+    const { child, exited } = up;
+    const out = () => up.output();
     try {
-      expect(out, out).toMatch(/ready: api, workers, relay/);
-      expect(out).not.toMatch(/building/); // scripts/test built just before: nothing is stale
-      for (const line of out.split('\n').filter(Boolean)) expect(line.startsWith('{'), line).toBe(false);
-      expect(out).toMatch(/redis listening on redis:\/\/127\.0\.0\.1:/);
+      expect(out(), out()).toMatch(/ready: api, workers, relay/);
+      expect(out()).not.toMatch(/building/); // scripts/test built just before: nothing is stale
+      for (const line of out().split('\n').filter(Boolean)) expect(line.startsWith('{'), line).toBe(false);
+      expect(out()).toMatch(/redis listening on redis:\/\/127\.0\.0\.1:/);
       const logFile = join(home, 'logs', 'tether.log');
       expect(existsSync(logFile)).toBe(true);
       expect(statSync(logFile).mode & 0o777).toBe(0o600);
@@ -48,9 +56,9 @@ describe('scripts/up', () => {
     }
     await exited;
     // The terminal's SIGINT and the SIGTERM scripts/up passes on are one request: a clean stop, while Redis is still up.
-    expect(out).toMatch(/serve: SIG(INT|TERM): shutting down/);
-    expect(out).not.toMatch(/again: exiting now/);
-    expect(out).toMatch(/serve: stopped/);
+    expect(out()).toMatch(/serve: SIG(INT|TERM): shutting down/);
+    expect(out()).not.toMatch(/again: exiting now/);
+    expect(out()).toMatch(/serve: stopped/);
     const logged = readFileSync(join(home, 'logs', 'tether.log'), 'utf8').trim().split('\n');
     expect(logged.length).toBeGreaterThan(0);
     for (const line of logged) expect(() => JSON.parse(line)).not.toThrow();
@@ -65,26 +73,10 @@ describe('scripts/up', () => {
 
   it('stops the Redis a scripts/up killed outright left behind, before it starts its own', async () => {
     const redisPort = await freePort();
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      TETHER_HOME: home,
-      TETHER_REDIS_PORT: String(redisPort),
-      TETHER_RELAY_PORT: String(await freePort()),
-      TETHER_API_PORT: String(await freePort()),
-      TETHER_WEBHOOK_SECRET: 'scripts-up-test-secret-0123456789',
-    };
-    delete env.REDIS_URL;
-    delete env.SMTP_URL;
     const start = async () => {
-      const child = spawn(join(ROOT, 'scripts', 'up'), [], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      const deadline = Date.now() + 30_000;
-      while (!/ready: /.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
-      expect(out, out).toMatch(/ready: api, workers, relay/);
-      return { child, output: () => out, exited };
+      const up = await startUp(redisPort);
+      expect(up.output(), up.output()).toMatch(/ready: api, workers, relay/);
+      return up;
     };
     const first = await start();
     const leftPid = Number(readFileSync(join(home, 'run', 'redis.pid'), 'utf8'));
