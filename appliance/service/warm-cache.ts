@@ -1,7 +1,7 @@
 // What a click needs, kept ready by the resident service: the parsed config, the verified vendor
 // key(s), the enrolled identity, the account provider, the next support password (prepared) and the
-// relay's resolved address. Files are
-// re-read only when they change on disk (`ktether init` or `enroll` while the service runs).
+// relay's resolved address. Files are re-read only when they change on disk (`ktether init` or
+// `enroll` while the service runs).
 import { statSync, readFileSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -106,8 +106,7 @@ export class WarmCache {
       this.config();
       this.signers();
       this.identity();
-      this.accounts();
-      this.passwords.refill();
+      this.accounts(); // its first load prepares the next support password
     } catch (err) {
       this.#log(`service: not ready for a tether yet: ${describeError(err)}`);
     }
