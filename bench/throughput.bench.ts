@@ -4,7 +4,7 @@
 import { ByteSink } from './lib/byte-sink.js';
 import { startFleet, type Fleet } from './lib/appliance-fleet.js';
 import { ensureSshd, sshdVersion, startPrivateSshd, SSHD_ALIAS, type PrivateSshd } from './lib/openssh.js';
-import { cpuSeconds, treeCpuSeconds } from './lib/proc.js';
+import { cpuSeconds, ioSyscalls, machineBusySeconds, minorFaults, treeCpuSeconds } from './lib/proc.js';
 import { freePort } from './lib/redis-server.js';
 import { feed, negotiatedCipher, startSsh, type SshChild } from './lib/ssh-client.js';
 import { median } from './lib/stats.js';
@@ -27,6 +27,14 @@ export interface PathResult {
   cpuPerGiB: number[];
   medianMbps: number;
   medianCpuPerGiB: number;
+  /** CPU-s per GiB of the appliance side (our agent's process / OpenSSH's `ssh -R`), and of the
+   * whole machine (every process: engineer's ssh, middle box, appliance, the bench's feed and sink). */
+  applianceCpuPerGiB: number[];
+  machineCpuPerGiB: number[];
+  medianApplianceCpuPerGiB: number;
+  medianMachineCpuPerGiB: number;
+  /** The middle box's read / write system calls per MiB relayed (our relay only). */
+  syscallsPerMiB: { reads: number; writes: number; faults: number }[];
   engineerCipher?: Ciphers;
   applianceCipher?: Ciphers;
 }
@@ -55,6 +63,9 @@ interface Path {
   /** The engineer's ssh arguments after `-v -F <config>`. */
   engineer: { config: string; args: string[] };
   cpu(): number;
+  applianceCpu(): number;
+  /** The middle box's read and write system calls so far (our relay's; not counted for sshd). */
+  syscalls(): { reads: number; writes: number; faults: number };
   result: PathResult;
   close(): Promise<void>;
 }
@@ -63,6 +74,9 @@ interface Path {
 async function transferOnce(path: Path, bytes: number, record = true): Promise<void> {
   const got = path.sink.expect(bytes);
   const cpu0 = path.cpu();
+  const appliance0 = path.applianceCpu();
+  const machine0 = machineBusySeconds();
+  const sys0 = path.syscalls();
   const ssh: SshChild = startSsh(path.engineer.config, path.engineer.args, { stdin: true });
   void ssh.exited.then((code) => path.sink.fail(new Error(`engineer ssh exited (${code}) early:\n${ssh.stderr().slice(-1_500)}`)));
   void feed(ssh.child.stdin!, bytes);
@@ -70,8 +84,15 @@ async function transferOnce(path: Path, bytes: number, record = true): Promise<v
   try {
     const { transfer, release } = await got;
     const cpu = path.cpu() - cpu0;
+    const applianceCpu = path.applianceCpu() - appliance0;
+    const machineCpu = machineBusySeconds() - machine0;
+    const sys = path.syscalls();
     release();
     if (!record) return;
+    const gib = bytes / 2 ** 30;
+    path.result.applianceCpuPerGiB.push(applianceCpu / gib);
+    path.result.machineCpuPerGiB.push(machineCpu / gib);
+    path.result.syscallsPerMiB.push({ reads: (sys.reads - sys0.reads) / (bytes / 2 ** 20), writes: (sys.writes - sys0.writes) / (bytes / 2 ** 20), faults: (sys.faults - sys0.faults) / (bytes / 2 ** 20) });
     const secs = (transfer.lastAt - transfer.firstAt) / 1000;
     path.result.mbps.push((transfer.bytes - transfer.firstChunk) / secs / 1e6);
     path.result.cpuPerGiB.push(cpu / (bytes / 2 ** 30));
@@ -85,7 +106,7 @@ async function transferOnce(path: Path, bytes: number, record = true): Promise<v
 }
 
 function emptyResult(): PathResult {
-  return { mbps: [], cpuPerGiB: [], medianMbps: 0, medianCpuPerGiB: 0 };
+  return { mbps: [], cpuPerGiB: [], medianMbps: 0, medianCpuPerGiB: 0, applianceCpuPerGiB: [], machineCpuPerGiB: [], medianApplianceCpuPerGiB: 0, medianMachineCpuPerGiB: 0, syscallsPerMiB: [] };
 }
 
 async function tetherPath(): Promise<Path> {
@@ -103,6 +124,8 @@ async function tetherPath(): Promise<Path> {
       sink,
       engineer: { config: tether.engineer.sshConfig, args: ['-W', `${SERIAL}:${SERVICE_PORT}`, RELAY_ALIAS] },
       cpu: () => cpuSeconds(tether.relayPid),
+      applianceCpu: () => f.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+      syscalls: () => ({ ...ioSyscalls(tether.relayPid), faults: minorFaults(tether.relayPid) }),
       result: { ...emptyResult(), applianceCipher: up.cipher },
       async close() {
         await f.close();
@@ -124,6 +147,8 @@ function withEngineerCipher(base: Path, cipher: string): Path {
     sink: base.sink,
     engineer: { config: base.engineer.config, args: ['-c', cipher, ...base.engineer.args] },
     cpu: base.cpu,
+    applianceCpu: base.applianceCpu,
+    syscalls: base.syscalls,
     result: { ...emptyResult(), applianceCipher: base.result.applianceCipher },
     close: async () => undefined,
   };
@@ -146,6 +171,8 @@ async function opensshPath(cipher?: string): Promise<Path> {
       sink,
       engineer: { config: sshd.sshConfig, args: [...force, '-W', `127.0.0.1:${rport}`, SSHD_ALIAS] },
       cpu: () => treeCpuSeconds(sshd.pid),
+      applianceCpu: () => cpuSeconds(a.child.pid ?? 0),
+      syscalls: () => ({ reads: 0, writes: 0, faults: 0 }),
       result: { ...emptyResult(), applianceCipher: negotiatedCipher(appliance.stderr()) },
       async close() {
         await a.stop();
@@ -178,7 +205,11 @@ export async function benchThroughput(opts: ThroughputOptions): Promise<Throughp
       for (const { name, path } of paths) {
         await transferOnce(path, bytes);
         const r = path.result;
-        opts.log(`throughput run ${run}/${opts.runs} ${name}: ${r.mbps.at(-1)?.toFixed(1)} MB/s, ${r.cpuPerGiB.at(-1)?.toFixed(2)} CPU-s/GiB`);
+        opts.log(
+          `throughput run ${run}/${opts.runs} ${name}: ${r.mbps.at(-1)?.toFixed(1)} MB/s, CPU-s/GiB middle box ${r.cpuPerGiB.at(-1)?.toFixed(2)}, ` +
+            `appliance ${r.applianceCpuPerGiB.at(-1)?.toFixed(2)}, machine ${r.machineCpuPerGiB.at(-1)?.toFixed(2)}; ` +
+            `middle box reads / writes / page faults per MiB ${r.syscallsPerMiB.at(-1)?.reads.toFixed(1)} / ${r.syscallsPerMiB.at(-1)?.writes.toFixed(1)} / ${r.syscallsPerMiB.at(-1)?.faults.toFixed(1)}`,
+        );
       }
     }
   } finally {
@@ -188,6 +219,8 @@ export async function benchThroughput(opts: ThroughputOptions): Promise<Throughp
     ...path.result,
     medianMbps: median(path.result.mbps),
     medianCpuPerGiB: median(path.result.cpuPerGiB),
+    medianApplianceCpuPerGiB: median(path.result.applianceCpuPerGiB),
+    medianMachineCpuPerGiB: median(path.result.machineCpuPerGiB),
   })) as [PathResult, PathResult, PathResult, PathResult];
   return {
     sizeMiB: opts.sizeMiB,

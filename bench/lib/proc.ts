@@ -65,6 +65,16 @@ export function treeCpuSeconds(root: number): number {
   return ticks / clockTicks();
 }
 
+/** Minor page faults a process has taken so far (/proc/PID/stat minflt; 0 when it is gone). */
+export function minorFaults(pid: number): number {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[7] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /** Resident set size in KiB (VmRSS), or 0 when the process is gone. */
 export function rssKiB(pid: number): number {
   try {

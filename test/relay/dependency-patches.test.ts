@@ -14,7 +14,7 @@ const patches = readdirSync(PATCHES).filter((f) => f.endsWith('.patch'));
 
 describe('dependency patches', () => {
   it('holds the ssh2 patches the relay figures were measured with', () => {
-    expect(patches).toEqual(expect.arrayContaining(['ssh2-padding-pool.patch', 'ssh2-x25519-jwk.patch']));
+    expect(patches).toEqual(expect.arrayContaining(['ssh2-padding-pool.patch', 'ssh2-send-buffer-reuse.patch', 'ssh2-x25519-jwk.patch']));
   });
 
   for (const name of patches) {
