@@ -5,6 +5,7 @@
 // peer link, as between machines. The primary restarts a relay that dies and, on SIGINT/SIGTERM,
 // waits for every relay to drain and exit before it closes its own roles.
 import cluster, { type Worker } from 'node:cluster';
+import { withRelayNodeFlags } from '../relay/node-flags.js';
 
 export interface RelayProcesses {
   /** Resolves when every relay process has exited (after stop()). */
@@ -16,8 +17,9 @@ const RESTART_DELAY_MS = 1_000;
 
 /** Forks `count` relay processes running this same entry point with `--roles relay`; resolves when all are ready. */
 export async function startRelayProcesses(count: number, say: (line: string) => void): Promise<RelayProcesses> {
-  // The children run the same script with the relay role alone (the primary keeps the others).
-  cluster.setupPrimary({ args: ['--roles', 'relay'], silent: false });
+  // The children run the same script with the relay role alone (the primary keeps the others), and
+  // with the relay's V8 flags (relay/node-flags.ts) whatever node flags the primary was given.
+  cluster.setupPrimary({ args: ['--roles', 'relay'], execArgv: withRelayNodeFlags(process.execArgv), silent: false });
   let stopping = false;
   const live = new Set<Worker>();
 

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
 import { buildApiServer } from '../api/api-server.js';
 import { QueueCensus } from '../queues/queue-census.js';
+import { missingRelayNodeFlags } from '../relay/node-flags.js';
 import { RelayServer } from '../relay/relay-server.js';
 import { loadServerConfig } from '../shared/config.js';
 import { describeError } from '../shared/errors.js';
@@ -194,6 +195,8 @@ async function main(): Promise<void> {
       },
     });
     relayPort = await relay.start();
+    const missing = missingRelayNodeFlags();
+    if (missing.length) logger.info({ missing }, `relay: node started without ${missing.join(' ')}: relaying costs up to twice the CPU per GiB on a busy host (docs/operations.md, "Sizing")`);
     open.push(relay);
     draining = relay;
     say(`relay listening on ${config.relay.listen}:${relayPort} (host key ${hostKey.fingerprint}; peers on port ${relay.peerPort ?? '-'})`);

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import { RELAY_NODE_FLAGS } from '../../relay/node-flags.js';
 import { loadOrCreateRelayHostKey, loadOrCreateSigningKey, type RelayHostKey } from '../../shared/key/key-files.js';
 import { RedisAuditLog } from '../../shared/store/redis-audit.store.js';
 import { RelayFleetStore } from '../../shared/store/relay-fleet.store.js';
@@ -56,7 +57,7 @@ export async function startServeRelay(opts: { processes: number; redisUrl: strin
     TETHER_RELAY_DRAIN_MS: '2000',
     ...opts.env,
   };
-  const child: ChildProcess = spawn(process.execPath, [SERVE_ENTRY, '--roles', 'relay'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [...RELAY_NODE_FLAGS, SERVE_ENTRY, '--roles', 'relay'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   killOnExit(child);
   let out = '';
   const fleet = new RelayFleetStore(opts.redis, prefix);

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Redis } from 'ioredis';
+import { RELAY_NODE_FLAGS } from '../../relay/node-flags.js';
 import { decodeKey } from '../../shared/key/key-codec.js';
 import { loadOrCreateRelayHostKey, loadOrCreateSigningKey, type RelayHostKey, type SigningKey } from '../../shared/key/key-files.js';
 import { openRedis } from '../../shared/redis.js';
@@ -63,7 +64,7 @@ export interface FixtureOptions {
 /** A relay child process (relay-child.js) with this environment; fleet.bench.ts starts a second one. */
 export function startRelayChild(env: NodeJS.ProcessEnv, flags: string[] = []): { child: ChildProcess; output: () => string; ready: Promise<number> } {
   const script = join(import.meta.dirname, 'relay-child.js');
-  const child = fork(script, [], { env: { ...process.env, ...env }, execArgv: ['--expose-gc', ...flags], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const child = fork(script, [], { env: { ...process.env, ...env }, execArgv: ['--expose-gc', ...RELAY_NODE_FLAGS, ...flags], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   killOnExit(child);
   let out = '';
   const keep = (d: Buffer) => (out = (out + d.toString()).slice(-8_000));

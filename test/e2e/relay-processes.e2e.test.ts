@@ -2,7 +2,9 @@
 // port; each is a member of the fleet, so an engineer landing on either reaches the tunnel (directly
 // or over the peer link); a relay process that dies is restarted and the agent comes back; SIGTERM
 // to serve drains and stops them all. Real processes, real Redis, stock OpenSSH as the engineer.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { RELAY_NODE_FLAGS } from '../../relay/node-flags.js';
 import { RelayFleetStore } from '../../shared/store/relay-fleet.store.js';
 import { startEchoService, type TcpService } from '../helpers/appliance-services.js';
 import { runSsh } from '../helpers/engineer-ssh.js';
@@ -33,6 +35,8 @@ describe('TETHER_RELAY_PROCESSES=2', () => {
     const relays = await fleet.list();
     expect(relays).toHaveLength(2);
     expect(new Set(relays.map((r) => pidOf(r.id))).size).toBe(2);
+    // Each relay process runs with the relay's V8 flags (relay/node-flags.ts), which serve was not given.
+    for (const r of relays) expect(readFileSync(`/proc/${pidOf(r.id)}/cmdline`, 'utf8').split('\0')).toEqual(expect.arrayContaining([...RELAY_NODE_FLAGS]));
 
     const serial = 'K1000-CORES1';
     const issued = await system.tether(['key', 'issue', '--serial', serial, '--product', 'sma', '--ttl', '1h']);
