@@ -31,6 +31,9 @@ export interface PathResult {
    * whole machine (every process: engineer's ssh, middle box, appliance, the bench's feed and sink). */
   applianceCpuPerGiB: number[];
   machineCpuPerGiB: number[];
+  /** CPU-s per GiB of this process: the feeder writing into the engineer's ssh and the sink. */
+  benchCpuPerGiB: number[];
+  medianBenchCpuPerGiB: number;
   medianApplianceCpuPerGiB: number;
   medianMachineCpuPerGiB: number;
   /** The middle box's read / write system calls per MiB relayed (our relay only). */
@@ -77,6 +80,7 @@ async function transferOnce(path: Path, bytes: number, record = true): Promise<v
   const appliance0 = path.applianceCpu();
   const machine0 = machineBusySeconds();
   const sys0 = path.syscalls();
+  const own0 = process.cpuUsage();
   const ssh: SshChild = startSsh(path.engineer.config, path.engineer.args, { stdin: true });
   void ssh.exited.then((code) => path.sink.fail(new Error(`engineer ssh exited (${code}) early:\n${ssh.stderr().slice(-1_500)}`)));
   void feed(ssh.child.stdin!, bytes);
@@ -87,11 +91,13 @@ async function transferOnce(path: Path, bytes: number, record = true): Promise<v
     const applianceCpu = path.applianceCpu() - appliance0;
     const machineCpu = machineBusySeconds() - machine0;
     const sys = path.syscalls();
+    const own = process.cpuUsage(own0);
     release();
     if (!record) return;
     const gib = bytes / 2 ** 30;
     path.result.applianceCpuPerGiB.push(applianceCpu / gib);
     path.result.machineCpuPerGiB.push(machineCpu / gib);
+    path.result.benchCpuPerGiB.push((own.user + own.system) / 1e6 / gib);
     path.result.syscallsPerMiB.push({ reads: (sys.reads - sys0.reads) / (bytes / 2 ** 20), writes: (sys.writes - sys0.writes) / (bytes / 2 ** 20), faults: (sys.faults - sys0.faults) / (bytes / 2 ** 20) });
     const secs = (transfer.lastAt - transfer.firstAt) / 1000;
     path.result.mbps.push((transfer.bytes - transfer.firstChunk) / secs / 1e6);
@@ -106,7 +112,7 @@ async function transferOnce(path: Path, bytes: number, record = true): Promise<v
 }
 
 function emptyResult(): PathResult {
-  return { mbps: [], cpuPerGiB: [], medianMbps: 0, medianCpuPerGiB: 0, applianceCpuPerGiB: [], machineCpuPerGiB: [], medianApplianceCpuPerGiB: 0, medianMachineCpuPerGiB: 0, syscallsPerMiB: [] };
+  return { mbps: [], cpuPerGiB: [], medianMbps: 0, medianCpuPerGiB: 0, applianceCpuPerGiB: [], machineCpuPerGiB: [], benchCpuPerGiB: [], medianBenchCpuPerGiB: 0, medianApplianceCpuPerGiB: 0, medianMachineCpuPerGiB: 0, syscallsPerMiB: [] };
 }
 
 async function tetherPath(): Promise<Path> {
@@ -207,7 +213,7 @@ export async function benchThroughput(opts: ThroughputOptions): Promise<Throughp
         const r = path.result;
         opts.log(
           `throughput run ${run}/${opts.runs} ${name}: ${r.mbps.at(-1)?.toFixed(1)} MB/s, CPU-s/GiB middle box ${r.cpuPerGiB.at(-1)?.toFixed(2)}, ` +
-            `appliance ${r.applianceCpuPerGiB.at(-1)?.toFixed(2)}, machine ${r.machineCpuPerGiB.at(-1)?.toFixed(2)}; ` +
+            `appliance ${r.applianceCpuPerGiB.at(-1)?.toFixed(2)}, machine ${r.machineCpuPerGiB.at(-1)?.toFixed(2)}, bench feed+sink ${r.benchCpuPerGiB.at(-1)?.toFixed(2)}; ` +
             `middle box reads / writes / page faults per MiB ${r.syscallsPerMiB.at(-1)?.reads.toFixed(1)} / ${r.syscallsPerMiB.at(-1)?.writes.toFixed(1)} / ${r.syscallsPerMiB.at(-1)?.faults.toFixed(1)}`,
         );
       }
@@ -221,6 +227,7 @@ export async function benchThroughput(opts: ThroughputOptions): Promise<Throughp
     medianCpuPerGiB: median(path.result.cpuPerGiB),
     medianApplianceCpuPerGiB: median(path.result.applianceCpuPerGiB),
     medianMachineCpuPerGiB: median(path.result.machineCpuPerGiB),
+    medianBenchCpuPerGiB: median(path.result.benchCpuPerGiB),
   })) as [PathResult, PathResult, PathResult, PathResult];
   return {
     sizeMiB: opts.sizeMiB,

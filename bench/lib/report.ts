@@ -7,7 +7,7 @@ import type { PipelineExpiryResult } from '../pipeline-expiry.bench.js';
 import type { PipelineMonitorResult } from '../pipeline-monitor.bench.js';
 import type { PipelineTeardownResult } from '../pipeline-teardown.bench.js';
 import type { PipelineWebhookResult } from '../pipeline-webhook.bench.js';
-import type { ThroughputResult } from '../throughput.bench.js';
+import type { PathResult, ThroughputResult } from '../throughput.bench.js';
 
 import type { OneClickResult } from '../oneclick.bench.js';
 import type { ConsoleBenchResult } from '../console.bench.js';
@@ -260,6 +260,18 @@ export function formatContext(r: BenchResults, ctx: { command: string; sizes: st
       `aes128-gcm variant ciphers: tether engineer leg ${c(t.gcm.tether.engineerCipher)}; OpenSSH engineer leg ${c(t.gcm.openssh.engineerCipher)}, appliance leg ${c(t.gcm.openssh.applianceCipher)}`,
       `throughput runs MB/s: tether ${t.tether.mbps.map((x) => f(x)).join(', ')}; OpenSSH ${t.openssh.mbps.map((x) => f(x)).join(', ')}; ` +
         `aes128-gcm: tether ${t.gcm.tether.mbps.map((x) => f(x)).join(', ')}, OpenSSH ${t.gcm.openssh.mbps.map((x) => f(x)).join(', ')}`,
+      `CPU-s per GiB by process (medians; the rest = the engineer's ssh, the kernel's work no process is charged for, everything else on the machine): ` +
+        ([
+          ['tether', t.tether],
+          ['OpenSSH', t.openssh],
+          ['tether aes128-gcm', t.gcm.tether],
+          ['OpenSSH aes128-gcm', t.gcm.openssh],
+        ] as [string, PathResult][])
+          .map(([name, x]) => {
+            const rest = x.medianMachineCpuPerGiB - x.medianCpuPerGiB - x.medianApplianceCpuPerGiB - x.medianBenchCpuPerGiB;
+            return `${name}: middle box ${f(x.medianCpuPerGiB, 2)}, appliance ${f(x.medianApplianceCpuPerGiB, 2)}, bench feed + sink ${f(x.medianBenchCpuPerGiB, 2)}, rest ${f(rest, 2)} (machine ${f(x.medianMachineCpuPerGiB, 2)})`;
+          })
+          .join('; '),
       `relay read / write system calls / minor page faults per MiB relayed, each run: ${[...t.tether.syscallsPerMiB, ...t.gcm.tether.syscallsPerMiB].map((x) => `${f(x.reads)} / ${f(x.writes)} / ${f(x.faults)}`).join('; ')}`,
       'throughput shape: engineer `ssh -W <target>` (the jump hop of `ssh -J`) → middle box → appliance → TCP sink; ' +
         'appliance = ssh2 client with the agent\'s dial settings (tether) / `ssh -N -R` (OpenSSH); MB/s = 10^6 B/s from first to last byte at the sink',
