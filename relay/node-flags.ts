@@ -1,8 +1,8 @@
 // The V8 flags a relay process runs with. `--single-threaded-gc`: V8's concurrent marking and
 // array-buffer sweeping run on helper threads that, on a host whose cores are busy (the relay's own
-// crypto, the kernel's loopback and network work), cost more CPU than they save: every relayed
-// packet is an ArrayBuffer, and V8 answers their churn with a mark-compact every ~70 ms. Measured
-// with `node dist/bench/run.js --only throughput` (README "Benchmarks"): 2.0–2.3 → 1.1–1.3 CPU-s per
+// crypto, the kernel's loopback and network work), cost more CPU than they save: every socket
+// read is a new ArrayBuffer, and V8 answers their churn with a mark-compact every ~70 ms. Measured
+// with `node dist/bench/run.js --only throughput` (README "Benchmarks"): 2.0–2.9 → 1.1–1.6 CPU-s per
 // GiB relayed, set-ups per CPU second unchanged. Not for the API and workers: the ticket pipeline
 // measured 5–15 % fewer tickets/s with it. V8 takes these flags only on the command line
 // (`v8.setFlagsFromString` after start aborts the process in its next GC).
