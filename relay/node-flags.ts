@@ -8,12 +8,30 @@
 // (`v8.setFlagsFromString` after start aborts the process in its next GC).
 export const RELAY_NODE_FLAGS: readonly string[] = ['--single-threaded-gc'];
 
-/** `execArgv` with every relay flag it lacks added (for the relay processes a primary forks). */
-export function withRelayNodeFlags(execArgv: readonly string[]): string[] {
-  return [...execArgv, ...RELAY_NODE_FLAGS.filter((f) => !execArgv.includes(f))];
+/** V8 spells a flag with dashes or underscores alike. */
+const spelled = (flag: string) => flag.replace(/_/g, '-');
+
+/** Whether `execArgv` sets `flag` (`--single-threaded-gc`) or turns it off (`--no-single-threaded-gc`). */
+function mentions(execArgv: readonly string[], flag: string): 'on' | 'off' | undefined {
+  const given = execArgv.map(spelled);
+  const off = `--no-${flag.slice(2)}`;
+  // The last of them wins, as in V8.
+  for (let i = given.length - 1; i >= 0; i--) {
+    if (given[i] === flag) return 'on';
+    if (given[i] === off) return 'off';
+  }
+  return undefined;
 }
 
-/** The relay flags this process was started without (none: empty). */
+/**
+ * `execArgv` with every relay flag it does not mention added (for the relay processes a primary
+ * forks); a flag the operator turned off (`--no-single-threaded-gc`) stays off.
+ */
+export function withRelayNodeFlags(execArgv: readonly string[]): string[] {
+  return [...execArgv, ...RELAY_NODE_FLAGS.filter((f) => mentions(execArgv, f) === undefined)];
+}
+
+/** The relay flags this process does not run with (none: empty). */
 export function missingRelayNodeFlags(execArgv: readonly string[] = process.execArgv): string[] {
-  return RELAY_NODE_FLAGS.filter((f) => !execArgv.includes(f));
+  return RELAY_NODE_FLAGS.filter((f) => mentions(execArgv, f) !== 'on');
 }
