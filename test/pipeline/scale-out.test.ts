@@ -108,7 +108,6 @@ describe('two APIs and two worker processes on one Redis', () => {
       if (sent.length > 1) {
         expect(sent).toHaveLength(2);
         expect(sent[0]!.at).toBeLessThan(killedAt + 1_000);
-        expect(sent[0]!.at).toBeLessThan(sent[1]!.at);
       }
     }
   }, 120_000);
