@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runSsh } from '../helpers/engineer-ssh.js';
 import { eventually } from '../helpers/processes.js';
+import { freePort } from '../helpers/redis-server.js';
 import { useApplianceSshd, useEchoService, useTetherSystem } from '../helpers/system-fixtures.js';
 import { simulatedAppliance, type SimulatedAppliance } from '../helpers/tether-system.js';
 
@@ -62,8 +63,9 @@ describe('the tether, end to end', () => {
     expect(viaW.code).toBe(0);
     expect(viaW.stdout.equals(payload)).toBe(true);
 
-    // The same through `ssh -L`, the way a browser would reach the web UI.
-    const localPort = 20000 + Math.floor(Math.random() * 20000);
+    // The same through `ssh -L`, the way a browser would reach the web UI. The local port is one no
+    // other test of this run is handed (a random one could be another test's server, which would take the bytes and never answer).
+    const localPort = await freePort();
     const forward = spawn('ssh', ['-F', system.engineer.sshConfig, '-o', 'BatchMode=yes', '-o', 'ExitOnForwardFailure=yes', '-N', '-L', `${localPort}:${serial}:443`, 'tether-relay']);
     try {
       const echoed = await eventually(async () => {
@@ -71,10 +73,14 @@ describe('the tether, end to end', () => {
         return new Promise<Buffer | false>((resolve) => {
           const sock = connect(localPort, '127.0.0.1');
           const chunks: Buffer[] = [];
+          // A try that gets nothing back (the forward not up yet, or closed) is tried again.
+          const giveUp = setTimeout(() => (sock.destroy(), resolve(false)), 2_000);
+          sock.on('close', () => (clearTimeout(giveUp), resolve(false)));
           sock.on('error', () => resolve(false));
           sock.on('data', (d) => {
             chunks.push(d);
             if (Buffer.concat(chunks).length >= 4096) {
+              clearTimeout(giveUp);
               sock.end();
               resolve(Buffer.concat(chunks));
             }
