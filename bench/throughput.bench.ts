@@ -21,6 +21,13 @@ export interface Ciphers {
   sc: string;
 }
 
+/** Read and write system calls and minor page faults of the relay process. */
+export interface RelayIo {
+  reads: number;
+  writes: number;
+  faults: number;
+}
+
 export interface PathResult {
   /** MB/s (10^6 bytes per second) per run, and their median. */
   mbps: number[];
@@ -36,8 +43,8 @@ export interface PathResult {
   medianBenchCpuPerGiB: number;
   medianApplianceCpuPerGiB: number;
   medianMachineCpuPerGiB: number;
-  /** The middle box's read / write system calls per MiB relayed (our relay only). */
-  syscallsPerMiB: { reads: number; writes: number; faults: number }[];
+  /** The middle box's read and write system calls and minor page faults per MiB relayed (our relay only). */
+  relayIoPerMiB: RelayIo[];
   engineerCipher?: Ciphers;
   applianceCipher?: Ciphers;
 }
@@ -67,8 +74,8 @@ interface Path {
   engineer: { config: string; args: string[] };
   cpu(): number;
   applianceCpu(): number;
-  /** The middle box's read and write system calls so far (our relay's; not counted for sshd). */
-  syscalls(): { reads: number; writes: number; faults: number };
+  /** The relay's system calls and page faults so far (our relay only; not counted for sshd). */
+  relayIo?: () => RelayIo;
   result: PathResult;
   close(): Promise<void>;
 }
@@ -79,7 +86,7 @@ async function transferOnce(path: Path, bytes: number, record = true): Promise<v
   const cpu0 = path.cpu();
   const appliance0 = path.applianceCpu();
   const machine0 = machineBusySeconds();
-  const sys0 = path.syscalls();
+  const io0 = path.relayIo?.();
   const own0 = process.cpuUsage();
   const ssh: SshChild = startSsh(path.engineer.config, path.engineer.args, { stdin: true });
   void ssh.exited.then((code) => path.sink.fail(new Error(`engineer ssh exited (${code}) early:\n${ssh.stderr().slice(-1_500)}`)));
@@ -90,7 +97,7 @@ async function transferOnce(path: Path, bytes: number, record = true): Promise<v
     const cpu = path.cpu() - cpu0;
     const applianceCpu = path.applianceCpu() - appliance0;
     const machineCpu = machineBusySeconds() - machine0;
-    const sys = path.syscalls();
+    const io = path.relayIo?.();
     const own = process.cpuUsage(own0);
     release();
     if (!record) return;
@@ -98,7 +105,8 @@ async function transferOnce(path: Path, bytes: number, record = true): Promise<v
     path.result.applianceCpuPerGiB.push(applianceCpu / gib);
     path.result.machineCpuPerGiB.push(machineCpu / gib);
     path.result.benchCpuPerGiB.push((own.user + own.system) / 1e6 / gib);
-    path.result.syscallsPerMiB.push({ reads: (sys.reads - sys0.reads) / (bytes / 2 ** 20), writes: (sys.writes - sys0.writes) / (bytes / 2 ** 20), faults: (sys.faults - sys0.faults) / (bytes / 2 ** 20) });
+    const mib = bytes / 2 ** 20;
+    if (io && io0) path.result.relayIoPerMiB.push({ reads: (io.reads - io0.reads) / mib, writes: (io.writes - io0.writes) / mib, faults: (io.faults - io0.faults) / mib });
     const secs = (transfer.lastAt - transfer.firstAt) / 1000;
     path.result.mbps.push((transfer.bytes - transfer.firstChunk) / secs / 1e6);
     path.result.cpuPerGiB.push(cpu / (bytes / 2 ** 30));
@@ -112,7 +120,7 @@ async function transferOnce(path: Path, bytes: number, record = true): Promise<v
 }
 
 function emptyResult(): PathResult {
-  return { mbps: [], cpuPerGiB: [], medianMbps: 0, medianCpuPerGiB: 0, applianceCpuPerGiB: [], machineCpuPerGiB: [], benchCpuPerGiB: [], medianBenchCpuPerGiB: 0, medianApplianceCpuPerGiB: 0, medianMachineCpuPerGiB: 0, syscallsPerMiB: [] };
+  return { mbps: [], cpuPerGiB: [], medianMbps: 0, medianCpuPerGiB: 0, applianceCpuPerGiB: [], machineCpuPerGiB: [], benchCpuPerGiB: [], medianBenchCpuPerGiB: 0, medianApplianceCpuPerGiB: 0, medianMachineCpuPerGiB: 0, relayIoPerMiB: [] };
 }
 
 async function tetherPath(): Promise<Path> {
@@ -131,7 +139,7 @@ async function tetherPath(): Promise<Path> {
       engineer: { config: tether.engineer.sshConfig, args: ['-W', `${SERIAL}:${SERVICE_PORT}`, RELAY_ALIAS] },
       cpu: () => cpuSeconds(tether.relayPid),
       applianceCpu: () => f.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0),
-      syscalls: () => ({ ...ioSyscalls(tether.relayPid), faults: minorFaults(tether.relayPid) }),
+      relayIo: () => ({ ...ioSyscalls(tether.relayPid), faults: minorFaults(tether.relayPid) }),
       result: { ...emptyResult(), applianceCipher: up.cipher },
       async close() {
         await f.close();
@@ -154,7 +162,7 @@ function withEngineerCipher(base: Path, cipher: string): Path {
     engineer: { config: base.engineer.config, args: ['-c', cipher, ...base.engineer.args] },
     cpu: base.cpu,
     applianceCpu: base.applianceCpu,
-    syscalls: base.syscalls,
+    relayIo: base.relayIo,
     result: { ...emptyResult(), applianceCipher: base.result.applianceCipher },
     close: async () => undefined,
   };
@@ -178,7 +186,6 @@ async function opensshPath(cipher?: string): Promise<Path> {
       engineer: { config: sshd.sshConfig, args: [...force, '-W', `127.0.0.1:${rport}`, SSHD_ALIAS] },
       cpu: () => treeCpuSeconds(sshd.pid),
       applianceCpu: () => cpuSeconds(a.child.pid ?? 0),
-      syscalls: () => ({ reads: 0, writes: 0, faults: 0 }),
       result: { ...emptyResult(), applianceCipher: negotiatedCipher(appliance.stderr()) },
       async close() {
         await a.stop();
@@ -211,10 +218,11 @@ export async function benchThroughput(opts: ThroughputOptions): Promise<Throughp
       for (const { name, path } of paths) {
         await transferOnce(path, bytes);
         const r = path.result;
+        const io = path.relayIo ? r.relayIoPerMiB.at(-1) : undefined;
         opts.log(
           `throughput run ${run}/${opts.runs} ${name}: ${r.mbps.at(-1)?.toFixed(1)} MB/s, CPU-s/GiB middle box ${r.cpuPerGiB.at(-1)?.toFixed(2)}, ` +
-            `appliance ${r.applianceCpuPerGiB.at(-1)?.toFixed(2)}, machine ${r.machineCpuPerGiB.at(-1)?.toFixed(2)}, bench feed+sink ${r.benchCpuPerGiB.at(-1)?.toFixed(2)}; ` +
-            `middle box reads / writes / page faults per MiB ${r.syscallsPerMiB.at(-1)?.reads.toFixed(1)} / ${r.syscallsPerMiB.at(-1)?.writes.toFixed(1)} / ${r.syscallsPerMiB.at(-1)?.faults.toFixed(1)}`,
+            `appliance ${r.applianceCpuPerGiB.at(-1)?.toFixed(2)}, machine ${r.machineCpuPerGiB.at(-1)?.toFixed(2)}, bench feed+sink ${r.benchCpuPerGiB.at(-1)?.toFixed(2)}` +
+            (io ? `; relay reads / writes / page faults per MiB ${io.reads.toFixed(1)} / ${io.writes.toFixed(1)} / ${io.faults.toFixed(1)}` : ''),
         );
       }
     }

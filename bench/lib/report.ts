@@ -272,7 +272,7 @@ export function formatContext(r: BenchResults, ctx: { command: string; sizes: st
             return `${name}: middle box ${f(x.medianCpuPerGiB, 2)}, appliance ${f(x.medianApplianceCpuPerGiB, 2)}, bench feed + sink ${f(x.medianBenchCpuPerGiB, 2)}, rest ${f(rest, 2)} (machine ${f(x.medianMachineCpuPerGiB, 2)})`;
           })
           .join('; '),
-      `relay read / write system calls / minor page faults per MiB relayed, each run: ${[...t.tether.syscallsPerMiB, ...t.gcm.tether.syscallsPerMiB].map((x) => `${f(x.reads)} / ${f(x.writes)} / ${f(x.faults)}`).join('; ')}`,
+      `relay read / write system calls / minor page faults per MiB relayed, each run: ${[...t.tether.relayIoPerMiB, ...t.gcm.tether.relayIoPerMiB].map((x) => `${f(x.reads)} / ${f(x.writes)} / ${f(x.faults)}`).join('; ')}`,
       'throughput shape: engineer `ssh -W <target>` (the jump hop of `ssh -J`) → middle box → appliance → TCP sink; ' +
         'appliance = ssh2 client with the agent\'s dial settings (tether) / `ssh -N -R` (OpenSSH); MB/s = 10^6 B/s from first to last byte at the sink',
     );

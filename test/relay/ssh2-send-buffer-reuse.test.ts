@@ -58,12 +58,11 @@ async function startPair(onConnection: (conn: Connection) => void, onExec: (stre
     client.once('ready', () => resolveReady());
     client.connect({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, username: 'x', password: 'y', algorithms: { cipher: [GCM] } });
   });
-  const close = async () => {
+  cleanups.push(async () => {
     client.end();
     await new Promise<void>((r) => server.close(() => r()));
-  };
-  cleanups.push(close);
-  return { client, close };
+  });
+  return { client };
 }
 
 /** Runs `command` and resolves with the byte count and SHA-256 of everything it sends. */
