@@ -1,10 +1,13 @@
 // Tunnel throughput: N MiB from a stock OpenSSH engineer (`ssh -W`) through a middle box to the
 // appliance's service, for our relay and for OpenSSH's own sshd in the same shape, runs
-// alternating. Reports MB/s (first to last byte at the service) and the middle box's CPU-s/GiB.
+// alternating. Reports MB/s (first to last byte at the service) and the middle box's CPU-s/GiB,
+// with where the CPU goes (by process, the kernel's part) and how long the middle box and the
+// appliance waited for a CPU: every process of both paths shares this machine's cores.
+import { availableParallelism } from 'node:os';
 import { ByteSink } from './lib/byte-sink.js';
 import { startFleet, type Fleet } from './lib/appliance-fleet.js';
 import { ensureSshd, sshdVersion, startPrivateSshd, SSHD_ALIAS, type PrivateSshd } from './lib/openssh.js';
-import { cpuSeconds, ioSyscalls, machineBusySeconds, minorFaults, treeCpuSeconds } from './lib/proc.js';
+import { cpuTimes, ioSyscalls, machineBusySeconds, minorFaults, treeCpuTimes, treeRunqueueWaitSeconds, type CpuTimes } from './lib/proc.js';
 import { freePort } from './lib/redis-server.js';
 import { feed, negotiatedCipher, startSsh, type SshChild } from './lib/ssh-client.js';
 import { median } from './lib/stats.js';
@@ -43,6 +46,17 @@ export interface PathResult {
   medianBenchCpuPerGiB: number;
   medianApplianceCpuPerGiB: number;
   medianMachineCpuPerGiB: number;
+  /** The kernel's part (system time) of the middle box's and of the appliance side's CPU-s per GiB. */
+  systemCpuPerGiB: number[];
+  applianceSystemCpuPerGiB: number[];
+  medianSystemCpuPerGiB: number;
+  medianApplianceSystemCpuPerGiB: number;
+  /** Share of the transfer's wall time (engineer's ssh started → last byte) the middle box (every
+   * process of it) / the appliance side was runnable but waiting for a CPU (/proc/PID/schedstat). */
+  waitShare: number[];
+  applianceWaitShare: number[];
+  medianWaitShare: number;
+  medianApplianceWaitShare: number;
   /** The middle box's read and write system calls and minor page faults per MiB relayed (our relay only). */
   relayIoPerMiB: RelayIo[];
   engineerCipher?: Ciphers;
@@ -52,6 +66,8 @@ export interface PathResult {
 export interface ThroughputResult {
   sizeMiB: number;
   runs: number;
+  /** CPUs every process of both paths shared (engineer's ssh, middle box, appliance, feed and sink). */
+  vcpus: number;
   tether: PathResult;
   openssh: PathResult & { version: string };
   /** tether MB/s ÷ OpenSSH MB/s (medians). */
@@ -63,6 +79,8 @@ export interface ThroughputResult {
 
 export const GCM = 'aes128-gcm@openssh.com';
 
+const pct = (share: number | undefined) => (share === undefined ? 'n/a' : `${(share * 100).toFixed(0)} %`);
+
 const SERIAL = 'BENCHTP0001';
 const SERVICE_PORT = 22;
 const WARMUP_BYTES = 16 * 2 ** 20;
@@ -72,8 +90,10 @@ interface Path {
   sink: ByteSink;
   /** The engineer's ssh arguments after `-v -F <config>`. */
   engineer: { config: string; args: string[] };
-  cpu(): number;
-  applianceCpu(): number;
+  cpu(): CpuTimes;
+  applianceCpu(): CpuTimes;
+  /** Seconds spent runnable but waiting for a CPU so far: the middle box's processes, the appliance side's. */
+  waits(): { middle: number; appliance: number };
   /** The relay's system calls and page faults so far (our relay only; not counted for sshd). */
   relayIo?: () => RelayIo;
   result: PathResult;
@@ -87,29 +107,37 @@ async function transferOnce(path: Path, bytes: number, record = true): Promise<v
   const appliance0 = path.applianceCpu();
   const machine0 = machineBusySeconds();
   const io0 = path.relayIo?.();
+  const waits0 = path.waits();
   const own0 = process.cpuUsage();
+  const wall0 = performance.now();
   const ssh: SshChild = startSsh(path.engineer.config, path.engineer.args, { stdin: true });
   void ssh.exited.then((code) => path.sink.fail(new Error(`engineer ssh exited (${code}) early:\n${ssh.stderr().slice(-1_500)}`)));
   void feed(ssh.child.stdin!, bytes);
   const timer = setTimeout(() => path.sink.fail(new Error('transfer took longer than 10 minutes')), 600_000);
   try {
     const { transfer, release } = await got;
-    const cpu = path.cpu() - cpu0;
-    const applianceCpu = path.applianceCpu() - appliance0;
+    const wall = (performance.now() - wall0) / 1000;
+    const cpu = minus(path.cpu(), cpu0);
+    const applianceCpu = minus(path.applianceCpu(), appliance0);
     const machineCpu = machineBusySeconds() - machine0;
     const io = path.relayIo?.();
+    const waits = path.waits();
     const own = process.cpuUsage(own0);
     release();
     if (!record) return;
     const gib = bytes / 2 ** 30;
-    path.result.applianceCpuPerGiB.push(applianceCpu / gib);
+    path.result.applianceCpuPerGiB.push(applianceCpu.total / gib);
+    path.result.applianceSystemCpuPerGiB.push(applianceCpu.system / gib);
+    path.result.systemCpuPerGiB.push(cpu.system / gib);
+    path.result.waitShare.push((waits.middle - waits0.middle) / wall);
+    path.result.applianceWaitShare.push((waits.appliance - waits0.appliance) / wall);
     path.result.machineCpuPerGiB.push(machineCpu / gib);
     path.result.benchCpuPerGiB.push((own.user + own.system) / 1e6 / gib);
     const mib = bytes / 2 ** 20;
     if (io && io0) path.result.relayIoPerMiB.push({ reads: (io.reads - io0.reads) / mib, writes: (io.writes - io0.writes) / mib, faults: (io.faults - io0.faults) / mib });
     const secs = (transfer.lastAt - transfer.firstAt) / 1000;
     path.result.mbps.push((transfer.bytes - transfer.firstChunk) / secs / 1e6);
-    path.result.cpuPerGiB.push(cpu / (bytes / 2 ** 30));
+    path.result.cpuPerGiB.push(cpu.total / gib);
     path.result.engineerCipher ??= negotiatedCipher(ssh.stderr());
   } finally {
     clearTimeout(timer);
@@ -119,8 +147,36 @@ async function transferOnce(path: Path, bytes: number, record = true): Promise<v
   }
 }
 
+function minus(a: CpuTimes, b: CpuTimes): CpuTimes {
+  return { total: a.total - b.total, system: a.system - b.system };
+}
+
+function sum(times: CpuTimes[]): CpuTimes {
+  return times.reduce((a, b) => ({ total: a.total + b.total, system: a.system + b.system }), { total: 0, system: 0 });
+}
+
 function emptyResult(): PathResult {
-  return { mbps: [], cpuPerGiB: [], medianMbps: 0, medianCpuPerGiB: 0, applianceCpuPerGiB: [], machineCpuPerGiB: [], benchCpuPerGiB: [], medianBenchCpuPerGiB: 0, medianApplianceCpuPerGiB: 0, medianMachineCpuPerGiB: 0, relayIoPerMiB: [] };
+  return {
+    mbps: [],
+    cpuPerGiB: [],
+    medianMbps: 0,
+    medianCpuPerGiB: 0,
+    applianceCpuPerGiB: [],
+    machineCpuPerGiB: [],
+    benchCpuPerGiB: [],
+    medianBenchCpuPerGiB: 0,
+    medianApplianceCpuPerGiB: 0,
+    medianMachineCpuPerGiB: 0,
+    systemCpuPerGiB: [],
+    applianceSystemCpuPerGiB: [],
+    medianSystemCpuPerGiB: 0,
+    medianApplianceSystemCpuPerGiB: 0,
+    waitShare: [],
+    applianceWaitShare: [],
+    medianWaitShare: 0,
+    medianApplianceWaitShare: 0,
+    relayIoPerMiB: [],
+  };
 }
 
 async function tetherPath(): Promise<Path> {
@@ -137,8 +193,9 @@ async function tetherPath(): Promise<Path> {
     return {
       sink,
       engineer: { config: tether.engineer.sshConfig, args: ['-W', `${SERIAL}:${SERVICE_PORT}`, RELAY_ALIAS] },
-      cpu: () => cpuSeconds(tether.relayPid),
-      applianceCpu: () => f.pids.reduce((sum, pid) => sum + cpuSeconds(pid), 0),
+      cpu: () => cpuTimes(tether.relayPid),
+      applianceCpu: () => sum(f.pids.map(cpuTimes)),
+      waits: () => ({ middle: treeRunqueueWaitSeconds(tether.relayPid), appliance: f.pids.reduce((s, pid) => s + treeRunqueueWaitSeconds(pid), 0) }),
       relayIo: () => ({ ...ioSyscalls(tether.relayPid), faults: minorFaults(tether.relayPid) }),
       result: { ...emptyResult(), applianceCipher: up.cipher },
       async close() {
@@ -162,6 +219,7 @@ function withEngineerCipher(base: Path, cipher: string): Path {
     engineer: { config: base.engineer.config, args: ['-c', cipher, ...base.engineer.args] },
     cpu: base.cpu,
     applianceCpu: base.applianceCpu,
+    waits: base.waits,
     relayIo: base.relayIo,
     result: { ...emptyResult(), applianceCipher: base.result.applianceCipher },
     close: async () => undefined,
@@ -184,8 +242,9 @@ async function opensshPath(cipher?: string): Promise<Path> {
     return {
       sink,
       engineer: { config: sshd.sshConfig, args: [...force, '-W', `127.0.0.1:${rport}`, SSHD_ALIAS] },
-      cpu: () => treeCpuSeconds(sshd.pid),
-      applianceCpu: () => cpuSeconds(a.child.pid ?? 0),
+      cpu: () => treeCpuTimes(sshd.pid),
+      applianceCpu: () => cpuTimes(a.child.pid ?? 0),
+      waits: () => ({ middle: treeRunqueueWaitSeconds(sshd.pid), appliance: treeRunqueueWaitSeconds(a.child.pid ?? 0) }),
       result: { ...emptyResult(), applianceCipher: negotiatedCipher(appliance.stderr()) },
       async close() {
         await a.stop();
@@ -221,7 +280,8 @@ export async function benchThroughput(opts: ThroughputOptions): Promise<Throughp
         const io = path.relayIo ? r.relayIoPerMiB.at(-1) : undefined;
         opts.log(
           `throughput run ${run}/${opts.runs} ${name}: ${r.mbps.at(-1)?.toFixed(1)} MB/s, CPU-s/GiB middle box ${r.cpuPerGiB.at(-1)?.toFixed(2)}, ` +
-            `appliance ${r.applianceCpuPerGiB.at(-1)?.toFixed(2)}, machine ${r.machineCpuPerGiB.at(-1)?.toFixed(2)}, bench feed+sink ${r.benchCpuPerGiB.at(-1)?.toFixed(2)}` +
+            `appliance ${r.applianceCpuPerGiB.at(-1)?.toFixed(2)}, machine ${r.machineCpuPerGiB.at(-1)?.toFixed(2)}, bench feed+sink ${r.benchCpuPerGiB.at(-1)?.toFixed(2)}; ` +
+            `waiting for a CPU: middle box ${pct(r.waitShare.at(-1))}, appliance ${pct(r.applianceWaitShare.at(-1))}` +
             (io ? `; relay reads / writes / page faults per MiB ${io.reads.toFixed(1)} / ${io.writes.toFixed(1)} / ${io.faults.toFixed(1)}` : ''),
         );
       }
@@ -236,10 +296,15 @@ export async function benchThroughput(opts: ThroughputOptions): Promise<Throughp
     medianApplianceCpuPerGiB: median(path.result.applianceCpuPerGiB),
     medianMachineCpuPerGiB: median(path.result.machineCpuPerGiB),
     medianBenchCpuPerGiB: median(path.result.benchCpuPerGiB),
+    medianSystemCpuPerGiB: median(path.result.systemCpuPerGiB),
+    medianApplianceSystemCpuPerGiB: median(path.result.applianceSystemCpuPerGiB),
+    medianWaitShare: median(path.result.waitShare),
+    medianApplianceWaitShare: median(path.result.applianceWaitShare),
   })) as [PathResult, PathResult, PathResult, PathResult];
   return {
     sizeMiB: opts.sizeMiB,
     runs: opts.runs,
+    vcpus: availableParallelism(),
     tether,
     openssh: { ...openssh, version: sshdVersion() },
     ratio: tether.medianMbps / openssh.medianMbps,

@@ -20,6 +20,14 @@ interface StatLine {
   ppid: number;
   /** utime + stime + cutime + cstime, in ticks: own time plus that of reaped children. */
   ticks: number;
+  /** stime + cstime: the part spent in the kernel. */
+  systemTicks: number;
+}
+
+/** CPU seconds, and the part of them spent in the kernel (system calls, the network stack). */
+export interface CpuTimes {
+  total: number;
+  system: number;
 }
 
 function readStat(pid: number): StatLine | undefined {
@@ -32,7 +40,7 @@ function readStat(pid: number): StatLine | undefined {
   // The command name may hold spaces and parentheses: fields start after the last ')'.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const n = (i: number) => Number(fields[i] ?? 0);
-  return { ppid: n(1), ticks: n(11) + n(12) + n(13) + n(14) };
+  return { ppid: n(1), ticks: n(11) + n(12) + n(13) + n(14), systemTicks: n(12) + n(14) };
 }
 
 /** CPU seconds (user + system, with reaped children) of one process. */
@@ -40,29 +48,74 @@ export function cpuSeconds(pid: number): number {
   return (readStat(pid)?.ticks ?? 0) / clockTicks();
 }
 
+/** The same with the kernel's part apart. */
+export function cpuTimes(pid: number): CpuTimes {
+  const s = readStat(pid);
+  return { total: (s?.ticks ?? 0) / clockTicks(), system: (s?.systemTicks ?? 0) / clockTicks() };
+}
+
 /**
  * CPU seconds of `root` and every live descendant. Each process counts its own time plus the
  * time of children it has reaped, so a per-connection `sshd` that exited is still included
  * (through its parent) and a live one is counted once.
  */
-export function treeCpuSeconds(root: number): number {
+export function treeCpuTimes(root: number): CpuTimes {
   const stats = new Map<number, StatLine>();
-  for (const name of readdirSync('/proc')) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid) || pid <= 0) continue;
+  for (const pid of liveProcesses()) {
     const s = readStat(pid);
     if (s) stats.set(pid, s);
   }
+  let ticks = 0;
+  let systemTicks = 0;
+  for (const pid of descendants(root, stats)) {
+    ticks += stats.get(pid)?.ticks ?? 0;
+    systemTicks += stats.get(pid)?.systemTicks ?? 0;
+  }
+  return { total: ticks / clockTicks(), system: systemTicks / clockTicks() };
+}
+
+function liveProcesses(): number[] {
+  return readdirSync('/proc')
+    .map(Number)
+    .filter((pid) => Number.isInteger(pid) && pid > 0);
+}
+
+/** `root` and its live descendants. */
+function descendants(root: number, stats: Map<number, { ppid: number }>): number[] {
   const children = new Map<number, number[]>();
   for (const [pid, s] of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), pid]);
-  let ticks = 0;
+  const out: number[] = [];
   const stack = [root];
   while (stack.length) {
     const pid = stack.pop() as number;
-    ticks += stats.get(pid)?.ticks ?? 0;
+    out.push(pid);
     stack.push(...(children.get(pid) ?? []));
   }
-  return ticks / clockTicks();
+  return out;
+}
+
+/**
+ * Seconds `root` and its live descendants spent runnable but waiting for a CPU
+ * (/proc/PID/schedstat, second field, in ns). Over a window ÷ the window: how much of it a process
+ * that had work could not run because every core was taken.
+ */
+export function treeRunqueueWaitSeconds(root: number): number {
+  const stats = new Map<number, { ppid: number }>();
+  for (const pid of liveProcesses()) {
+    const s = readStat(pid);
+    if (s) stats.set(pid, s);
+  }
+  let ns = 0;
+  for (const pid of descendants(root, stats)) ns += runqueueWaitNs(pid);
+  return ns / 1e9;
+}
+
+function runqueueWaitNs(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1] ?? 0);
+  } catch {
+    return 0; // gone, or a kernel without schedstats
+  }
 }
 
 /** Minor page faults a process has taken so far (/proc/PID/stat minflt; 0 when it is gone). */

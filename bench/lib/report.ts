@@ -78,6 +78,9 @@ export const GOALS = {
   teardownP99Ms: 1_000,
 } as const;
 
+const pct = (share: number) => (Number.isFinite(share) ? `${(share * 100).toFixed(0)} %` : 'n/a');
+/** MB/s a path could reach were every CPU busy with it: CPUs ÷ its whole-machine CPU-s per GiB. */
+const ceilingMbps = (vcpus: number, p: PathResult) => (vcpus * 2 ** 30) / p.medianMachineCpuPerGiB / 1e6;
 const times = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : 'n/a');
 const atLeast = (x: number, goal: number) => (Number.isFinite(x) ? (x >= goal ? 'yes' : 'no') : 'n/a');
 const atMost = (x: number, goal: number) => (Number.isFinite(x) ? (x <= goal ? 'yes' : 'no') : 'n/a');
@@ -118,6 +121,30 @@ function rows(r: BenchResults): Row[] {
         '',
         `≤ ${GOALS.cpuPerGiB} (relay)`,
         atMost(t.gcm.tether.medianCpuPerGiB, GOALS.cpuPerGiB),
+      ],
+      [
+        'aes128-gcm forced: the kernel\'s part of those CPU-s per GiB (system time), relay / sshd; agent / `ssh -R`',
+        `${f(t.gcm.tether.medianSystemCpuPerGiB, 2)} / ${f(t.gcm.openssh.medianSystemCpuPerGiB, 2)}; ${f(t.gcm.tether.medianApplianceSystemCpuPerGiB, 2)} / ${f(t.gcm.openssh.medianApplianceSystemCpuPerGiB, 2)}`,
+        '',
+        '',
+        '',
+        '',
+      ],
+      [
+        'aes128-gcm forced: share of the transfer runnable but waiting for a CPU, relay / sshd; agent / `ssh -R`',
+        `${pct(t.gcm.tether.medianWaitShare)} / ${pct(t.gcm.openssh.medianWaitShare)}; ${pct(t.gcm.tether.medianApplianceWaitShare)} / ${pct(t.gcm.openssh.medianApplianceWaitShare)}`,
+        '',
+        '',
+        '',
+        '',
+      ],
+      [
+        `aes128-gcm forced: ceiling on this machine if all ${t.vcpus} CPUs were busy (CPUs ÷ whole-machine CPU-s per GiB), MB/s, tether / OpenSSH; the tether's ÷ OpenSSH measured`,
+        `${f(ceilingMbps(t.vcpus, t.gcm.tether))} / ${f(ceilingMbps(t.vcpus, t.gcm.openssh))}; ${times(ceilingMbps(t.vcpus, t.gcm.tether) / t.gcm.openssh.medianMbps)}`,
+        '',
+        '',
+        '',
+        '',
       ],
       [
         'CPU-s per GiB, appliance side: tether agent / OpenSSH `ssh -R`; default ciphers, aes128-gcm',
