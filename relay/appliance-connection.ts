@@ -13,7 +13,7 @@ import { ESCROW_REQUEST } from '../shared/key/password-escrow.js';
 import type { Logger } from '../shared/logger.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import type { ApplianceIdentity } from './appliance-auth.js';
-import { destroyChannels, newTunnel, type ApplianceRegistry, type Tunnel } from './appliance-registry.js';
+import { answerCancels, destroyChannels, newTunnel, type ApplianceRegistry, type Tunnel } from './appliance-registry.js';
 import { tellExpiry } from './expiry-notice.js';
 import { onEscrow, type EscrowDeps } from './password-escrow.js';
 import { rejectWithReason, routeVendorRequests } from './ssh2-internals.js';
@@ -180,19 +180,25 @@ function onForward(tunnel: Tunnel, accept: AcceptForward, reject: Reply, info: F
   return true;
 }
 
-/** The agent cancels its forwards only on `ktether disable`: the customer ended the tether. */
+/**
+ * The agent cancels its forwards only on `ktether disable`: the customer ended the tether. The
+ * answer waits in the tunnel until the close is recorded: the CLOSED event of this very close can
+ * end the tunnel first (the subscriber's message may come in before the command's reply), and
+ * ending it answers the cancel before the connection goes.
+ */
 async function onCancel(tunnel: Tunnel, accept: Reply, reject: Reply, deps: ApplianceConnectionDeps): Promise<void> {
+  (tunnel.cancelReplies ??= []).push((ok) => (ok ? accept?.() : reject?.()));
   try {
     await deps.sessions.close(tunnel.sid, 'customer_disabled', `appliance:${tunnel.serial}`, deps.now());
     deps.logger.info({ sid: tunnel.sid, serial: tunnel.serial }, 'customer disabled the tether');
   } catch (err) {
     if (!isAppError(err, 'session_closed') && !isAppError(err, 'session_not_found')) {
       deps.logger.error({ err, sid: tunnel.sid }, 'customer disable could not be recorded');
-      reject?.(); // the agent retries; the tunnel stays as it was
+      answerCancels(tunnel, false); // the agent retries; the tunnel stays as it was
       return;
     }
   }
-  accept?.();
+  answerCancels(tunnel, true);
   deps.registry.end(tunnel, 'cancelled');
 }
 

@@ -34,10 +34,12 @@ export interface Tunnel {
   /** The connect transition has been applied for this connection. */
   connected: boolean;
   ended: TunnelEnd | undefined;
+  /** Answers owed to the agent's `cancel-tcpip-forward` requests while their close is recorded. */
+  cancelReplies: ((ok: boolean) => void)[] | undefined;
 }
 
 export function newTunnel(t: Pick<Tunnel, 'sid' | 'serial' | 'conn' | 'ports' | 'expiresAt'>): Tunnel {
-  return { ...t, bindings: undefined, channels: undefined, connected: false, ended: undefined };
+  return { ...t, bindings: undefined, channels: undefined, connected: false, ended: undefined, cancelReplies: undefined };
 }
 
 export class ApplianceRegistry {
@@ -72,12 +74,17 @@ export class ApplianceRegistry {
     if (this.bySerial.get(key) === t) this.bySerial.delete(key);
   }
 
-  /** Ends the appliance connection and every engineer channel to it, at once. Idempotent. */
+  /**
+   * Ends the appliance connection and every engineer channel to it, at once. Idempotent. A cancel
+   * still being recorded is answered first (a reply after the connection ended is lost): yes when
+   * the session is closed, which is what the agent asked for; no otherwise, and the agent asks again.
+   */
   end(t: Tunnel, why: TunnelEnd): void {
     if (t.ended) return;
     t.ended = why;
     this.remove(t);
     destroyChannels(t);
+    answerCancels(t, why === 'closed' || why === 'cancelled');
     t.conn.end();
   }
 
@@ -88,6 +95,13 @@ export class ApplianceRegistry {
   get size(): number {
     return this.bySerial.size;
   }
+}
+
+/** Answers every pending `cancel-tcpip-forward` of `t`, in the order they came. */
+export function answerCancels(t: Tunnel, ok: boolean): void {
+  const replies = t.cancelReplies;
+  t.cancelReplies = undefined;
+  for (const reply of replies ?? []) reply(ok);
 }
 
 export function destroyChannels(t: Tunnel): void {

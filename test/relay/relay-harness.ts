@@ -54,7 +54,15 @@ export interface FleetShare {
 
 export async function startHarness(
   redisUrl: string,
-  opts: { engineerPolicy?: EngineerPolicy; heartbeatFlushMs?: number; relayId?: string; metrics?: RelayMeter; fleet?: FleetShare } = {},
+  opts: {
+    engineerPolicy?: EngineerPolicy;
+    heartbeatFlushMs?: number;
+    relayId?: string;
+    metrics?: RelayMeter;
+    fleet?: FleetShare;
+    /** The session store as the relay sees it (the harness's own `sessions` stays the real one). */
+    relaySessions?: (real: RedisSessionStore) => RedisSessionStore;
+  } = {},
 ): Promise<Harness> {
   const prefix = opts.fleet?.prefix ?? randomPrefix();
   const dir = opts.fleet?.dir ?? mkdtempSync(join(tmpdir(), 'tether-relay-test-'));
@@ -69,7 +77,7 @@ export async function startHarness(
   const clock = { skewMs: 0 };
   const access = new AccessStore(redis, prefix);
   const relay = new RelayServer({
-    sessions,
+    sessions: opts.relaySessions?.(sessions) ?? sessions,
     engineers,
     audit,
     access,
