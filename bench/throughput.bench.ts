@@ -10,6 +10,7 @@ import { ensureSshd, sshdVersion, startPrivateSshd, SSHD_ALIAS, type PrivateSshd
 import { cpuTimes, ioSyscalls, machineBusySeconds, minorFaults, treeCpuTimes, treeRunqueueWaitSeconds, type CpuTimes } from './lib/proc.js';
 import { freePort } from './lib/redis-server.js';
 import { feed, negotiatedCipher, startSsh, type SshChild } from './lib/ssh-client.js';
+import { percent as pct } from './lib/report-row.js';
 import { median } from './lib/stats.js';
 import { RELAY_ALIAS, startBenchTether, type BenchTether } from './lib/tether-fixture.js';
 
@@ -78,8 +79,6 @@ export interface ThroughputResult {
 }
 
 export const GCM = 'aes128-gcm@openssh.com';
-
-const pct = (share: number | undefined) => (share === undefined ? 'n/a' : `${(share * 100).toFixed(0)} %`);
 
 const SERIAL = 'BENCHTP0001';
 const SERVICE_PORT = 22;

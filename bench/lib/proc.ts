@@ -60,11 +60,7 @@ export function cpuTimes(pid: number): CpuTimes {
  * (through its parent) and a live one is counted once.
  */
 export function treeCpuTimes(root: number): CpuTimes {
-  const stats = new Map<number, StatLine>();
-  for (const pid of liveProcesses()) {
-    const s = readStat(pid);
-    if (s) stats.set(pid, s);
-  }
+  const stats = liveStats();
   let ticks = 0;
   let systemTicks = 0;
   for (const pid of descendants(root, stats)) {
@@ -74,14 +70,19 @@ export function treeCpuTimes(root: number): CpuTimes {
   return { total: ticks / clockTicks(), system: systemTicks / clockTicks() };
 }
 
-function liveProcesses(): number[] {
-  return readdirSync('/proc')
-    .map(Number)
-    .filter((pid) => Number.isInteger(pid) && pid > 0);
+/** The stat line of every live process, by pid. */
+function liveStats(): Map<number, StatLine> {
+  const stats = new Map<number, StatLine>();
+  for (const pid of readdirSync('/proc').map(Number)) {
+    if (!Number.isInteger(pid) || pid <= 0) continue;
+    const s = readStat(pid);
+    if (s) stats.set(pid, s);
+  }
+  return stats;
 }
 
 /** `root` and its live descendants. */
-function descendants(root: number, stats: Map<number, { ppid: number }>): number[] {
+function descendants(root: number, stats: Map<number, StatLine>): number[] {
   const children = new Map<number, number[]>();
   for (const [pid, s] of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), pid]);
   const out: number[] = [];
@@ -100,13 +101,8 @@ function descendants(root: number, stats: Map<number, { ppid: number }>): number
  * that had work could not run because every core was taken.
  */
 export function treeRunqueueWaitSeconds(root: number): number {
-  const stats = new Map<number, { ppid: number }>();
-  for (const pid of liveProcesses()) {
-    const s = readStat(pid);
-    if (s) stats.set(pid, s);
-  }
   let ns = 0;
-  for (const pid of descendants(root, stats)) ns += runqueueWaitNs(pid);
+  for (const pid of descendants(root, liveStats())) ns += runqueueWaitNs(pid);
   return ns / 1e9;
 }
 

@@ -20,7 +20,7 @@ import type { FleetScaleResult } from '../fleet-scale.bench.js';
 import { fleetScaleContext, fleetScaleRows } from './fleet-scale-report.js';
 import type { RelayCoresResult } from '../relay-cores.bench.js';
 import { relayCoresContext, relayCoresRows } from './relay-cores-report.js';
-import { type Row, fixed as f } from './report-row.js';
+import { type Row, fixed as f, percent as pct } from './report-row.js';
 
 export interface BenchResults {
   throughput?: ThroughputResult;
@@ -78,7 +78,6 @@ export const GOALS = {
   teardownP99Ms: 1_000,
 } as const;
 
-const pct = (share: number) => (Number.isFinite(share) ? `${(share * 100).toFixed(0)} %` : 'n/a');
 /** MB/s a path could reach were every CPU busy with it: CPUs ÷ its whole-machine CPU-s per GiB. */
 const ceilingMbps = (vcpus: number, p: PathResult) => (vcpus * 2 ** 30) / p.medianMachineCpuPerGiB / 1e6;
 const times = (x: number) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : 'n/a');
