@@ -59,6 +59,7 @@ export function serveAppliance(conn: Connection, id: ApplianceIdentity, deps: Ap
     if (id.activated) {
       tunnel.connected = true;
       deps.logger.info({ sid: id.sid, serial: id.serial, outcome: 'activated' }, 'tunnel up');
+      void endIfClosed(tunnel, deps);
     } else {
       void connect(tunnel, deps);
     }
@@ -111,6 +112,32 @@ export function serveAppliance(conn: Connection, id: ApplianceIdentity, deps: Ap
     if (tunnel.connected) void markLost(tunnel, deps);
   });
   return tunnel;
+}
+
+/**
+ * The login's activation made the session CONNECTED, but the connection closed before ssh2 said
+ * ready (the accept waited on Redis): nothing will register or drop a tunnel, so the session is LOST
+ * now, as if the tunnel had dropped. A reconnect had made no transition yet: nothing to undo.
+ */
+export function closedBeforeReady(id: ApplianceIdentity, deps: ApplianceConnectionDeps): void {
+  deps.logger.info({ sid: id.sid, serial: id.serial }, 'appliance connection closed during its login');
+  if (!id.activated) return;
+  void markLost(id, deps);
+}
+
+/**
+ * An activation registers its tunnel after the transition that made the session CONNECTED; a close
+ * recorded in between (revoked, superseded, expired) found no tunnel to end. Read once more.
+ */
+async function endIfClosed(tunnel: Tunnel, deps: ApplianceConnectionDeps): Promise<void> {
+  try {
+    const s = await deps.sessions.get(tunnel.sid);
+    if (s && s.state !== 'CLOSED') return;
+    deps.logger.info({ sid: tunnel.sid, serial: tunnel.serial }, 'session closed while its activation came up: ending the tunnel');
+    deps.registry.end(tunnel, 'closed');
+  } catch (err) {
+    deps.logger.error({ err, sid: tunnel.sid }, 'could not re-read the activated session');
+  }
 }
 
 async function connect(tunnel: Tunnel, deps: ApplianceConnectionDeps): Promise<void> {
@@ -202,7 +229,7 @@ async function onCancel(tunnel: Tunnel, accept: Reply, reject: Reply, deps: Appl
   deps.registry.end(tunnel, 'cancelled');
 }
 
-async function markLost(tunnel: Tunnel, deps: ApplianceConnectionDeps): Promise<void> {
+async function markLost(tunnel: Pick<Tunnel, 'sid' | 'serial'>, deps: ApplianceConnectionDeps): Promise<void> {
   try {
     const s = await deps.sessions.get(tunnel.sid);
     // Only this relay's own, unreplaced tunnel may declare the session lost.

@@ -45,6 +45,33 @@ export interface ChannelHome {
   channels: Set<ChannelHandle> | undefined;
 }
 
+/**
+ * Listed on its home while a channel is being opened (the appliance or the peer has not answered
+ * yet), so that ending the engineer's channels there (a withdrawn grant, a reassigned ticket, a
+ * closed session) also stops the ones in flight: the open's answer then closes the far end.
+ */
+export class PendingChannel implements ChannelHandle {
+  private cancelled = false;
+
+  constructor(
+    readonly engineer: string,
+    private readonly home: ChannelHome,
+  ) {
+    (home.channels ??= new Set()).add(this);
+  }
+
+  destroy(): void {
+    this.cancelled = true;
+    this.home.channels?.delete(this);
+  }
+
+  /** Off the list once the open has its answer; true when it was ended meanwhile. */
+  settle(): boolean {
+    this.home.channels?.delete(this);
+    return this.cancelled;
+  }
+}
+
 /** A channel to a tunnel held by peer relay `via`: `far` is the channel the peer opened to it. */
 export interface CrossingRequest {
   home: ChannelHome;
@@ -78,7 +105,9 @@ interface Leg {
 
 export function openEngineerChannel(req: ChannelRequest, deps: EngineerChannelDeps): void {
   const { tunnel, binding } = req;
+  const pending = new PendingChannel(req.engineer, tunnel);
   tunnel.conn.forwardOut(binding.bindAddr, binding.bindPort, req.originIP, req.originPort, (err, app) => {
+    const ended = pending.settle();
     if (err) {
       // The agent says why in its refusal (`connection refused on the appliance's 127.0.0.1:80`);
       // ssh2 hands that text over as "(SSH) Channel open failure: <text>". An older agent says nothing.
@@ -86,10 +115,10 @@ export function openEngineerChannel(req: ChannelRequest, deps: EngineerChannelDe
       req.refuse(said ? `appliance ${tunnel.serial}, port ${req.port}: ${said}` : `appliance ${tunnel.serial} did not open port ${req.port}`, OPEN_FAILURE.connectFailed);
       return;
     }
-    if (tunnel.ended || req.engineerGone()) {
+    if (tunnel.ended || ended || req.engineerGone()) {
       app.on('error', () => undefined);
       app.close();
-      if (!req.engineerGone()) req.refuse(`tether of ${tunnel.serial} closed`, OPEN_FAILURE.connectFailed);
+      if (!req.engineerGone()) req.refuse(tunnel.ended ? `tether of ${tunnel.serial} closed` : endedWhileOpening(tunnel.serial), OPEN_FAILURE.connectFailed);
       return;
     }
     const eng = req.accept();
@@ -107,6 +136,11 @@ export function relayCrossingChannel(req: CrossingRequest, far: Channel, deps: E
   (req.home.channels ??= new Set()).add(ch);
   auditOpened(ch.facts, deps);
   return ch;
+}
+
+/** The refusal of a channel whose access ended while it was being opened. */
+export function endedWhileOpening(serial: string): string {
+  return `access to the tether of ${serial} ended while the channel was opening`;
 }
 
 function auditOpened(f: ChannelFacts, deps: EngineerChannelDeps): void {

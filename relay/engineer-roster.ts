@@ -22,6 +22,8 @@ export interface RosterDeps extends SubscriptionDeps {
   endSessionChannels: (engineer: string, sid: string) => Promise<number>;
   /** The same for every session of a ticket (SYSTEM:ID) it was reassigned away from the engineer. */
   endTicketChannels: (engineer: string, ticket: string) => Promise<number>;
+  /** Sessions the engineer has channels to on this relay (re-checked after a missed announcement). */
+  sessionsWithChannels: (engineer: string) => string[];
 }
 
 export class EngineerRoster {
@@ -90,7 +92,11 @@ export class EngineerRoster {
       .catch((err: unknown) => this.deps.logger.error({ err, ...scope }, failed));
   }
 
-  /** Ends every connection whose engineer or key is no longer registered. */
+  /**
+   * Ends every connection whose engineer or key is no longer registered, and every channel to a
+   * session its engineer may no longer reach (a withdrawn grant or a reassignment announced while
+   * the subscriber was away).
+   */
   async reconcile(): Promise<void> {
     for (const name of [...this.byName.keys()]) {
       const engineer = await this.deps.engineers.get(name);
@@ -101,6 +107,9 @@ export class EngineerRoster {
       const registered = new Set(engineer.keys.map((k) => k.fingerprint));
       const stale = [...(this.byName.get(name) ?? [])].map((l) => l.fingerprint).filter((f) => !registered.has(f));
       if (stale.length > 0) this.revoke({ engineer: name, fingerprints: stale }, 'key removed');
+      for (const sid of this.deps.sessionsWithChannels(name)) {
+        this.logEnded(this.deps.endSessionChannels(name, sid), name, { sid }, 'access withdrawn while the relay was not listening', 'could not re-check channels');
+      }
     }
   }
 }

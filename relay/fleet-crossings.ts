@@ -2,7 +2,7 @@
 // link to the holder once every check of a direct channel passed here, relayed, counted and audited
 // here, and listed by session so that a closed session, a withdrawn grant or a drain ends them.
 import type { Logger } from '../shared/logger.js';
-import { relayCrossingChannel, type ChannelAsk, type ChannelHome, type EngineerChannelDeps } from './engineer-channel.js';
+import { PendingChannel, relayCrossingChannel, endedWhileOpening, type ChannelAsk, type ChannelHome, type EngineerChannelDeps } from './engineer-channel.js';
 import type { PeerLinks } from './fleet-links.js';
 import { OPEN_FAILURE } from './ssh2-internals.js';
 
@@ -26,15 +26,19 @@ export class FleetCrossings {
 
   /** Checks passed: opens the channel at the holder and relays it. */
   async cross(req: CrossingRequest): Promise<void> {
+    const pending = new PendingChannel(req.engineer, this.home(req.sid, req.serial));
     let far;
     try {
       far = await this.links.open(req.holder, { sid: req.sid, serial: req.serial, port: req.port });
     } catch (err) {
+      pending.settle();
       return req.refuse((err as Error).message, OPEN_FAILURE.connectFailed);
     }
-    if (req.engineerGone()) {
+    const ended = pending.settle();
+    if (ended || req.engineerGone()) {
       far.on('error', () => undefined);
       far.close();
+      if (!req.engineerGone()) req.refuse(endedWhileOpening(req.serial), OPEN_FAILURE.connectFailed);
       return;
     }
     relayCrossingChannel({ home: this.home(req.sid, req.serial), engineer: req.engineer, port: req.port, via: req.holder, accept: req.accept }, far, this.deps);

@@ -77,7 +77,10 @@ export class PeerLinks {
     const client = new ssh2.Client();
     await new Promise<void>((resolve, reject) => {
       client.once('ready', () => resolve());
-      client.once('error', (err: Error) => reject(new PeerChannelRefused(`cannot reach relay ${holder} at ${reg.peer.host}:${reg.peer.port}: ${err.message}`, true)));
+      client.on('error', (err: Error) => reject(new PeerChannelRefused(`cannot reach relay ${holder} at ${reg.peer.host}:${reg.peer.port}: ${err.message}`, true)));
+      // A peer that ends the link during the login (it could not decide it) sends no error, and ssh2
+      // then stops its ready timer: without this the dial, and every crossing behind it, would wait forever.
+      client.once('close', () => reject(new PeerChannelRefused(`relay ${holder} closed the link during its login`, true)));
       client.connect({
         host: reg.peer.host,
         port: reg.peer.port,

@@ -6,7 +6,7 @@
 import ssh2 from 'ssh2';
 import type { Connection } from 'ssh2';
 import { AppError } from '../shared/errors.js';
-import { reassertConnected, serveAppliance, type ApplianceConnectionDeps } from './appliance-connection.js';
+import { closedBeforeReady, reassertConnected, serveAppliance, type ApplianceConnectionDeps } from './appliance-connection.js';
 import { ApplianceRegistry } from './appliance-registry.js';
 import { handleLogin, type Identity, type LoginDeps } from './connection-login.js';
 import { assertCryptoBinding } from './crypto-check.js';
@@ -101,6 +101,7 @@ export class RelayServer {
       logger: deps.logger,
       endSessionChannels: (engineer, sid) => this.endSessionChannels(engineer, sid),
       endTicketChannels: (engineer, ticket) => this.endTicketChannels(engineer, ticket),
+      sessionsWithChannels: (engineer) => this.sessionsWithChannels(engineer),
     });
     this.heartbeats = new HeartbeatBatcher({
       sessions: deps.sessions,
@@ -154,6 +155,11 @@ export class RelayServer {
         logger: d.logger,
       }),
     };
+  }
+
+  /** Open SSH connections: appliances, engineers and logins still in progress. */
+  get connectionCount(): number {
+    return this.connections.size;
   }
 
   /** Number of live appliance tunnels held by this relay. */
@@ -275,22 +281,27 @@ export class RelayServer {
     });
   }
 
-  /**
-   * A grant was withdrawn: ends `engineer`'s open channels to session `sid` (held here or crossing
-   * this relay) unless they may still reach it (policy `all`, or the ticket's assignee).
-   */
-  /** Sessions with the engineer's channels here (direct or crossing) that belong to `ticket` (SYSTEM:ID). */
-  private async endTicketChannels(engineer: string, ticket: string): Promise<number> {
+  /** Sessions `engineer` has channels to here (to tunnels held here, or crossing to a peer), opening ones included. */
+  private sessionsWithChannels(engineer: string): string[] {
     const sids = new Set<string>(this.fleet?.crossings.sessionsOf(engineer) ?? []);
     for (const t of this.registry.values()) if ([...(t.channels ?? [])].some((ch) => ch.engineer === engineer)) sids.add(t.sid);
+    return [...sids];
+  }
+
+  /** Ends the engineer's channels here (direct or crossing) to sessions of `ticket` (SYSTEM:ID) they may no longer reach. */
+  private async endTicketChannels(engineer: string, ticket: string): Promise<number> {
     let ended = 0;
-    for (const sid of sids) {
+    for (const sid of this.sessionsWithChannels(engineer)) {
       const s = await this.deps.sessions.get(sid);
       if (s?.ticket && `${s.ticket.system}:${s.ticket.id}` === ticket) ended += await this.endSessionChannels(engineer, sid);
     }
     return ended;
   }
 
+  /**
+   * A grant was withdrawn: ends `engineer`'s open channels to session `sid` (held here or crossing
+   * this relay) unless they may still reach it (policy `all`, or the ticket's assignee).
+   */
   private async endSessionChannels(engineer: string, sid: string): Promise<number> {
     const session = await this.deps.sessions.get(sid);
     if (session && (await this.deps.access.allowed(session, engineer, this.deps.engineerPolicy))) return 0;
@@ -316,12 +327,16 @@ export class RelayServer {
     conn.once('ready', () => {
       clearTimeout(grace);
       conn.removeAllListeners('authentication');
+      // ssh2 still says ready when a login accepted after a Redis round trip finds its socket closed.
+      const closed = !this.connections.has(conn);
       switch (identity?.kind) {
         case 'engineer':
+          if (closed) return;
           this.deps.logger.info({ engineer: identity.name, ip }, 'engineer connected');
           this.roster.add({ name: identity.name, fingerprint: identity.fingerprint, conn });
           return serveEngineer(conn, identity, this.engineerDeps);
         case 'appliance':
+          if (closed) return closedBeforeReady(identity, this.connDeps);
           serveAppliance(conn, identity, this.connDeps);
           return;
         default:

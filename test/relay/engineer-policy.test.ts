@@ -3,10 +3,12 @@
 // or reassigning the ticket away closes their open channels to it within a second; an expired
 // engineer key is refused.
 import { readFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { parseEngineerKey } from '../../shared/store/engineer.store.js';
+import { redisKeys } from '../../shared/store/redis-keys.js';
 import { openTunnel, useRelay } from './relay-fixture.js';
-import { addEngineer, auditOf, runSsh, sshW, uniqueSerial, waitFor, within, type SshRun } from './relay-harness.js';
+import { addEngineer, auditOf, connectAppliance, issue, runSsh, sshW, uniqueSerial, waitFor, within, type SshRun } from './relay-harness.js';
 
 const { h, services: { svc }, engineers: { erin } } = useRelay({ harness: { engineerPolicy: 'assigned' }, services: { svc: 'SVC\n' }, engineers: ['erin'] });
 
@@ -98,6 +100,56 @@ describe('engineer policy "assigned"', () => {
     const open = await erinChannel(serial, 'a', 'the channel');
     await h.access.revokeGrant(session, 'erin', 'test-operator', Date.now());
     await expectStillOpen(open, 'a', 'b');
+  });
+
+  it('withdrawing a grant while the channel is still opening refuses it when the appliance answers', async () => {
+    const serial = uniqueSerial('POLOPEN');
+    const issued = await issue(h, serial, { ports: [22] });
+    const app = await connectAppliance(h, { serial, seed: issued.seed });
+    let asked!: () => void;
+    const opening = new Promise<void>((resolve) => (asked = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    // An appliance slow to answer: the open waits on it while the grant is withdrawn.
+    app.client.on('tcp connection', (_details, accept) => {
+      asked();
+      void released.then(() => {
+        const ch = accept();
+        ch.on('error', () => undefined);
+        const sock = netConnect(svc.port, '127.0.0.1');
+        sock.on('error', () => undefined);
+        ch.pipe(sock);
+        sock.pipe(ch);
+      });
+    });
+    await new Promise<void>((resolve, reject) => app.client.forwardIn('localhost', 22, (err) => (err ? reject(err) : resolve())));
+    await waitFor(async () => (await h.sessions.get(issued.session.id))?.state === 'CONNECTED', 'CONNECTED');
+    const session = await h.sessions.require(issued.session.id);
+    await h.access.grant(session, 'erin', 'test-operator', Date.now());
+    const open = runSsh(h, erin, ['-W', `${serial}:22`]);
+    try {
+      await opening;
+      await h.access.revokeGrant(session, 'erin', 'test-operator', Date.now());
+      await new Promise((r) => setTimeout(r, 300)); // the withdrawal reaches the relay before the appliance answers
+      release();
+      const r = await within(open.done, 2_000, "the engineer's ssh ended");
+      expect(r.code).toBe(255);
+      expect(r.stderr).toContain(`access to the tether of ${serial} ended while the channel was opening`);
+      expect(r.stdout.toString()).toBe('');
+    } finally {
+      open.child.kill();
+      app.end();
+    }
+  });
+
+  it('a grant withdrawn while the relay was not listening closes the channel once its subscriber is back', async () => {
+    const { serial, session } = await connected();
+    await h.access.grant(session, 'erin', 'test-operator', Date.now());
+    const open = await erinChannel(serial, 'm', 'the granted channel');
+    // Behind the relay's back: no announcement, as if it came while the relay's subscriber was away.
+    await h.redis.hdel(redisKeys(h.prefix).grants(session.id), 'erin');
+    h.subscriber.disconnect(true);
+    await within(open.done, 3_000, 'the channel closed after the reconnect');
   });
 
   it('refuses an engineer key past its expiry at login', async () => {

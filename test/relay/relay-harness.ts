@@ -180,10 +180,15 @@ export function applianceSeedOf(keySeed: Buffer, machine = 'default'): Buffer {
 /**
  * Connects as the appliance the way the agent does (username = serial, relay host key pinned): the
  * machine's own key alone, then the key's credential followed by the machine's key (activation).
- * `machine` names another machine holding the same key; `banner` receives what the relay says.
+ * `machine` names another machine holding the same key; `banner` receives what the relay says;
+ * `onClient` gets the client before it connects.
  */
-export function connectAppliance(h: Harness, opts: { serial: string; seed: Buffer; username?: string; machine?: string; onBanner?: (text: string) => void }): Promise<Appliance> {
+export function connectAppliance(
+  h: Harness,
+  opts: { serial: string; seed: Buffer; username?: string; machine?: string; onBanner?: (text: string) => void; onClient?: (client: ssh2.Client) => void },
+): Promise<Appliance> {
   const client = new ssh2.Client();
+  opts.onClient?.(client);
   if (opts.onBanner) client.on('banner', opts.onBanner);
   const username = opts.username ?? opts.serial;
   const pinned = Buffer.from(h.hostKey.publicLine.split(/\s+/)[1] ?? '', 'base64');
