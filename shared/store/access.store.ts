@@ -20,6 +20,17 @@ export type Grant = z.infer<typeof grantSchema> & { engineer: string };
 /** A grant lives at most as long as any session can (12 weeks) plus a week. */
 const GRANT_TTL_S = 13 * 7 * 86_400;
 
+/**
+ * The withdrawal, its audit entry and its announcement in one step (a crash between them would
+ * lose the record, or leave relays unaware). KEYS: grants hash, audit stream, engineer events
+ * channel. ARGV: engineer, sid, serial, actor, now ms, announcement JSON. Returns 1, or 0 without a grant.
+ */
+const REVOKE_GRANT_LUA = `
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('XADD', KEYS[2], '*', 'type', 'session.grant_revoked', 'sid', ARGV[2], 'serial', ARGV[3], 'engineer', ARGV[1], 'actor', ARGV[4], 'at', ARGV[5])
+redis.call('PUBLISH', KEYS[3], ARGV[6])
+return 1`;
+
 /** `zendesk:alice@vendor.example` → the same text lower-cased (help desks compare e-mails and logins case-insensitively). */
 export function helpDeskIdentity(system: string, id: string): string {
   const text = `${system}:${id}`.trim().toLowerCase();
@@ -47,14 +58,9 @@ export class AccessStore {
 
   /** Withdraws an explicit grant; relays end the engineer's open channels to the session. False if there was none. */
   async revokeGrant(session: Pick<SessionRecord, 'id' | 'serial'>, engineer: string, actor: string, now: number): Promise<boolean> {
-    const removed = (await this.redis.hdel(this.keys.grants(session.id), engineer)) === 1;
-    if (!removed) return false;
-    await this.redis
-      .multi()
-      .xadd(this.keys.audit, '*', 'type', 'session.grant_revoked', 'sid', session.id, 'serial', session.serial, 'engineer', engineer, 'actor', actor, 'at', String(now))
-      .publish(this.keys.engineerEvents, JSON.stringify({ engineer, sid: session.id }))
-      .exec();
-    return true;
+    const announcement = JSON.stringify({ engineer, sid: session.id });
+    const removed = await this.redis.eval(REVOKE_GRANT_LUA, 3, this.keys.grants(session.id), this.keys.audit, this.keys.engineerEvents, engineer, session.id, session.serial, actor, String(now), announcement);
+    return removed === 1;
   }
 
   async grants(sid: string): Promise<Grant[]> {
