@@ -2,14 +2,14 @@
 // `ktether init` and read by every other command and the daemon.
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
-import { portSchema, productSchema, serialSchema } from '../shared/key/tether-key.schema.js';
+import { DEFAULT_PORTS, portSchema, productSchema, serialSchema, type Product } from '../shared/key/tether-key.schema.js';
 import { readJsonIfExists, writeJsonAtomic, type AgentPaths } from './agent-home.js';
 
 export const ACCOUNT_PROVIDER_KINDS = ['file', 'linux'] as const;
 export type AccountProviderKind = (typeof ACCOUNT_PROVIDER_KINDS)[number];
 
-/** Ports the appliance can expose, each to its own local service unless configured otherwise. */
-export const DEFAULT_FORWARD_PORTS = [22, 80, 443, 3306] as const;
+/** Ports each product exposes by default, each to its own local service: the database (3306) only on SMA. */
+export const DEFAULT_FORWARD_PORTS = DEFAULT_PORTS;
 
 const targetSchema = z.object({ host: z.string().min(1).max(255), port: portSchema });
 export type ForwardTarget = z.infer<typeof targetSchema>;
@@ -27,8 +27,8 @@ export const agentConfigSchema = z.object({
 });
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 
-export function defaultForwards(): Record<string, ForwardTarget> {
-  return Object.fromEntries(DEFAULT_FORWARD_PORTS.map((p) => [String(p), { host: '127.0.0.1', port: p }]));
+export function defaultForwards(product: Product): Record<string, ForwardTarget> {
+  return Object.fromEntries(DEFAULT_FORWARD_PORTS[product].map((p) => [String(p), { host: '127.0.0.1', port: p }]));
 }
 
 /** `PORT=HOST:PORT` (IPv6 hosts in brackets: `22=[::1]:2222`). */
@@ -36,10 +36,11 @@ export function parseForward(spec: string): { port: number; target: ForwardTarge
   const m = /^(\d+)=(\[[^\]]+\]|[^:\s]+):(\d+)$/.exec(spec.trim());
   const port = m ? Number(m[1]) : NaN;
   const targetPort = m ? Number(m[3]) : NaN;
-  if (!m || !portSchema.safeParse(port).success || !portSchema.safeParse(targetPort).success) {
-    throw new AppError('usage', `invalid --forward "${spec}": expected PORT=HOST:PORT (e.g. 22=127.0.0.1:2222)`);
+  const target = targetSchema.safeParse({ host: m?.[2]?.replace(/^\[|\]$/g, ''), port: targetPort });
+  if (!m || !portSchema.safeParse(port).success || !target.success) {
+    throw new AppError('usage', `invalid --forward "${spec.slice(0, 100)}": expected PORT=HOST:PORT (e.g. 22=127.0.0.1:2222; a host of at most 255 characters)`);
   }
-  return { port, target: { host: m[2]!.replace(/^\[|\]$/g, ''), port: targetPort } };
+  return { port, target: target.data };
 }
 
 export function forwardTarget(config: AgentConfig, port: number): ForwardTarget | undefined {

@@ -3,10 +3,10 @@
 // `--ui-password-file FILE` sets the Tether page's local password (with the rest, or alone on an
 // initialised appliance, which a running tether does not mind).
 import { readFileSync } from 'node:fs';
-import { AppError } from '../../shared/errors.js';
+import { AppError, describeError } from '../../shared/errors.js';
 import { productSchema, serialSchema } from '../../shared/key/tether-key.schema.js';
 import { trustedSignersFromPem } from '../../shared/key/trusted-signers.js';
-import { ACCOUNT_PROVIDER_KINDS, defaultForwards, loadAgentConfig, parseForward, saveAgentConfig, type AccountProviderKind } from '../agent-config.js';
+import { ACCOUNT_PROVIDER_KINDS, agentConfigSchema, defaultForwards, loadAgentConfig, parseForward, saveAgentConfig, type AccountProviderKind } from '../agent-config.js';
 import { ensureHome, writeFileAtomic } from '../agent-home.js';
 import { readUiPasswordFile, writeUiPassword } from '../page/ui-password.js';
 import { daemonStatus } from '../tether-state.js';
@@ -38,7 +38,7 @@ export async function initCommand(args: string[], ctx: CliContext): Promise<numb
   if (version.length > 32) throw new AppError('usage', '--version is too long');
   const accounts = (o.accounts ?? 'file') as AccountProviderKind;
   if (!ACCOUNT_PROVIDER_KINDS.includes(accounts)) throw new AppError('usage', '--accounts must be file or linux');
-  const forwards = defaultForwards();
+  const forwards = defaultForwards(product.data);
   for (const spec of o.forward ?? []) {
     const f = parseForward(spec);
     forwards[String(f.port)] = f.target;
@@ -51,13 +51,16 @@ export async function initCommand(args: string[], ctx: CliContext): Promise<numb
     throw new AppError('usage', `cannot read --vendor-key ${vendorFile}`);
   }
   trustedSignersFromPem(pem);
+  // The whole config is checked before anything is written: a refused init changes nothing.
+  const config = agentConfigSchema.safeParse({ v: 1, serial: serial.data, product: product.data, version, vendorKeyFile: 'vendor.pub', forwards, accounts });
+  if (!config.success) throw new AppError('usage', `invalid configuration: ${describeError(config.error)}`);
 
   const paths = homePaths(ctx);
   const daemon = daemonStatus(paths);
   if (daemon.running) throw new AppError('agent_busy', `a tether is running (pid ${daemon.pid}): run ktether disable first`);
   ensureHome(paths);
   writeFileAtomic(paths.vendorKey, pem);
-  saveAgentConfig(paths, { v: 1, serial: serial.data, product: product.data, version, vendorKeyFile: 'vendor.pub', forwards, accounts });
+  saveAgentConfig(paths, config.data);
   if (uiPassword !== undefined) await writeUiPassword(paths, uiPassword);
   ctx.out(`ktether initialised: ${product.data.toUpperCase()} ${serial.data} (version ${version}), accounts: ${accounts}, state in ${paths.home}${uiPassword !== undefined ? ', Tether page password set' : ''}`);
   return 0;

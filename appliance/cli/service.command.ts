@@ -17,7 +17,7 @@ import { WarmCache } from '../service/warm-cache.js';
 import { warmUpClickPath } from '../service/warm-up.js';
 import { homePaths, parseOptions, say, type CliContext } from './cli-context.js';
 
-function controlHandler(service: TetherService, log: (m: string) => void): ControlHandler {
+export function controlHandler(service: TetherService, log: (m: string) => void): ControlHandler {
   return async (req, progress: (p: Progress) => void) => {
     const out = { say: (m: string) => progress({ say: m }), raw: (line: string) => progress({ raw: line }) };
     if (req.op !== 'status' && req.op !== 'log') log(`ktether ${req.op}${req.op === 'enable' ? ` (${req.source.kind})` : ''} requested on the control socket`);

@@ -12,7 +12,7 @@ import { markKeyUsed } from '../used-keys.js';
 export interface TeardownOptions {
   paths: AgentPaths;
   accounts: AccountProvider;
-  /** Recorded as lastError (null after a clean disable). */
+  /** Recorded as lastError (null after a clean disable; then a failed account removal is recorded instead). */
   reason: string | null;
   markUsed: boolean;
   /** The daemon's own pid: its pid file goes too. */
@@ -36,7 +36,9 @@ export async function teardownTether(opts: TeardownOptions): Promise<void> {
   removeIfExists(opts.paths.activationKey);
   removeEscrow(opts.paths);
   if (state && opts.markUsed) markKeyUsed(opts.paths, state.jti, now);
-  if (state) updateTetherState(opts.paths, { state: 'closed', pid: null, lastError: opts.reason }, now);
+  const failure = accountError ? new AppError('account_failed', `tether stopped, but ${SUPPORT_USER} could not be removed: ${describeError(accountError)}`, { cause: accountError }) : undefined;
+  // A clean disable records no error, unless the account stayed: status and the page must say so.
+  if (state) updateTetherState(opts.paths, { state: 'closed', pid: null, lastError: opts.reason ?? failure?.message ?? null }, now);
   if (opts.pid !== undefined) removePidFile(opts.paths, opts.pid);
-  if (accountError) throw new AppError('account_failed', `tether stopped, but ${SUPPORT_USER} could not be removed: ${describeError(accountError)}`, { cause: accountError });
+  if (failure) throw failure;
 }

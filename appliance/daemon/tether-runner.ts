@@ -66,6 +66,7 @@ export class TetherRunner {
   readonly #openChannels = new Map<number, number>();
   #everConnected: boolean;
   #closing = false;
+  #teardownError: unknown;
   #finish!: (code: number) => void;
 
   /** Throws agent_not_running when no live tether is recorded, agent_busy when another process holds it. */
@@ -74,6 +75,8 @@ export class TetherRunner {
     const { paths, config, log } = opts;
     const recorded = readTetherState(paths);
     if (!isTetherLive(paths, recorded)) throw new AppError('agent_not_running', 'no tether is enabled: nothing for the daemon to run');
+    // Killed during a disable: the customer asked for it to end, so it never connects again.
+    if (recorded.state === 'draining') throw new AppError('agent_not_running', 'the tether was being disabled when its process stopped: run ktether disable to finish');
     const other = daemonStatus(paths);
     if (other.running && other.pid !== opts.pid) throw new AppError('agent_busy', `a tether daemon is already running (pid ${other.pid})`);
     this.recorded = recorded;
@@ -152,6 +155,11 @@ export class TetherRunner {
     return this.#openChannels;
   }
 
+  /** Why the local teardown failed (kace_support stayed), once `done` has resolved with 1. */
+  get teardownError(): unknown {
+    return this.#teardownError;
+  }
+
   start(): void {
     this.#agent.start();
   }
@@ -218,6 +226,7 @@ export class TetherRunner {
       await teardownTether({ paths, accounts, reason: info.byCustomer ? null : info.reason, markUsed, pid, log });
     } catch (err) {
       log(describeError(err));
+      this.#teardownError = err;
       code = 1;
     }
     log(info.byCustomer ? 'Tether disabled.' : `Tether stopped: ${info.reason}`);

@@ -26,6 +26,8 @@ import { checkUiPassword, uiPasswordIsSet } from './ui-password.js';
 export const LOG_LINES = 50;
 /** A full view waits at most this long for the API's answer about keys waiting (then a one-line note). */
 export const PAGE_INBOX_TIMEOUT_MS = 1_500;
+/** Retry-After (s) when no more signed-out sessions are handed out. */
+const BUSY_RETRY_S = 60;
 
 export interface PageServerOptions {
   listen: ListenAddress;
@@ -126,6 +128,10 @@ export class PageServer {
       return { status: 503, body: messageView('Tether page not set up', 'Set the page password on the appliance first: ktether init --ui-password-file FILE') };
     }
     const s = session ?? this.#sessions.create();
+    if (!s) {
+      this.#opts.log('Tether page: refused a new sign-in page: too many signed-out sessions open');
+      return { status: 503, body: messageView('Busy', 'Too many sign-in pages are open at once: try again in a few minutes.'), headers: { 'Retry-After': String(BUSY_RETRY_S) } };
+    }
     const cookie: Record<string, string> = session ? {} : { 'Set-Cookie': this.#sessions.cookie(s) };
     if (!s.signedIn) return { status: 200, body: signInView(s.csrf, this.#sessions.takeFlash(s)), headers: cookie };
     // A full view asks the API for keys waiting in the inbox (enrolled appliances), briefly; the polling does not.
@@ -147,14 +153,14 @@ export class PageServer {
     const form = await readForm(req);
     if (!session || !this.#sessions.csrfMatches(session, form.get('csrf') ?? undefined)) return this.#staleForm();
     const address = req.socket.remoteAddress ?? 'unknown';
-    const wait = this.#limiter.retryAfterMs(address);
+    // Counted before the (slow, off-thread) password check: parallel attempts cannot all pass.
+    const wait = this.#limiter.begin(address);
     if (wait > 0) {
       const minutes = Math.ceil(wait / 60_000);
       this.#opts.log(`Tether page: sign-in from ${address} refused: too many failed sign-ins`);
       return { status: 429, body: signInView(session.csrf, { kind: 'error', text: `Too many failed sign-ins: try again in ${minutes} min.` }), headers: { 'Retry-After': String(Math.ceil(wait / 1000)) } };
     }
     if (!(await checkUiPassword(this.#opts.paths, form.get('password') ?? ''))) {
-      this.#limiter.failed(address);
       this.#opts.log(`Tether page: failed sign-in from ${address}`);
       return { status: 401, body: signInView(session.csrf, { kind: 'error', text: 'Wrong password.' }) };
     }

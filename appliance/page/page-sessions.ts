@@ -1,7 +1,8 @@
 // Browser sessions of the Tether page, in memory (a service restart signs everyone out): an
 // unguessable id in an HttpOnly SameSite=Strict cookie scoped to the page's path, a CSRF token per
 // session that every POST must carry, a new id at sign-in (no fixation), idle and absolute expiry,
-// and at most one flash message waiting for the next page view.
+// and at most one flash message waiting for the next page view. Signed-in sessions are never
+// evicted: past the cap on signed-out ones, new signed-out sessions are refused instead.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../clock.js';
 
@@ -30,6 +31,7 @@ export interface SessionOptions {
   clock: Clock;
   idleMs?: number;
   maxAgeMs?: number;
+  /** Signed-out sessions (sign-in forms handed out) kept at most; signed-in ones are not counted. */
   max?: number;
 }
 
@@ -68,21 +70,37 @@ export class PageSessions {
     return s;
   }
 
-  /** A signed-out session (it carries the sign-in form's CSRF token). */
-  create(): PageSession {
+  /**
+   * A signed-out session (it carries the sign-in form's CSRF token); undefined when `max` of them
+   * are live (cookieless requests must not push signed-in customers out).
+   */
+  create(): PageSession | undefined {
     const now = this.#clock.now();
-    while (this.#byId.size >= this.#max) this.#byId.delete(this.#byId.keys().next().value!);
-    const s: PageSession = { id: token(), csrf: token(), signedIn: false, created: now, seen: now, flash: undefined };
-    this.#byId.set(s.id, s);
-    return s;
+    if (this.#signedOut() >= this.#max) this.#dropExpired(now);
+    if (this.#signedOut() >= this.#max) return undefined;
+    return this.#add(false, now);
   }
 
   /** Replaces `old` with a signed-in session under a new id and token. */
   signIn(old: PageSession): PageSession {
     this.#byId.delete(old.id);
-    const s = this.create();
-    s.signedIn = true;
+    return this.#add(true, this.#clock.now());
+  }
+
+  #add(signedIn: boolean, now: number): PageSession {
+    const s: PageSession = { id: token(), csrf: token(), signedIn, created: now, seen: now, flash: undefined };
+    this.#byId.set(s.id, s);
     return s;
+  }
+
+  #signedOut(): number {
+    let n = 0;
+    for (const s of this.#byId.values()) if (!s.signedIn) n++;
+    return n;
+  }
+
+  #dropExpired(now: number): void {
+    for (const [id, s] of this.#byId) if (now - s.seen > this.#idleMs || now - s.created > this.#maxAgeMs) this.#byId.delete(id);
   }
 
   end(s: PageSession): void {

@@ -35,6 +35,17 @@ export class SignInLimiter {
     return Math.max(wait(mine, this.#max), wait(this.#all, this.#maxAll), 0);
   }
 
+  /**
+   * Starts a sign-in: refused (the wait in ms) while the limit holds; otherwise 0, and the attempt
+   * already counts as failed, so parallel attempts whose slow password checks overlap all see
+   * each other. A correct password takes its count back (`succeeded`).
+   */
+  begin(address: string): number {
+    const wait = this.retryAfterMs(address);
+    if (wait === 0) this.failed(address);
+    return wait;
+  }
+
   failed(address: string): void {
     const now = this.#clock.now();
     const mine = this.#prune(address, now);
@@ -45,8 +56,12 @@ export class SignInLimiter {
     if (this.#failures.size > 1_000) this.#failures.delete(this.#failures.keys().next().value!);
   }
 
+  /** The address's failures are forgotten, and this attempt's count leaves the budget over all addresses. */
   succeeded(address: string): void {
+    const last = this.#failures.get(address)?.at(-1);
     this.#failures.delete(address);
+    const i = last === undefined ? -1 : this.#all.lastIndexOf(last);
+    if (i >= 0) this.#all.splice(i, 1);
   }
 
   #prune(address: string, now: number): number[] {

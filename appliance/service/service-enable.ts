@@ -161,6 +161,16 @@ export async function acceptAndConnect(svc: EnableHost, req: EnableRequest, out:
     undoAcceptedTether(paths, err);
     throw err;
   }
+  if (hooks.aborted()) {
+    // Disabled while the account was made: the runner's teardown may have run before the account
+    // existed, so it goes here, and the login never happens.
+    const aborted = disabledBeforeUp();
+    const closing = hooks.closeRunner();
+    refuseLogin(aborted);
+    await closing;
+    await teardownTether({ paths, accounts, reason: aborted.message, markUsed: false, log: svc.deps.log }).catch(() => undefined);
+    throw aborted;
+  }
   const accountDoneAt = clock.now();
   openLogin();
   out.say('Starting ssh.');

@@ -7,6 +7,7 @@ import { formatDuration } from '../../shared/duration.js';
 import { supportsOneClick } from '../../shared/protocol.js';
 import { removeIfExists } from '../agent-home.js';
 import type { AgentState } from '../agent-state.js';
+import { SUPPORT_USER } from '../accounts/account-provider.js';
 import { HANDOVER_SIGNAL } from '../daemon/daemon.js';
 import { cancelWithoutDaemon, readStateOrDiscard, removeLeftovers } from '../daemon/offline-disable.js';
 import { waitForExit } from '../daemon/spawn-daemon.js';
@@ -16,7 +17,7 @@ import { tailLines } from '../log-tail.js';
 import { TETHER_LINE, UNCLEAN_SHUTDOWN_LINE } from '../log-line.js';
 import type { EnableOutput } from '../prepare-tether.js';
 import { buildStatus, type ServiceInfo, type StatusOptions, type StatusReport } from '../status-report.js';
-import { daemonStatus, isDaemonAlive, isTetherLive, readTetherState } from '../tether-state.js';
+import { daemonStatus, isDaemonAlive, isTetherLive, readTetherState, type TetherState } from '../tether-state.js';
 import { WORDS } from './enable-wording.js';
 import { ServicePhaseMachine, tetherStatusOf, type TetherStatus } from './service-phase.js';
 import { RunnerEventHub } from './runner-events.js';
@@ -75,11 +76,29 @@ export class TetherService {
       if (d.stale) removeIfExists(paths.pidFile); // nothing to resume: only the crashed holder's pid was left
       return;
     }
+    if (state.state === 'draining') return this.#finishDisable(state, d.pid);
     this.#everConnected = state.connectedAt !== null;
     this.#connections = state.connections;
     this.#phase.to('running');
     this.#startRunner();
     log(`resuming the tether of session ${state.sessionId} from its saved state`);
+  }
+
+  /**
+   * The last holder stopped (killed) while a disable was under way: the customer asked for the
+   * tether to end, so it is ended, never reconnected. Best effort towards the relay; a teardown
+   * failure is logged and recorded in state.json, and the service serves on.
+   */
+  async #finishDisable(state: TetherState, stalePid: number | undefined): Promise<void> {
+    const { paths, warm, log, clock } = this.deps;
+    log(`finishing the disable of session ${state.sessionId} that was under way when the last holder stopped`);
+    await cancelWithoutDaemon(paths, warm.config(), state, log);
+    try {
+      await teardownTether({ paths, accounts: warm.accounts(), reason: null, markUsed: true, now: new Date(clock.now()), log, ...(stalePid !== undefined ? { pid: stalePid } : {}) });
+      log('Tether disabled.');
+    } catch (err) {
+      log(describeError(err));
+    }
   }
 
   /** Leaves a running tether to be resumed by the next start (the relay sees the connection drop). */
@@ -163,13 +182,18 @@ export class TetherService {
     }
   }
 
-  /** `Tether disabled.` (true) or `No tether is enabled: nothing to disable.` (false), after `Stopping.`. */
+  /**
+   * `Tether disabled.` (true) or `No tether is enabled: nothing to disable.` (false), after
+   * `Stopping.`; throws account_failed when the tether ended but kace_support could not be removed.
+   */
   async disable(out: EnableOutput): Promise<boolean> {
     out.say('Stopping.');
     if (this.#phase.is('enabling')) {
       this.#abortEnable = true;
       void this.#runner?.drain();
       await this.#enabling?.catch(() => undefined);
+      // Whatever the stopped enable made goes too; an account that cannot be removed is reported.
+      if (this.#phase.is('idle')) await this.deps.warm.accounts().remove(SUPPORT_USER);
       out.say('Tether disabled.');
       return true;
     }
@@ -225,7 +249,7 @@ export class TetherService {
       try {
         if (runner) {
           await runner.drain();
-          await runner.done;
+          if ((await runner.done) !== 0 && runner.teardownError !== undefined) throw runner.teardownError;
         }
       } finally {
         this.#disabling = undefined;

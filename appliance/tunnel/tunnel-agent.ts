@@ -61,6 +61,20 @@ export interface TunnelAgentOptions {
 
 const noop = (): void => {};
 
+/**
+ * A drain's bounds: telling the relay (an in-flight dial, forwards, cancels) at most 7 s, ending
+ * the connection at most 2 s more. With the local teardown that stays under the systemd unit's
+ * TimeoutStopSec=15, so a service stop during a disable is not killed half-way.
+ */
+export const DRAIN_CANCEL_BUDGET_MS = 7_000;
+export const DRAIN_END_WAIT_MS = 2_000;
+/**
+ * A connection must stay up this long before the backoff starts again from its first delay: a
+ * relay that accepts the login and forwards and then drops at once gets ever slower retries, not
+ * a login every few hundred milliseconds.
+ */
+export const STABLE_CONNECTION_MS = 30_000;
+
 export class TunnelAgent {
   readonly #opts: TunnelAgentOptions;
   readonly #clock: Clock;
@@ -74,6 +88,8 @@ export class TunnelAgent {
   #cancelExpiry: () => void = noop;
   #expiresAt: number;
   #attempts = 0;
+  /** Clock ms the current connection reached `connected`. */
+  #connectedAt: number | undefined;
   /** Index into the fleet of the relay tried next (stays on one that works). */
   #endpoint = 0;
   #connections = 0;
@@ -217,7 +233,7 @@ export class TunnelAgent {
       client.end();
       return;
     }
-    this.#attempts = 0;
+    this.#connectedAt = this.#clock.now();
     this.#connections += 1;
     this.#machine.to('connected');
     this.#events.log(`connected to relay ${relay.host}:${relay.port}, forwarding ${outcome.forwarded.join(', ')}`);
@@ -228,7 +244,11 @@ export class TunnelAgent {
     if (this.#client !== client) return;
     this.#client = undefined;
     this.#forwardsReady = undefined;
-    if (this.#machine.is('connected')) this.#machine.to('connecting');
+    if (this.#machine.is('connected')) {
+      if (this.#clock.now() - (this.#connectedAt ?? Infinity) >= STABLE_CONNECTION_MS) this.#attempts = 0;
+      this.#machine.to('connecting');
+    }
+    this.#connectedAt = undefined;
     if (!this.#machine.is('connecting')) return;
     if (this.#resetPending) {
       this.#resetPending = false;
@@ -274,19 +294,29 @@ export class TunnelAgent {
     this.#events.log(`stopping: ${stop.reason}`);
     this.#draining = (async () => {
       const owned = this.#client;
-      const client = owned ?? (await this.#takePendingDial());
-      if (client) {
-        if (stop.cancel) {
-          // Forwards must exist to be cancelled: a connection made while disabling asks for them first.
-          const ports = owned ? ((await this.#forwardsReady) ?? []) : (await requestForwards(client, this.#opts.forwards, this.#requestTimeoutMs)).forwarded;
-          await cancelForwards(client, ports, this.#requestTimeoutMs);
-        }
-        await endAndWait(client, this.#requestTimeoutMs);
-      }
+      let client = owned;
+      const told = (async () => {
+        client ??= await this.#takePendingDial();
+        if (!client || !stop.cancel) return;
+        // Forwards must exist to be cancelled: a connection made while disabling asks for them first.
+        const ports = owned ? ((await this.#forwardsReady) ?? []) : (await requestForwards(client, this.#opts.forwards, this.#requestTimeoutMs)).forwarded;
+        await cancelForwards(client, ports, this.#requestTimeoutMs);
+      })();
+      if (!(await this.#within(told, DRAIN_CANCEL_BUDGET_MS))) this.#events.log(`the relay did not answer the cancel within ${DRAIN_CANCEL_BUDGET_MS} ms: ending the connection`);
+      if (client) await endAndWait(client, Math.min(this.#requestTimeoutMs, DRAIN_END_WAIT_MS));
       this.#machine.to('closed');
       this.#events.stopped(info);
     })();
     return this.#draining;
+  }
+
+  /** Whether `work` settled within `ms` (it goes on either way). */
+  async #within(work: Promise<void>, ms: number): Promise<boolean> {
+    let timer: unknown;
+    const late = new Promise<false>((resolve) => (timer = this.#clock.setTimeout(() => resolve(false), ms)));
+    const settled = await Promise.race([work.then(() => true as const, () => true as const), late]);
+    this.#clock.clearTimeout(timer);
+    return settled;
   }
 
   /** The in-flight dial's client, waited for no longer than one request timeout. */

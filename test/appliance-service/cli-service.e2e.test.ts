@@ -14,7 +14,9 @@ import { expectFamiliarEnableLines } from '../appliance/familiar-lines.js';
 import { eventually, keyWithFreshRelay, roundTrip, type FakeRelay } from '../appliance/fake-relay.js';
 import { buildKtether, type KtetherBuild } from '../appliance/ktether-build.js';
 import { startEchoService, type TcpService } from '../helpers/appliance-services.js';
-import { homeSnapshot, rawExchange, startService, type RunningService } from './service-harness.js';
+import { fakeUserTools } from '../appliance/fake-user-tools.js';
+import { startInProcessService } from './in-process-service.js';
+import { homeSnapshot, PageClient, rawExchange, setPagePassword, startService, type RunningService } from './service-harness.js';
 
 const SERIAL = 'K1000-SVC001';
 let build: KtetherBuild;
@@ -238,5 +240,87 @@ describe('ktether CLI with a service running', () => {
     await eventually(() => readTetherState(paths)?.connections === 3, 10_000, 'reconnected again');
     expect((await ktether(['disable'])).code).toBe(0);
     expect(isKeyUsed(paths, key.payload.jti)).toBe(true);
+  });
+});
+
+describe('ktether CLI with a service running the linux account provider (injected user tools)', () => {
+  it('a disable whose userdel fails (kace_support logged in) says so: exit 1, one line, the page and state.json tell it, and the account is locked', async () => {
+    await svc!.stop();
+    svc = undefined;
+    const init = await ktether(['init', '--serial', SERIAL, '--product', 'sma', '--version', '10.1', '--vendor-key', vendor.writePublic(dir), '--forward', `22=127.0.0.1:${echo.port}`, '--forward', `443=127.0.0.1:${echo.port}`, '--accounts', 'linux']);
+    expect(init.code, init.stderr).toBe(0);
+    expect((await setPagePassword(paths.home)).code).toBe(0);
+    const tools = fakeUserTools();
+    const inproc = await startInProcessService(paths, { runner: tools.run, page: true });
+    try {
+      const { key, relay } = await freshKey();
+      expect((await ktether(['enable', '--key', key.text])).code).toBe(0);
+      expect(tools.users.get('kace_support')).toMatchObject({ shell: '/bin/bash', expired: false });
+
+      tools.userdelRefuses = true;
+      const d = await ktether(['disable']);
+      const reason = 'tether stopped, but kace_support could not be removed: cannot remove kace_support: userdel: user kace_support is currently used by process 4242; it is locked (no password, expired, no shell)';
+      expect(d.stderr).toBe(`ktether: ${reason}\n`);
+      expect(d.code).toBe(1);
+      expect(d.stdout).toMatch(/\[ktether\] Stopping\.\n$/);
+      expect(relay.cancels.length).toBeGreaterThan(0); // the relay closed the session all the same
+      expect(readTetherState(paths)).toMatchObject({ state: 'closed', pid: null, lastError: reason });
+      const locked = tools.users.get('kace_support')!;
+      expect(locked).toMatchObject({ shell: '/usr/sbin/nologin', expired: true });
+      expect(locked.password.startsWith('!')).toBe(true);
+      expect(tools.lines.slice(-4)).toEqual(['usermod -L -e 1 -s /usr/sbin/nologin kace_support', 'pkill -KILL -u kace_support', 'userdel -r kace_support', 'id -u kace_support']);
+      const status = JSON.parse((await ktether(['status', '--json'])).stdout);
+      expect(status.service).toMatchObject({ phase: 'idle', tether: 'disabled' });
+
+      // The page: a second tether (the left-over account is unlocked for it), disabled with Disable Tether.
+      const { key: second } = await freshKey();
+      expect((await ktether(['enable', '--key', second.text])).code).toBe(0);
+      expect(tools.users.get('kace_support')).toMatchObject({ shell: '/bin/bash', expired: false });
+      const page = new PageClient(inproc.pageUrl!);
+      expect(await page.signIn()).toBe(303);
+      expect((await page.post('/disable', {})).status).toBe(303);
+      expect(await page.flash()).toBe(`T${reason.slice(1)}`);
+
+      // Once userdel works again, a disable removes what was left.
+      tools.userdelRefuses = false;
+      const again = await ktether(['disable']);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/No tether is enabled: nothing to disable\.\n$/);
+      expect(tools.users.has('kace_support')).toBe(false);
+    } finally {
+      await inproc.close();
+    }
+  });
+
+  it('a disable that arrives while the enable is making kace_support leaves no account behind, and the key unused', async () => {
+    await svc!.stop();
+    svc = undefined;
+    const init = await ktether(['init', '--serial', SERIAL, '--product', 'sma', '--version', '10.1', '--vendor-key', vendor.writePublic(dir), '--forward', `22=127.0.0.1:${echo.port}`, '--accounts', 'linux']);
+    expect(init.code, init.stderr).toBe(0);
+    const tools = fakeUserTools();
+    let release!: () => void;
+    tools.chpasswdWaits = new Promise<void>((resolve) => (release = resolve));
+    const inproc = await startInProcessService(paths, { runner: tools.run });
+    try {
+      const { key, relay } = await freshKey();
+      const enabling = ktether(['enable', '--key', key.text]);
+      await eventually(() => tools.lines.includes('chpasswd'), 10_000, 'the account being made');
+      const disabling = ktether(['disable']);
+      await eventually(() => /ktether disable requested on the control socket/.test(readFileSync(paths.logFile, 'utf8')), 10_000, 'the disable arrived');
+      release();
+      const [e, d] = await Promise.all([enabling, disabling]);
+      expect(e.code).toBe(1);
+      expect(e.stderr).toBe('ktether: the tether was disabled before it came up\n');
+      expect(d.code, d.stderr).toBe(0);
+      expect(d.stdout).toMatch(/\[ktether\] Tether disabled\.\n$/);
+      expect(tools.users.has('kace_support')).toBe(false);
+      expect(relay.accepted).toBe(0); // never logged in: the key stays usable
+      expect(isKeyUsed(paths, key.payload.jti)).toBe(false);
+      for (const gone of [paths.tunnelKey, paths.activationKey, paths.pidFile]) expect(existsSync(gone)).toBe(false);
+      expect(readTetherState(paths)).toMatchObject({ state: 'closed' });
+    } finally {
+      release();
+      await inproc.close();
+    }
   });
 });

@@ -122,6 +122,49 @@ describe('the Tether page refuses bad input', () => {
     await stillServing();
   });
 
+  it('a burst of parallel wrong sign-ins is limited like one after another: five get "Wrong password.", the rest and then the right one 429', async () => {
+    const { pageUrl } = await serve();
+    const c = new PageClient(pageUrl);
+    await c.get();
+    // All at once: their password checks (scrypt, off the event loop) overlap.
+    const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => c.post('/sign-in', { password: `wrong-${i}-password` })));
+    const statuses = burst.map((r) => r.status).sort();
+    expect(statuses.filter((st) => st === 401)).toHaveLength(5);
+    expect(statuses.filter((st) => st === 429)).toHaveLength(15);
+    const right = await c.post('/sign-in', { password: UI_PASSWORD });
+    expect(right.status).toBe(429);
+    expect(right.html).toContain('Too many failed sign-ins: try again in 15 min.');
+    await stillServing();
+  });
+
+  it('cookieless requests never sign the customer out: past the cap on signed-out sessions new ones are refused (503, one line), the signed-in session keeps working', async () => {
+    const { pageUrl } = await serve();
+    const customer = new PageClient(pageUrl);
+    expect(await customer.signIn()).toBe(303);
+    const answers: { status: number; html: string; retryAfter: string | null }[] = [];
+    for (let batch = 0; batch < 5; batch++) {
+      answers.push(
+        ...(await Promise.all(
+          Array.from({ length: 50 }, async () => {
+            const r = await fetch(pageUrl);
+            return { status: r.status, html: await r.text(), retryAfter: r.headers.get('retry-after') };
+          }),
+        )),
+      );
+    }
+    expect(answers.filter((a) => a.status === 200).length).toBeLessThanOrEqual(200);
+    const refused = answers.filter((a) => a.status === 503);
+    expect(refused.length).toBeGreaterThanOrEqual(50);
+    expect(refused[0]!.html).toContain('Too many sign-in pages are open at once: try again in a few minutes.');
+    expect(refused[0]!.retryAfter).toBe('60');
+    // The customer is still signed in: the status poll and the page answer as before.
+    const poll = await fetch(`${pageUrl}/status.json`, { headers: { cookie: customer.cookie } });
+    expect(poll.status).toBe(200);
+    const view = await customer.get();
+    expect(view.html).toContain('id="tether-status"');
+    await stillServing();
+  });
+
   it('POSTs without the session, or with a missing or foreign CSRF token, are refused and change nothing', async () => {
     const { pageUrl } = await serve();
     const key = await freshKey();

@@ -105,7 +105,7 @@ describe('page sessions', () => {
   it('finds a session by its cookie, rotates id and token at sign-in, expires idle ones, compares tokens exactly', () => {
     const clock = manualClock();
     const sessions = new PageSessions({ clock, idleMs: 30 * 60_000 });
-    const anon = sessions.create();
+    const anon = sessions.create()!;
     expect(sessions.cookie(anon)).toBe(`ktether_ui=${anon.id}; Path=/support/tether; HttpOnly; SameSite=Strict`);
     expect(sessions.fromCookie(`other=1; ktether_ui=${anon.id}`)).toBe(anon);
     expect(sessions.fromCookie('ktether_ui=../../etc')).toBeUndefined();

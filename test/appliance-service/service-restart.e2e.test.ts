@@ -1,12 +1,13 @@
 // The resident service against the real relay (server process, Redis) with stock OpenSSH as the
 // engineer: SIGKILL of the service and the tether re-established from its saved state (the relay
 // records a reconnect of the same session); a tether enabled before the service existed (by the
-// CLI's daemon) taken over at service start without ending it; disable through the service.
-import { readFileSync } from 'node:fs';
+// CLI's daemon) taken over at service start without ending it; disable through the service; a
+// service killed during a disable finishes it at the next start instead of reconnecting.
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { agentPaths } from '../../appliance/agent-home.js';
-import { isDaemonAlive, readPid } from '../../appliance/tether-state.js';
+import { isDaemonAlive, readPid, readTetherState, updateTetherState } from '../../appliance/tether-state.js';
 import { runSsh } from '../helpers/engineer-ssh.js';
 import { eventually } from '../helpers/processes.js';
 import { useApplianceSshd, useEchoService, useTetherSystem } from '../helpers/system-fixtures.js';
@@ -96,6 +97,32 @@ describe('the service against the real relay', () => {
     expect((await box.ktether(['disable'])).code).toBe(0);
     expect(await system.sessions.get(sid)).toMatchObject({ state: 'CLOSED', reason: 'customer_disabled' });
     await svc.stop();
+    await box.close();
+  });
+
+  it('a service killed while a disable was under way (state.json says draining) finishes the disable at its next start and never reconnects', async () => {
+    const serial = 'K1000-SVCDRAIN';
+    const box = await simulatedAppliance(system, { serial, forwards: { 22: sshd.port, 443: web.port } });
+    const paths = agentPaths(box.home);
+    const first = await service(box.home);
+    const { key, sid } = await issue(serial);
+    expect((await box.ktether(['enable', '--key', key])).code).toBe(0);
+    await first.stop('SIGKILL');
+    // What a kill between "disable requested" and the relay's answer leaves on disk.
+    updateTetherState(paths, { state: 'draining' });
+
+    const second = await service(box.home);
+    expect(second.proc.output()).toContain('tether pid file exists... unclean shutdown?\n');
+    await eventually(async () => (await system.sessions.get(sid))?.state === 'CLOSED', 15_000);
+    expect(await system.sessions.get(sid)).toMatchObject({ state: 'CLOSED', reason: 'customer_disabled' });
+    expect(readTetherState(paths)).toMatchObject({ state: 'closed', pid: null, lastError: null });
+    for (const gone of [paths.tunnelKey, paths.pidFile]) expect(existsSync(gone)).toBe(false);
+    const log = readFileSync(paths.logFile, 'utf8');
+    expect(log).toMatch(new RegExp(`finishing the disable of session ${sid} that was under way when the last holder stopped`));
+    expect(log).not.toMatch(/resuming the tether/);
+    const status = JSON.parse((await box.ktether(['status', '--json'])).stdout);
+    expect(status.service).toMatchObject({ phase: 'idle', tether: 'disabled' });
+    await second.stop();
     await box.close();
   });
 });

@@ -78,16 +78,21 @@ describe('linux account provider', () => {
     expect(calls.filter((c) => c.line.includes('Gen3rated-Pass'))).toEqual([]);
   });
 
-  it('reuses a left-over account: usermod restores the shell, then chpasswd', async () => {
+  it('reuses a left-over account: usermod lifts the expiry and restores the shell, then chpasswd', async () => {
     const { run, calls } = recordingRunner({ id: [0] });
     await new LinuxAccountProvider(run).create(SUPPORT_USER, 'Gen3rated-Pass');
-    expect(calls.map((c) => c.line)).toEqual(['id -u kace_support', 'usermod -s /bin/bash kace_support', 'chpasswd']);
+    expect(calls.map((c) => c.line)).toEqual(['id -u kace_support', 'usermod -e  -s /bin/bash kace_support', 'chpasswd']);
   });
 
-  it('removes the account and its home with userdel -r, and does nothing when there is none', async () => {
-    const present = recordingRunner({ id: [0] });
+  it('locks the account and ends its processes before userdel -r, and does nothing when there is none', async () => {
+    const present = recordingRunner({ id: [0], pkill: [1] });
     await new LinuxAccountProvider(present.run).remove(SUPPORT_USER);
-    expect(present.calls.map((c) => c.line)).toEqual(['id -u kace_support', 'userdel -r kace_support']);
+    expect(present.calls.map((c) => c.line)).toEqual([
+      'id -u kace_support',
+      'usermod -L -e 1 -s /usr/sbin/nologin kace_support',
+      'pkill -KILL -u kace_support',
+      'userdel -r kace_support',
+    ]);
     const absent = recordingRunner({ id: [1] });
     await new LinuxAccountProvider(absent.run).remove(SUPPORT_USER);
     expect(absent.calls.map((c) => c.line)).toEqual(['id -u kace_support']);
@@ -112,8 +117,18 @@ describe('linux account provider', () => {
     expect(calls).toEqual([]);
   });
 
-  it('reports a failed userdel when the account is still there', async () => {
-    const { run } = recordingRunner({ id: [0, 0], userdel: [8] });
-    await expect(new LinuxAccountProvider(run).remove(SUPPORT_USER)).rejects.toMatchObject({ code: 'account_failed' });
+  it('reports a failed userdel when the account is still there, which is locked by then', async () => {
+    const { run, calls } = recordingRunner({ id: [0, 0], pkill: [1], userdel: [8] });
+    await expect(new LinuxAccountProvider(run, { settleMs: 0 }).remove(SUPPORT_USER)).rejects.toMatchObject({
+      code: 'account_failed',
+      message: 'cannot remove kace_support: userdel: failed with 8; it is locked (no password, expired, no shell)',
+    });
+    expect(calls.map((c) => c.line)).toEqual(['id -u kace_support', 'usermod -L -e 1 -s /usr/sbin/nologin kace_support', 'pkill -KILL -u kace_support', 'userdel -r kace_support', 'id -u kace_support']);
+  });
+
+  it('retries userdel once when the processes it just killed were still going', async () => {
+    const { run, calls } = recordingRunner({ id: [0], pkill: [0], userdel: [8, 0] });
+    await new LinuxAccountProvider(run, { settleMs: 0 }).remove(SUPPORT_USER);
+    expect(calls.map((c) => c.line)).toEqual(['id -u kace_support', 'usermod -L -e 1 -s /usr/sbin/nologin kace_support', 'pkill -KILL -u kace_support', 'userdel -r kace_support', 'userdel -r kace_support']);
   });
 });

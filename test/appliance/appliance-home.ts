@@ -17,13 +17,13 @@ export interface ApplianceHome {
 
 export async function initApplianceHome(
   build: KtetherBuild,
-  opts: { tag: string; serial: string; version: string; ports: number[]; target: number },
+  opts: { tag: string; serial: string; version: string; ports: number[]; target: number; accounts?: 'file' | 'linux' },
 ): Promise<ApplianceHome> {
   const dir = mkdtempSync(join(tmpdir(), opts.tag));
   const paths = agentPaths(join(dir, 'home'));
   const vendor = testVendor({ serial: opts.serial, relay: { host: '127.0.0.1', port: 1, fp: 'SHA256:x' } });
   const forwards = opts.ports.flatMap((port) => ['--forward', `${port}=127.0.0.1:${opts.target}`]);
-  const init = await build.run(['init', '--serial', opts.serial, '--product', 'sma', '--version', opts.version, '--vendor-key', vendor.writePublic(dir), ...forwards], { KTETHER_HOME: paths.home });
+  const init = await build.run(['init', '--serial', opts.serial, '--product', 'sma', '--version', opts.version, '--vendor-key', vendor.writePublic(dir), ...forwards, ...(opts.accounts ? ['--accounts', opts.accounts] : [])], { KTETHER_HOME: paths.home });
   expect(init.code, init.stderr).toBe(0);
   return { dir, paths, vendor };
 }

@@ -124,6 +124,13 @@ describe('ktether enable refusals', () => {
     expect(d.out.join('\n')).not.toMatch(/Tether disabled/);
   });
 
+  it('an SDA does not forward the database port by default: a key listing only 3306 is refused, nothing changes', async () => {
+    const init = await ktether(['init', '--serial', SERIAL, '--product', 'sda', '--version', '6.1', '--vendor-key', vendor.writePublic(dir)]);
+    expect(init.code, init.err.join('\n')).toBe(0);
+    expect(Object.keys(JSON.parse(readFileSync(join(home, 'config.json'), 'utf8')).forwards)).toEqual(['22', '80', '443']);
+    await expectRefused(vendor.key({ product: 'sda', ports: [3306] }).text, "none of the key's ports (3306) has a forward target: run ktether init with --forward", ['--timeout', '1s']);
+  });
+
   it('refuses everything but init before init', async () => {
     rmSync(home, { recursive: true, force: true });
     for (const cmd of ['enable', 'status', 'reset', 'disable']) {

@@ -26,6 +26,8 @@ export interface FakeRelay {
   cancels: { bindAddr: string; bindPort: number }[];
   /** Set to refuse the credential, as the relay does for a used, revoked or expired key. */
   rejectAuth: boolean;
+  /** Set to end each connection right after it has been granted this many forwards (a flapping relay). */
+  endAfterForwards: number | undefined;
   current(): Connection | undefined;
   openChannel(port: number): Promise<ServerChannel>;
   dropAppliances(): void;
@@ -66,11 +68,13 @@ export async function startFakeRelay(opts: { serial: string; tunnelSeed: Buffer;
     });
     conn.on('ready', () => {
       last = conn;
+      let granted = 0;
       conn.on('request', (accept, reject, name, info) => {
         const { bindAddr, bindPort } = info as { bindAddr: string; bindPort: number };
         if (name === 'tcpip-forward') {
           relay.forwards.push({ bindAddr, bindPort });
           accept?.();
+          if (++granted === relay.endAfterForwards) setImmediate(() => conn.end());
         } else if (name === 'cancel-tcpip-forward') {
           relay.cancels.push({ bindAddr, bindPort });
           accept?.();
@@ -91,6 +95,7 @@ export async function startFakeRelay(opts: { serial: string; tunnelSeed: Buffer;
     forwards: [],
     cancels: [],
     rejectAuth: false,
+    endAfterForwards: undefined,
     current: () => (last && conns.has(last) ? last : undefined),
     openChannel(port) {
       const conn = relay.current();

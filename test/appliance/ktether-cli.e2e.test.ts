@@ -3,7 +3,7 @@
 // disable (forwards cancelled, everything removed, key used), and the refusals and crash paths.
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import type { AgentPaths } from '../../appliance/agent-home.js';
 import { isDaemonAlive, readPid, readTetherState } from '../../appliance/tether-state.js';
 import { isKeyUsed } from '../../appliance/used-keys.js';
 import { initApplianceHome } from './appliance-home.js';
-import type { TestVendor } from './appliance-keys.js';
+import { testVendor, type TestVendor } from './appliance-keys.js';
 import { expectFamiliarEnableLines } from './familiar-lines.js';
 import { eventually, keyWithFreshRelay, roundTrip, startFakeRelay, type FakeRelay } from './fake-relay.js';
 import { buildKtether, type KtetherBuild } from './ktether-build.js';
@@ -187,5 +187,37 @@ describe('ktether CLI (compiled, child process)', () => {
     const noRelay = await ktether(['doctor']);
     expect(noRelay.code).toBe(1);
     expect(noRelay.stderr).toBe('ktether: doctor: outbound TCP to the relay failed: no relay known yet (no key enabled here): give --relay HOST:PORT\n');
+  });
+
+  it('init refuses a forward host over 255 characters as a usage error (exit 2) and writes nothing, not even vendor.pub', async () => {
+    const before = { config: readFileSync(paths.config, 'utf8'), vendor: readFileSync(paths.vendorKey, 'utf8') };
+    const other = testVendor({ serial: SERIAL, relay: { host: '127.0.0.1', port: 1, fp: 'SHA256:x' } });
+    const otherDir = join(dir, 'other');
+    mkdirSync(otherDir);
+    const r = await ktether(['init', '--serial', SERIAL, '--product', 'sma', '--version', '10.2', '--vendor-key', other.writePublic(otherDir), '--forward', `22=${'h'.repeat(300)}:22`]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^ktether: invalid --forward "22=h+": expected PORT=HOST:PORT \(e\.g\. 22=127\.0\.0\.1:2222; a host of at most 255 characters\)\n$/);
+    expect({ config: readFileSync(paths.config, 'utf8'), vendor: readFileSync(paths.vendorKey, 'utf8') }).toEqual(before);
+  });
+
+  it('disable works with a damaged config.json while the daemon runs: the daemon ends the tether (forwards cancelled, account and credential removed)', async () => {
+    await enable();
+    const pid = readPid(paths)!;
+    writeFileSync(paths.config, '{"v": 1, "serial": broken');
+    const d = await ktether(['disable']);
+    expect(d.stderr).toBe('');
+    expect(d.code).toBe(0);
+    expect(d.stdout).toMatch(/\[ktether\] Stopping\.\n.*config\.json is invalid: run ktether init again before the next enable\n.*\[ktether\] Tether disabled\.\n$/);
+    expect(isDaemonAlive(pid)).toBe(false);
+    expect(relay.cancels.map((c) => c.bindPort).sort()).toEqual([22, 443]);
+    expect(accounts()).toEqual({});
+    expect(existsSync(paths.tunnelKey)).toBe(false);
+    expect(readTetherState(paths)).toMatchObject({ state: 'closed', lastError: null });
+    expect(isKeyUsed(paths, key.payload.jti)).toBe(true);
+    // Without a daemon a damaged config is still refused with one line.
+    const again = await ktether(['disable']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe(`ktether: ${paths.config} is not valid JSON\n`);
   });
 });
