@@ -3,39 +3,14 @@
 // acknowledged it; the same bytes every time.
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../appliance/clock.js';
 import { EscrowDelivery } from '../../appliance/daemon/escrow-delivery.js';
 import type { GlobalReply } from '../../appliance/tunnel/global-request.js';
 import { sealPassword } from '../../shared/key/password-escrow.js';
 import { credentialSecretFrom, custodyKeyFrom } from '../../shared/store/credential.store.js';
+import { manualClock } from '../helpers/manual-clock.js';
 
 const custody = custodyKeyFrom(credentialSecretFrom(generateKeyPairSync('ed25519').privateKey));
 const box = sealPassword(custody.publicRaw, 'Appliance-Passw0rd-1', 'K1000-DLV', 'sid-0000000000001');
-
-function manualClock(): Clock & { advance(ms: number): Promise<void>; pending(): number } {
-  let now = 0;
-  const timers = new Map<number, { at: number; fn: () => void }>();
-  let next = 1;
-  return {
-    now: () => now,
-    setTimeout: (fn, ms) => {
-      timers.set(next, { at: now + ms, fn });
-      return next++;
-    },
-    clearTimeout: (h) => void timers.delete(h as number),
-    pending: () => timers.size,
-    async advance(ms) {
-      now += ms;
-      for (const [id, t] of [...timers]) {
-        if (t.at <= now) {
-          timers.delete(id);
-          t.fn();
-        }
-      }
-      await new Promise((r) => setImmediate(r));
-    },
-  };
-}
 
 function delivery(replies: (GlobalReply | Error)[]) {
   const clock = manualClock();

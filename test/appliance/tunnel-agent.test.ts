@@ -5,9 +5,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateSeed, openSshPrivateKeyFromSeed } from '../../shared/ssh-keys.js';
 import type { AgentState } from '../../appliance/agent-state.js';
-import type { Clock } from '../../appliance/clock.js';
 import { STABLE_CONNECTION_MS, TunnelAgent, type TunnelAgentOptions, type TunnelStopped } from '../../appliance/tunnel/tunnel-agent.js';
 import { startEchoService, type TcpService } from '../helpers/appliance-services.js';
+import { manualClock } from '../helpers/manual-clock.js';
 import { eventually, roundTrip, startFakeRelay, type FakeRelay } from './fake-relay.js';
 
 const SERIAL = 'K1000-AGENT1';
@@ -55,29 +55,6 @@ function startAgent(over: Partial<TunnelAgentOptions> = {}) {
   });
   agent.start();
   return log;
-}
-
-/** A clock the test moves: timers fire only when `advance` passes them. */
-function drivenClock(): Clock & { advance(ms: number): void } {
-  let now = Date.now();
-  const timers = new Map<number, { at: number; fn: () => void }>();
-  let next = 1;
-  return {
-    now: () => now,
-    setTimeout: (fn, ms) => {
-      timers.set(next, { at: now + ms, fn });
-      return next++;
-    },
-    clearTimeout: (h) => void timers.delete(h as number),
-    advance(ms) {
-      now += ms;
-      for (const [id, t] of [...timers]) {
-        if (t.at > now) continue;
-        timers.delete(id);
-        t.fn();
-      }
-    },
-  };
 }
 
 describe('tunnel agent', () => {
@@ -161,20 +138,20 @@ describe('tunnel agent', () => {
   });
 
   it('a relay that drops each connection right after the forwards gets growing delays, not a login every few hundred ms; a connection that lasted starts the backoff over', async () => {
-    const clock = drivenClock();
+    const clock = manualClock(Date.now());
     relay.endAfterForwards = 2;
     const log = startAgent({ clock, random: () => 0.5 });
     for (let i = 1; i <= 5; i++) {
       await eventually(() => log.retries.length === i, 5_000, `retry ${i}`);
       if (i === 5) relay.endAfterForwards = undefined; // the sixth connection lasts
-      clock.advance(log.retries[i - 1]!.delayMs);
+      await clock.advance(log.retries[i - 1]!.delayMs);
     }
     await eventually(() => log.connected.length === 6 && agent!.state === 'connected', 5_000, 'a lasting sixth connection');
     expect(log.retries.map((r) => r.delayMs)).toEqual([200, 400, 800, 1_600, 3_200]);
     expect(relay.accepted).toBe(6);
 
     // Once a connection stays up for STABLE_CONNECTION_MS, the next drop retries fast again.
-    clock.advance(STABLE_CONNECTION_MS);
+    await clock.advance(STABLE_CONNECTION_MS);
     relay.dropAppliances();
     await eventually(() => log.retries.length === 6, 5_000, 'retry after the lasting connection');
     expect(log.retries.map((r) => r.delayMs)).toEqual([200, 400, 800, 1_600, 3_200, 200]);
