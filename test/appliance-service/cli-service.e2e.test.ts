@@ -16,7 +16,8 @@ import { buildKtether, type KtetherBuild } from '../appliance/ktether-build.js';
 import { startEchoService, type TcpService } from '../helpers/appliance-services.js';
 import { fakeUserTools } from '../appliance/fake-user-tools.js';
 import { startInProcessService } from './in-process-service.js';
-import { homeSnapshot, PageClient, rawExchange, setPagePassword, startService, type RunningService } from './service-harness.js';
+import { openBrowser } from '../console/browser.js';
+import { homeSnapshot, rawExchange, setPagePassword, shot, signIn, startService, type RunningService } from './service-harness.js';
 
 const SERIAL = 'K1000-SVC001';
 let build: KtetherBuild;
@@ -276,10 +277,21 @@ describe('ktether CLI with a service running the linux account provider (injecte
       const { key: second } = await freshKey();
       expect((await ktether(['enable', '--key', second.text])).code).toBe(0);
       expect(tools.users.get('kace_support')).toMatchObject({ shell: '/bin/bash', expired: false });
-      const page = new PageClient(inproc.pageUrl!);
-      expect(await page.signIn()).toBe(303);
-      expect((await page.post('/disable', {})).status).toBe(303);
-      expect(await page.flash()).toBe(`T${reason.slice(1)}`);
+      const b = await openBrowser(inproc.pageUrl!);
+      try {
+        const { page } = b;
+        await page.goto(inproc.pageUrl!);
+        await signIn(page);
+        await page.locator('#tether-status[data-state="connected"]').waitFor();
+        await page.locator('#disable').click();
+        await page.locator('#tether-status[data-state="disabled"]').waitFor();
+        // What the customer reads instead of "…and kace_support is removed".
+        expect(await page.locator('#flash').textContent()).toBe(`T${reason.slice(1)}`);
+        await shot(page, 'disable-account-not-removed');
+        expect(b.problems).toEqual([]);
+      } finally {
+        await b.close();
+      }
 
       // Once userdel works again, a disable removes what was left.
       tools.userdelRefuses = false;

@@ -2,7 +2,7 @@
 // appliance's KTETHER_HOME, its page on a free loopback port (KTETHER_UI_LISTEN=127.0.0.1:0, the
 // address read from its ready line), a raw socket client for protocol tests, and the Tether page's
 // password set the customer's way (`ktether init --ui-password-file`).
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,6 +87,7 @@ export function rawExchange(socket: string, data: string | Buffer, waitMs = 1_50
 
 /** Saves a screenshot of the whole page under test-artifacts/appliance-page/. */
 export async function shot(page: Page, name: string): Promise<string> {
+  mkdirSync(ARTIFACTS, { recursive: true });
   const path = join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path, fullPage: true, animations: 'disabled' });
   return path;
