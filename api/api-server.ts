@@ -94,7 +94,7 @@ export async function buildApiServer(deps: ApiDeps): Promise<FastifyInstance> {
     relayHostKeyLine: deps.relayHostKeyLine,
     outboxDir: deps.outboxDir,
   });
-  await app.register(queueBoardRoute, { producers });
+  await app.register(queueBoardRoute, { producers, audit: new RedisAuditLog(deps.redis, deps.prefix), now });
   // One-click opens its tickets in TETHER_ONE_CLICK_HELP_DESK (default: the generic help desk).
   const oneClickAdapter = adapters.get(deps.config.ticketing.oneClickHelpDesk) ?? adapter;
   await app.register(applianceApiRoute, { config: deps.config, redis: deps.redis, redisPrefix: deps.prefix, sessions, producers, adapter: oneClickAdapter, now, oneClick: deps.oneClick });

@@ -62,14 +62,20 @@ export async function acceptWebhook(adapter: TicketAdapter, request: FastifyRequ
   }
   const event = parsed.event;
   const dedupeKey = pipelineKeys(deps.redisPrefix).webhookDelivery(system, event.deliveryId);
-  const first = await deps.redis.set(dedupeKey, String(deps.now()), 'EX', adapter.dedupeTtlS ?? deps.dedupeTtlS, 'NX');
+  const now = deps.now();
+  const first = await deps.redis.set(dedupeKey, String(now), 'EX', adapter.dedupeTtlS ?? deps.dedupeTtlS, 'NX');
   if (first !== 'OK') {
     request.log.info({ system, delivery: event.deliveryId }, 'webhook duplicate');
     count('duplicate');
     return reply.code(200).send({ status: 'duplicate', id: event.deliveryId });
   }
+  // An adapter's own dedupe TTL is shorter than finished jobs are kept (a week): the same id accepted
+  // again after it expired would get the id of a kept job and be dropped. Two acceptances of one id
+  // are at least the TTL apart, so the acceptance window tells them apart; retries within the TTL
+  // are caught by the dedupe key above.
+  const window = adapter.dedupeTtlS === undefined ? undefined : Math.floor(now / 1000 / adapter.dedupeTtlS);
   try {
-    await deps.producers.ticketEvent(event);
+    await deps.producers.ticketEvent(event, { window });
   } catch (err) {
     // Not queued: forget the id so the help desk's retry is not taken for a duplicate.
     await deps.redis.del(dedupeKey).catch(() => undefined);

@@ -8,8 +8,13 @@ function digest(...parts: string[]): string {
 }
 
 export const jobIds = {
-  /** One job per help-desk delivery. */
-  ticketEvent: (system: string, deliveryId: string) => `te-${digest(system, deliveryId)}`,
+  /**
+   * One job per help-desk delivery. `window`: the acceptance window of a delivery id remembered for
+   * less time than finished jobs are kept (Freshdesk's body digest), so that the same id accepted
+   * again after its dedupe key expired is a new job instead of one BullMQ drops as a duplicate.
+   */
+  ticketEvent: (system: string, deliveryId: string, window?: number) =>
+    window === undefined ? `te-${digest(system, deliveryId)}` : `te-${digest(system, deliveryId, `w${window}`)}`,
   /** One key per ticket and serial (serials compare case-insensitively). */
   keyIssue: (ticket: TicketRef, serial: string) => `ki-${digest(ticket.system, ticket.id, serial.toUpperCase())}`,
   keyDelivery: (sid: string) => `kd-${sid}`,

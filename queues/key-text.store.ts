@@ -18,4 +18,11 @@ export interface KeyTextStore {
   recordDelivered(sid: string, channel: DeliveryChannel, expiresAt: number, now: number): Promise<void>;
   /** Whether the key went out on `channel` (email by default). */
   isDelivered(sid: string, channel?: DeliveryChannel): Promise<boolean>;
+  /**
+   * Notes, before minting, the session id a key-issue job is about to mint (kept until `expiresAt`
+   * plus a grace): a retry replaces only a session it finds noted here, never one someone else made.
+   */
+  recordMinting(jobId: string, sid: string, expiresAt: number, now: number): Promise<void>;
+  /** The session id `jobId` last noted, or null. */
+  mintedBy(jobId: string): Promise<string | null>;
 }

@@ -7,6 +7,7 @@ import type { KeyTextStore } from './key-text.store.js';
 export class MemoryKeyTextStore implements KeyTextStore {
   private readonly texts = new Map<string, { text: string; expiresAt: number }>();
   private readonly delivered = new Set<string>();
+  private readonly minting = new Map<string, string>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -30,5 +31,13 @@ export class MemoryKeyTextStore implements KeyTextStore {
 
   async isDelivered(sid: string, channel: DeliveryChannel = 'email'): Promise<boolean> {
     return this.delivered.has(`${sid}:${channel}`);
+  }
+
+  async recordMinting(jobId: string, sid: string, _expiresAt: number, _now: number): Promise<void> {
+    this.minting.set(jobId, sid);
+  }
+
+  async mintedBy(jobId: string): Promise<string | null> {
+    return this.minting.get(jobId) ?? null;
   }
 }

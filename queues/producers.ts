@@ -71,9 +71,12 @@ export class Producers {
     return job.id ?? '';
   }
 
-  /** Resolves once the event is queued, and on the replicas when a replica wait is set (a 202 follows). */
-  async ticketEvent(event: TicketEvent): Promise<string> {
-    const id = await this.add(JOB.ticketEvent, { event }, { jobId: jobIds.ticketEvent(event.ticket.system, event.deliveryId) });
+  /**
+   * Resolves once the event is queued, and on the replicas when a replica wait is set (a 202 follows).
+   * `window`: the delivery's acceptance window, for ids remembered less long than jobs (job-ids.ts).
+   */
+  async ticketEvent(event: TicketEvent, opts: { window?: number | undefined } = {}): Promise<string> {
+    const id = await this.add(JOB.ticketEvent, { event }, { jobId: jobIds.ticketEvent(event.ticket.system, event.deliveryId, opts.window) });
     await this.replicaWait?.(this.bull);
     return id;
   }

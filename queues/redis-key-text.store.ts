@@ -65,4 +65,12 @@ export class RedisKeyTextStore implements KeyTextStore {
     const keys = channel === 'email' ? [this.keys.delivered(sid, channel), this.keys.legacyDelivered(sid)] : [this.keys.delivered(sid, channel)];
     return (await this.redis.exists(...keys)) > 0;
   }
+
+  async recordMinting(jobId: string, sid: string, expiresAt: number, now: number): Promise<void> {
+    await this.redis.set(this.keys.minting(jobId), sid, 'PX', Math.max(1_000, expiresAt - now + DELIVERED_GRACE_MS));
+  }
+
+  mintedBy(jobId: string): Promise<string | null> {
+    return this.redis.get(this.keys.minting(jobId));
+  }
 }

@@ -2,8 +2,10 @@
 // supersedes) and mails the key in the same job (key-mail.ts): one job per ticket and serial instead
 // of two, with the same guarantees. Idempotent per ticket and serial: a retry after a crash or an
 // SMTP failure adopts the live session it already minted (its key text waits sealed in Redis) and
-// mails that key unless the delivery record says it went out; a session whose key text was lost
-// before it was stored is replaced.
+// mails that key unless the delivery record says it went out. A live session of the ticket with
+// neither key text nor delivery record is replaced only when this job minted it (the id it noted
+// before minting) and it never connected: its key text was lost before it was stored. Any other
+// (one-click, an operator's key handed over by phone) is adopted and nothing is mailed.
 import type { Worker } from 'bullmq';
 import type { JobData } from '../queues/job-schemas.js';
 import type { KeyTextStore } from '../queues/key-text.store.js';
@@ -12,13 +14,13 @@ import { JOB } from '../queues/queue-names.js';
 import type { SigningKey } from '../shared/key/key-files.js';
 import type { Logger } from '../shared/logger.js';
 import type { Mailer } from '../shared/mail/mailer.js';
-import { issueKey, type KeyRelays } from '../shared/session/issue-key.js';
+import { issueKey, newId, type KeyRelays } from '../shared/session/issue-key.js';
 import type { ApplianceStore } from '../shared/store/appliance.store.js';
 import type { CredentialStore } from '../shared/store/credential.store.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import { mailKeyOnce, type KeyMailResult } from './key-mail.js';
 import { liveSessionOfTicket } from './ticket-sessions.js';
-import { buildWorker, type WorkerRuntime } from './worker-kit.js';
+import { buildWorker, type JobContext, type WorkerRuntime } from './worker-kit.js';
 
 export interface KeyIssueDeps {
   sessions: SessionStore;
@@ -41,22 +43,35 @@ export interface KeyIssueDeps {
   replicated?: (() => Promise<void>) | undefined;
 }
 
-export type KeyIssueResult = { sid: string; adopted: boolean; mail: KeyMailResult };
+/** `not_mailed`: the ticket's live session was minted elsewhere without a key text for this job to mail. */
+export type KeyIssueResult = { sid: string; adopted: boolean; mail: KeyMailResult | 'not_mailed' };
 
-export async function processKeyIssue(data: JobData<typeof JOB.keyIssue>, deps: KeyIssueDeps): Promise<KeyIssueResult> {
+export async function processKeyIssue(data: JobData<typeof JOB.keyIssue>, deps: KeyIssueDeps, ctx?: Pick<JobContext, 'jobId'>): Promise<KeyIssueResult> {
+  const jobId = ctx?.jobId || undefined;
   if (data.ticket) {
     const live = await liveSessionOfTicket(deps.sessions, data.ticket, data.serial);
     if (live) {
       const delivered = await deps.keyTexts.isDelivered(live.id);
       const keyText = delivered ? null : await deps.keyTexts.get(live.id);
       if (delivered || keyText !== null) return { sid: live.id, adopted: true, mail: await mailKeyOnce(live, 'email', deps, { delivered, keyText }) };
-      // Minted, but the process died before the key text was stored: nobody can ever receive that
-      // key, so a fresh one supersedes it below.
+      const ours = jobId !== undefined && (await deps.keyTexts.mintedBy(jobId)) === live.id;
+      if (!ours || live.state !== 'ISSUED' || live.activatedAt !== undefined) {
+        // Someone else's key for this ticket (one-click, an operator's key handed over without mail),
+        // or ours but already in use: superseding it would drop a tether the customer relies on.
+        deps.logger.info({ sid: live.id, ticket: data.ticket, state: live.state, mintedHere: ours }, 'adopting the live session of the ticket; no key to mail');
+        return { sid: live.id, adopted: true, mail: 'not_mailed' };
+      }
+      // Minted by this job, but the process died before the key text was stored: nobody can ever
+      // receive that key, so a fresh one supersedes it below.
       deps.logger.warn({ sid: live.id }, 'replacing a session whose key text was lost before delivery');
     }
   }
+  const sid = newId();
+  // Noted before minting, so that a retry knows the session it finds is its own.
+  if (jobId !== undefined) await deps.keyTexts.recordMinting(jobId, sid, deps.now() + data.ttlMs, deps.now());
   const issued = await issueKey(
     {
+      id: sid,
       serial: data.serial,
       product: data.product,
       version: data.version,
@@ -79,5 +94,5 @@ export async function processKeyIssue(data: JobData<typeof JOB.keyIssue>, deps: 
 }
 
 export function createKeyIssueWorker(deps: KeyIssueDeps, rt: WorkerRuntime): Worker {
-  return buildWorker(JOB.keyIssue, (data) => processKeyIssue(data, deps), rt);
+  return buildWorker(JOB.keyIssue, (data, ctx) => processKeyIssue(data, deps, ctx), rt);
 }

@@ -1,6 +1,6 @@
 // ticket-events: decides what a normalised ticket event means for tethers: provision a key (the
-// ticket asks for one and has no live session for its serial), tear the ticket's session down
-// (ticket closed), or ignore it. The decision is a pure function; the processor carries it out.
+// ticket asks for one and has no live session for its serial), tear the ticket's sessions down
+// (ticket closed: every live session issued for it, whatever serial the event names now), or ignore it. The decision is a pure function; the processor carries it out.
 import type { Worker } from 'bullmq';
 import type { JobData } from '../queues/job-schemas.js';
 import type { Producers } from '../queues/producers.js';
@@ -16,12 +16,18 @@ import { buildWorker, type WorkerRuntime } from './worker-kit.js';
 
 export type TicketDecision =
   | { action: 'provision' }
-  | { action: 'teardown'; sid: string }
+  | { action: 'teardown'; sids: string[] }
   | { action: 'ignore'; why: string };
 
-/** `live`: the serial's live session, if it belongs to this ticket. */
-export function decideTicketEvent(event: TicketEvent, live: SessionRecord | null): TicketDecision {
-  if (event.kind === 'closed') return live ? { action: 'teardown', sid: live.id } : { action: 'ignore', why: 'no live session for this ticket' };
+/**
+ * `live`: the serial's live session, if it belongs to this ticket; `ofTicket`: every live session
+ * issued for the ticket (its serial may have been edited since).
+ */
+export function decideTicketEvent(event: TicketEvent, live: SessionRecord | null, ofTicket: readonly SessionRecord[] = []): TicketDecision {
+  if (event.kind === 'closed') {
+    const sids = [...new Set([...(live ? [live.id] : []), ...ofTicket.map((s) => s.id)])];
+    return sids.length ? { action: 'teardown', sids } : { action: 'ignore', why: 'no live session for this ticket' };
+  }
   if (!asksForTether(event)) return { action: 'ignore', why: 'ticket does not ask for a tether' };
   if (live) return { action: 'ignore', why: `session ${live.id} is already live for this ticket` };
   return { action: 'provision' };
@@ -40,7 +46,8 @@ export interface TicketEventsDeps {
 
 export async function processTicketEvent(data: JobData<typeof JOB.ticketEvent>, deps: TicketEventsDeps): Promise<TicketDecision> {
   const e = data.event;
-  const decision = decideTicketEvent(e, await liveSessionOfTicket(deps.sessions, e.ticket, e.appliance.serial));
+  const live = await liveSessionOfTicket(deps.sessions, e.ticket, e.appliance.serial);
+  const decision = decideTicketEvent(e, live, e.kind === 'closed' ? await deps.sessions.findLiveByTicket(e.ticket) : []);
   const actor = `ticket:${e.ticket.system}:${e.ticket.id}`;
   // Before provisioning: the assignee may reach the session from its first second.
   if (e.kind !== 'closed' && e.assignee !== undefined && deps.access) await deps.access.assignFromTicket(e.ticket, e.assignee, actor, deps.now());
@@ -56,10 +63,13 @@ export async function processTicketEvent(data: JobData<typeof JOB.ticketEvent>, 
       actor,
     });
   } else if (decision.action === 'teardown') {
-    try {
-      await deps.sessions.close(decision.sid, 'ticket_closed', actor, deps.now(), e.appliance.serial);
-    } catch (err) {
-      if (!isAppError(err, 'session_closed')) throw err;
+    for (const sid of decision.sids) {
+      try {
+        // The serial is read from the session: the event's may have been edited since issue.
+        await deps.sessions.close(sid, 'ticket_closed', actor, deps.now());
+      } catch (err) {
+        if (!isAppError(err, 'session_closed')) throw err;
+      }
     }
   }
   if (e.kind === 'closed') await deps.producers.cancelKeyIssue(e.ticket, e.appliance.serial);

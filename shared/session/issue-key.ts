@@ -29,6 +29,8 @@ export interface KeyRelays {
 }
 
 export interface IssueRequest {
+  /** The session id to mint under (a caller that notes it before minting); a fresh one when absent. */
+  id?: string | undefined;
   serial: string;
   product: Product;
   version?: string | undefined;
@@ -116,7 +118,7 @@ export async function issueKey(req: IssueRequest, deps: IssueDeps): Promise<Issu
   const issuedAt = Math.floor(now / 1000) * 1000;
   const expiresAt = issuedAt + ttlMs;
   const { seed, raw: tunnelPub } = generateSeedPair();
-  const id = newId();
+  const id = req.id ?? newId();
   const jti = newId();
   const enrolled = deps.appliances ? await deps.appliances.sealingKeyOf(serial.data) : null;
   // A bearer key is read by whoever reads the mail: it carries no password. The appliance generates

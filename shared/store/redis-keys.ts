@@ -11,6 +11,8 @@ export function redisKeys(prefix: string) {
     session: (id: string) => `${prefix}session:${id}`,
     /** Newest live session of a serial (upper-cased). */
     serial: (serial: string) => `${prefix}serial:${serial.toUpperCase()}`,
+    /** Ids of a ticket's live sessions (set; written at issue, each removed by its close). */
+    ticketSessions: (system: string, id: string) => `${prefix}ticket-sessions:${system}:${id}`,
     /** Session id by tunnel-credential fingerprint: how the relay finds an appliance's session. */
     credential: (fingerprint: string) => `${prefix}cred:${fingerprint}`,
     /** All sessions by issue time (ms). */
@@ -89,6 +91,8 @@ export function pipelineKeys(prefix: string) {
     webhookDeliveries: (system: string) => `${p}webhook:${system}:*`,
     /** Sealed key text, until delivered, closed or expired. */
     keyText: (sid: string) => `${p}keytext:${sid}`,
+    /** The session id a key-issue job chose before minting (written first): what it may replace. */
+    minting: (jobId: string) => `${p}minting:${jobId}`,
     /** Set, with the key text's removal in one MULTI, once the SMTP server accepted the key. */
     delivered: (sid: string, channel: string) => `${p}delivered:${sid}:${channel}`,
     /** The per-session marker written before markers named their channel (it meant email). */

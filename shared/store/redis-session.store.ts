@@ -5,10 +5,10 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { AppError } from '../errors.js';
 import { TRANSITIONS, type CloseReason, type SessionEvent, type SessionState, type TransitionOutcome } from '../session/session-machine.js';
-import type { SessionRecord } from '../session/session.schema.js';
+import type { SessionRecord, TicketRef } from '../session/session.schema.js';
 import { SESSION_AUDIT, transition } from '../session/lifecycle.js';
 import { CREATE_LUA, EXTEND_LUA, TRANSITION_LUA } from './session-lua.js';
-import { redisKeys, type RedisKeys } from './redis-keys.js';
+import { custodyRedisKey, redisKeys, type RedisKeys } from './redis-keys.js';
 import { activationRefusal, foundSession, newSessionFields, readSessionRecord, type NewSession, type SessionStore, type TransitionOptions, type TransitionResult } from './session.store.js';
 
 /** Credential indexes live until the latest possible expiry (12 weeks after issue) plus a week, so
@@ -34,12 +34,15 @@ export class RedisSessionStore implements SessionStore {
   readonly keys: RedisKeys;
   private readonly redis: ScriptedRedis;
 
+  private readonly prefix: string;
+
   constructor(redis: Redis, prefix: string) {
+    this.prefix = prefix;
     this.keys = redisKeys(prefix);
     if (!('tetherExtend' in redis)) {
-      redis.defineCommand('tetherTransition', { numberOfKeys: 5, lua: TRANSITION_LUA });
-      redis.defineCommand('tetherCreate', { numberOfKeys: 5, lua: CREATE_LUA });
-      redis.defineCommand('tetherExtend', { numberOfKeys: 2, lua: EXTEND_LUA });
+      redis.defineCommand('tetherTransition', { numberOfKeys: 6, lua: TRANSITION_LUA });
+      redis.defineCommand('tetherCreate', { numberOfKeys: 6, lua: CREATE_LUA });
+      redis.defineCommand('tetherExtend', { numberOfKeys: 3, lua: EXTEND_LUA });
     }
     this.redis = redis as ScriptedRedis;
   }
@@ -53,6 +56,7 @@ export class RedisSessionStore implements SessionStore {
       this.keys.credential(credentialFingerprint(s.tunnelPub)),
       this.keys.sessions,
       this.keys.audit,
+      s.ticket ? this.keys.ticketSessions(s.ticket.system, s.ticket.id) : this.keys.session(s.id),
       s.id,
       s.issuedAt,
       actor,
@@ -83,6 +87,12 @@ export class RedisSessionStore implements SessionStore {
     return s && s.state !== 'CLOSED' ? s : null;
   }
 
+  async findLiveByTicket(ticket: TicketRef): Promise<SessionRecord[]> {
+    const ids = await this.redis.smembers(this.keys.ticketSessions(ticket.system, ticket.id));
+    const found = await Promise.all(ids.map((id) => this.get(id)));
+    return found.filter((s): s is SessionRecord => s !== null && s.state !== 'CLOSED');
+  }
+
   async list(limit = 500): Promise<SessionRecord[]> {
     const ids = await this.redis.zrevrange(this.keys.sessions, 0, limit - 1);
     const out: SessionRecord[] = [];
@@ -108,11 +118,15 @@ export class RedisSessionStore implements SessionStore {
       const d = transition(f, event);
       return [f, { a: d.audit, o: d.outcome }];
     }));
-    // One script call per transition; only a close touches the serial's index, whose name needs the
-    // serial (the caller's, or one read first).
+    // One script call per transition; only a close touches the serial's index and the ticket's
+    // sessions, whose names need the serial (the caller's, or read first) and the ticket (read first;
+    // it never changes after issue).
     const closing = rule.to === 'CLOSED';
-    const serial = closing ? (opts.serial ?? (await this.redis.hget(this.keys.session(id), 'serial'))) : null;
+    const [storedSerial, storedTicket] = closing ? await this.redis.hmget(this.keys.session(id), 'serial', 'ticket') : [null, null];
+    const serial = closing ? (opts.serial ?? storedSerial) : null;
     if (closing && !serial) throw new AppError('session_not_found', `no session ${id}`);
+    const cut = storedTicket ? storedTicket.indexOf(':') : -1;
+    const ticketIndex = cut > 0 ? this.keys.ticketSessions(storedTicket!.slice(0, cut), storedTicket!.slice(cut + 1)) : this.keys.session(id);
     const bindIndex = bind ? this.keys.credential(credentialFingerprint(bind)) : this.keys.session(id);
     const [status, from, outcome] = await this.redis.tetherTransition(
       this.keys.session(id),
@@ -120,6 +134,7 @@ export class RedisSessionStore implements SessionStore {
       this.keys.lastSeen,
       serial ? this.keys.serial(serial) : this.keys.session(id),
       bindIndex,
+      ticketIndex,
       JSON.stringify(outcomes),
       rule.to,
       opts.now,
@@ -146,7 +161,7 @@ export class RedisSessionStore implements SessionStore {
 
   async extend(id: string, expiresAt: number, actor: string, now: number): Promise<SessionRecord> {
     const s = await this.require(id);
-    const [status] = await this.redis.tetherExtend(this.keys.session(id), this.keys.audit, expiresAt, now, actor, this.keys.events, id, SESSION_AUDIT.extended);
+    const [status] = await this.redis.tetherExtend(this.keys.session(id), this.keys.audit, custodyRedisKey(this.prefix, id), expiresAt, now, actor, this.keys.events, id, SESSION_AUDIT.extended);
     if (status === 'missing') throw new AppError('session_not_found', `no session ${id}`);
     if (status === 'closed') throw new AppError('session_closed', `session ${id} is closed`);
     return { ...s, expiresAt };

@@ -7,7 +7,8 @@
  * one atomic step.
  * KEYS: 1 session hash, 2 audit stream, 3 lastSeen zset, 4 serial index of the session's serial
  *       (read only by a close; any key otherwise), 5 credential index of the appliance key being
- *       bound (activation only; any key otherwise)
+ *       bound (activation only; any key otherwise), 6 the ticket's live-session set (a close of a
+ *       session with a ticket drops it there; any key otherwise)
  * ARGV: 1 JSON {fromState: {a: audit type, o: outcome}}, 2 to-state, 3 now ms, 4 events channel, 5 actor,
  *       6 reason ('' if none), 7 relay id ('' if none), 8 session id, 9 event name,
  *       10 appliance public key to bind (base64, '' if none), 11 how long after issue the bound
@@ -42,6 +43,8 @@ elseif to == 'CLOSED' then
   redis.call('HSET', KEYS[1], 'reason', ARGV[6], 'closedAt', now)
   redis.call('ZREM', KEYS[3], sid)
   if redis.call('GET', KEYS[4]) == sid then redis.call('DEL', KEYS[4]) end
+  local ticket = redis.call('HGET', KEYS[1], 'ticket')
+  if ticket and ticket ~= '' then redis.call('SREM', KEYS[6], sid) end
 end
 redis.call('XADD', KEYS[2], '*', 'type', step.a, 'sid', sid, 'serial', serial,
   'actor', ARGV[5], 'from', state, 'to', to, 'reason', ARGV[6], 'at', now)
@@ -52,10 +55,12 @@ return {'ok', state, outcome}
 `;
 
 /**
- * Create a session and make it the serial's current one, append `session.issued` to the audit and
- * publish it on the events channel (outcome `issued`, to ISSUED, no `from`) like a transition;
- * returns the id it displaced ('' if none).
- * KEYS: 1 session hash, 2 serial index, 3 credential index, 4 sessions zset, 5 audit stream
+ * Create a session and make it the serial's current one, add it to its ticket's live sessions (the
+ * set lives as long as the credential index), append `session.issued` to the audit and publish it
+ * on the events channel (outcome `issued`, to ISSUED, no `from`) like a transition; returns the id
+ * it displaced ('' if none).
+ * KEYS: 1 session hash, 2 serial index, 3 credential index, 4 sessions zset, 5 audit stream,
+ *       6 the ticket's live-session set (any key for a session without a ticket)
  * ARGV: 1 session id, 2 issuedAt ms, 3 actor, 4 credential index TTL seconds, 5 events channel,
  *       then field/value pairs
  */
@@ -69,6 +74,11 @@ local serial = redis.call('HGET', KEYS[1], 'serial')
 redis.call('SET', KEYS[2], ARGV[1])
 redis.call('SET', KEYS[3], ARGV[1], 'EX', ARGV[4])
 redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
+local ticket = redis.call('HGET', KEYS[1], 'ticket')
+if ticket and ticket ~= '' then
+  redis.call('SADD', KEYS[6], ARGV[1])
+  redis.call('EXPIRE', KEYS[6], ARGV[4])
+end
 redis.call('XADD', KEYS[5], '*', 'type', 'session.issued', 'sid', ARGV[1],
   'serial', serial, 'actor', ARGV[3], 'at', ARGV[2])
 redis.call('PUBLISH', ARGV[5], cjson.encode({sid = ARGV[1], serial = serial, to = 'ISSUED',
@@ -79,7 +89,9 @@ return previous
 /**
  * Move a live session's expiry, append the audit entry and publish the event (outcome `extended`,
  * from and to its unchanged state), in one atomic step: a session closed meanwhile is not touched.
- * KEYS: 1 session hash, 2 audit stream
+ * The support password in custody expires with the session, so its TTL moves in the same step (a
+ * session without one is left so: PEXPIRE of a missing key does nothing).
+ * KEYS: 1 session hash, 2 audit stream, 3 the session's password custody key
  * ARGV: 1 new expiresAt ms, 2 now ms, 3 actor, 4 events channel, 5 session id, 6 audit type
  * Returns {status, state}: status 'ok' | 'missing' | 'closed'.
  */
@@ -89,6 +101,7 @@ if not state then return {'missing', ''} end
 if state == 'CLOSED' then return {'closed', state} end
 local serial = redis.call('HGET', KEYS[1], 'serial')
 redis.call('HSET', KEYS[1], 'expiresAt', ARGV[1], 'updatedAt', ARGV[2])
+redis.call('PEXPIRE', KEYS[3], math.max(1000, tonumber(ARGV[1]) - tonumber(ARGV[2])))
 redis.call('XADD', KEYS[2], '*', 'type', ARGV[6], 'sid', ARGV[5], 'serial', serial,
   'actor', ARGV[3], 'expiresAt', ARGV[1], 'at', ARGV[2])
 redis.call('PUBLISH', ARGV[4], cjson.encode({sid = ARGV[5], serial = serial, from = state, to = state,

@@ -97,6 +97,11 @@ export interface SessionStore {
   findByCredential(rawPub: Buffer): Promise<SessionRecord | null>;
   /** The serial's current live session (serials compare case-insensitively). */
   findLiveBySerial(serial: string): Promise<SessionRecord | null>;
+  /**
+   * Every live session issued for the ticket, whatever serial it was issued for (the serial field of
+   * a ticket may be edited after issue).
+   */
+  findLiveByTicket(ticket: TicketRef): Promise<SessionRecord[]>;
   /** Newest first. */
   list(limit?: number): Promise<SessionRecord[]>;
   /**

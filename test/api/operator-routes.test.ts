@@ -113,6 +113,21 @@ describe('sessions', () => {
     const extended = (await h.auditOf('session.extended')).filter((e) => e.fields.sid === ids[4]);
     expect(extended.map((e) => e.fields.actor)).toEqual(['ada']);
   });
+
+  it('an extension moves the expiry of the support password held for the session with it', async () => {
+    const { session } = await h.issue('K1000-EXTPW');
+    await h.credentials.put(session.id, 'held-password-1', session.expiresAt, Date.now());
+    const custody = `${h.prefix}custody:pw:${session.id}`;
+    expect(await h.redis.pttl(custody)).toBeLessThanOrEqual(3_600_000);
+    expect((await h.call('POST', `/v1/sessions/${session.id}/extend`, { token: admin }, { ttl: '2d' })).status).toBe(200);
+    const expiresAt = (await h.sessions.require(session.id)).expiresAt;
+    expect(Math.abs(Date.now() + (await h.redis.pttl(custody)) - expiresAt)).toBeLessThan(5_000);
+    expect(await h.credentials.reveal(session.id)).toBe('held-password-1');
+    // A session with no password held gets none by being extended.
+    const bare = (await h.issue('K1000-EXTNOPW')).session;
+    expect((await h.call('POST', `/v1/sessions/${bare.id}/extend`, { token: admin }, { ttl: '2d' })).status).toBe(200);
+    expect(await h.credentials.holds(bare.id)).toBe(false);
+  });
 });
 
 describe('audit search', () => {

@@ -1,13 +1,15 @@
 // Signed webhook to key mail, end to end in one process (real Redis, SMTP capture, comment server):
 // one key and one mail per ticket whatever the duplicates, no key text in job data, CLI path.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { jobIds } from '../../queues/job-ids.js';
 import { handOverKeyForDelivery } from '../../queues/key-handover.js';
+import { QUEUE } from '../../queues/queue-names.js';
 import { keyTextSecretFrom, RedisKeyTextStore } from '../../queues/redis-key-text.store.js';
 import { bullPrefix, pipelineKeys } from '../../shared/store/redis-keys.js';
 import { verifyKey } from '../../shared/key/key-codec.js';
 import { trustedSignersFromPem } from '../../shared/key/trusted-signers.js';
 import { keyFromMailText } from '../../shared/mail/mail-parse.js';
-import { issueKey } from '../../shared/session/issue-key.js';
+import { issueKey, newId } from '../../shared/session/issue-key.js';
 import { RELAY } from './helpers/relay-endpoint.js';
 import { mailsTo, postWebhook, startHarness, webhookBody, type Harness } from './helpers/pipeline-harness.js';
 import { settle, waitFor } from './helpers/wait.js';
@@ -130,5 +132,48 @@ describe('ticket webhook to key mail', () => {
     expect(mail!.subject).toBe('Tether key for appliance SN-CLI-1');
     expect(mail!.text).toMatch(/Your SMA 11\.0 can also start a tether by itself/);
     expect(mail!.text).toMatch(/valid for 2 hours/);
+  });
+
+  const WEEK = 7 * 86_400_000;
+  async function finishedKeyJob(ticketId: string, serial: string) {
+    const jobId = jobIds.keyIssue({ system: 'generic', id: ticketId }, serial);
+    const job = await waitFor(async () => {
+      const j = await h.producers.queue(QUEUE.keyIssue).getJob(jobId);
+      return j?.finishedOn ? j : null;
+    }, { label: 'key-issue job finished' });
+    return job.returnvalue as { sid: string; adopted: boolean; mail: string };
+  }
+
+  it('a key-issue job that finds the ticket\'s live session minted elsewhere (no key text: one-click, an operator key handed over by phone) adopts it, connected or not, and mails nothing', async () => {
+    for (const [ticketId, serial, connect] of [['6001', 'SN-ADOPT-ON', true], ['6002', 'SN-ADOPT-ISSUED', false]] as const) {
+      const ticket = { system: 'generic', id: ticketId };
+      const op = await issueKey({ serial, product: 'sma', ttlMs: WEEK, ticket, actor: 'alice' }, { sessions: h.sessions, signingKey: h.signingKey, relay: RELAY, now: Date.now });
+      if (connect) await h.sessions.activate(op.session.id, Buffer.alloc(32, 7), { actor: 'relay', now: Date.now(), relayId: 'r1' });
+      const email = `adopt-${ticketId}@customer.example`;
+      await h.producers.keyIssue({ serial, product: 'sma', ttlMs: WEEK, ticket, email, actor: `ticket:generic:${ticketId}` });
+      expect(await finishedKeyJob(ticketId, serial)).toEqual({ sid: op.session.id, adopted: true, mail: 'not_mailed' });
+      const mine = await sessionsOf(serial);
+      expect(mine).toHaveLength(1);
+      expect(mine[0]).toMatchObject({ id: op.session.id, state: connect ? 'CONNECTED' : 'ISSUED' });
+      await settle(300);
+      expect(keyMails(email)).toHaveLength(0);
+    }
+  });
+
+  it('a key-issue retry replaces the never-used session it noted before minting when its key text was lost', async () => {
+    const ticket = { system: 'generic', id: '6003' };
+    const serial = 'SN-ORPHAN';
+    // What a job killed between minting and storing the key text leaves behind.
+    const sid = newId();
+    const keyTexts = new RedisKeyTextStore(h.redis, h.prefix, keyTextSecretFrom(h.signingKey.privateKey));
+    await keyTexts.recordMinting(jobIds.keyIssue(ticket, serial), sid, Date.now() + WEEK, Date.now());
+    await issueKey({ id: sid, serial, product: 'sma', ttlMs: WEEK, ticket, email: 'orphan@customer.example', actor: 'ticket:generic:6003' }, { sessions: h.sessions, signingKey: h.signingKey, relay: RELAY, now: Date.now });
+    await h.producers.keyIssue({ serial, product: 'sma', ttlMs: WEEK, ticket, email: 'orphan@customer.example', actor: 'ticket:generic:6003' });
+    const result = await finishedKeyJob('6003', serial);
+    expect(result).toMatchObject({ adopted: false, mail: 'sent' });
+    expect(result.sid).not.toBe(sid);
+    expect(await h.sessions.require(sid)).toMatchObject({ state: 'CLOSED', reason: 'superseded' });
+    expect(await h.sessions.require(result.sid)).toMatchObject({ state: 'ISSUED' });
+    await waitFor(() => keyMails('orphan@customer.example').length === 1, { label: 'key mail' });
   });
 });

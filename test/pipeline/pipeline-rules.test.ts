@@ -54,8 +54,13 @@ describe('ticket event decision', () => {
     expect(decideTicketEvent(event(), session()).action).toBe('ignore');
   });
   it('tears down the live session of a closed ticket, tag or not', () => {
-    expect(decideTicketEvent(event({ kind: 'closed', tags: [] }), session())).toEqual({ action: 'teardown', sid: 'sid-00000001' });
+    expect(decideTicketEvent(event({ kind: 'closed', tags: [] }), session())).toEqual({ action: 'teardown', sids: ['sid-00000001'] });
     expect(decideTicketEvent(event({ kind: 'closed' }), null).action).toBe('ignore');
+  });
+  it('tears down every live session of a closed ticket, the serial\'s and those issued under an earlier serial, once each', () => {
+    const other = session({ id: 'sid-00000002', serial: 'K1000-OLD' });
+    expect(decideTicketEvent(event({ kind: 'closed' }), session(), [other, session()])).toEqual({ action: 'teardown', sids: ['sid-00000001', 'sid-00000002'] });
+    expect(decideTicketEvent(event({ kind: 'closed' }), null, [other])).toEqual({ action: 'teardown', sids: ['sid-00000002'] });
   });
 });
 

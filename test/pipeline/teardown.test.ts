@@ -61,6 +61,19 @@ describe('teardown', () => {
     expect(h.comments.violations).toEqual([]);
   });
 
+  it('a closed ticket whose serial field was edited since issue still closes the session issued for it, and leaves no index behind', async () => {
+    const session = await provision('7004', 'SN-EDIT-A', 'edit@customer.example');
+    const r = await postWebhook(h.apiUrl, webhookBody({ id: 'evt-close-7004', type: 'ticket.closed', ticketId: '7004', serial: 'SN-EDIT-B', email: 'edit@customer.example' }));
+    expect(r.status).toBe(202);
+    const closed = await waitFor(async () => {
+      const s = await h.sessions.get(session.id);
+      return s?.state === 'CLOSED' ? s : null;
+    }, { label: 'session closed', timeoutMs: 3_000 });
+    expect(closed.reason).toBe('ticket_closed');
+    expect(await h.redis.exists(h.sessions.keys.ticketSessions('generic', '7004'))).toBe(0);
+    await waitFor(() => mailsTo(h, 'edit@customer.example', /^Tether closed/).length === 1, { label: 'closed mail' });
+  });
+
   it('a revoke through the operator API takes the same path: closed, comment, mail with the reason', async () => {
     const session = await provision('7002', 'SN-REVOKE', 'revoke@customer.example');
     const res = await fetch(`${h.apiUrl}/v1/sessions/${session.id}/revoke`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });

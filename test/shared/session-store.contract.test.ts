@@ -104,6 +104,19 @@ describe.each(Object.keys(IMPLEMENTATIONS))('%s session store', (name) => {
     expect((await s.sessions.list(1)).map((r) => r.id)).toEqual([second.id]);
   });
 
+  it('finds every live session of a ticket whatever its serial, and forgets each once it closes', async () => {
+    const a = newSession('SN-C-T1', T0);
+    const b = { ...newSession('SN-C-T2', T0 + 1_000) };
+    const other = { ...newSession('SN-C-T3'), ticket: { system: 'generic', id: '4712' } };
+    const none = { ...newSession('SN-C-T4'), ticket: undefined };
+    for (const n of [a, b, other, none]) await s.sessions.create(n, 'op');
+    const ids = async (id: string) => (await s.sessions.findLiveByTicket({ system: 'generic', id })).map((r) => r.id).sort();
+    expect(await ids('4711')).toEqual([a.id, b.id].sort());
+    await s.sessions.close(a.id, 'ticket_closed', 'op', T0 + 2_000);
+    expect(await ids('4711')).toEqual([b.id]);
+    expect(await ids('4712')).toEqual([other.id]);
+  });
+
   it('activates exactly once of 20 concurrent racers, binding the winner\'s appliance key', async () => {
     const n = newSession('SN-C-3');
     await s.sessions.create(n, 'op');

@@ -3,6 +3,10 @@
 // signature, a replayed delivery id and a ticket without a serial are refused or ignored with a
 // logged reason and nothing queued.
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildApiServer } from '../../api/api-server.js';
+import { createLogger } from '../../shared/logger.js';
+import { pipelineKeys } from '../../shared/store/redis-keys.js';
+import { FRESHDESK_DEDUPE_TTL_S } from '../../ticketing/freshdesk/freshdesk-webhook.js';
 import { waitFor } from '../pipeline/helpers/wait.js';
 import { startTicketingHarness, type TicketingHarness } from './helpers/ticketing-harness.js';
 import { gitHubDelivery, VENDOR_CASES, type TicketFacts } from './helpers/vendor-cases.js';
@@ -99,5 +103,51 @@ describe('GitHub issue form with an empty required field', () => {
     expect((await h.post('github', d)).status).toBe(200);
     await new Promise((r2) => setTimeout(r2, 300));
     expect(api.accepted.filter((q) => c.isComment(q) && c.commentOf(q).target === c.target(t.seed))).toHaveLength(1);
+  });
+});
+
+describe('Freshdesk delivery ids (ticket and body digest, remembered three hours)', () => {
+  it('a byte-identical close accepted again after its id expired (resolved again after a reopen) is queued and tears the new session down', async () => {
+    const c = VENDOR_CASES.find((v) => v.system === 'freshdesk')!;
+    const t: TicketFacts = { seed: 9_801, serial: 'SN-FD-AGAIN', email: 'it-fd-again@customer.example' };
+    let clock = Date.UTC(2026, 11, 6, 9, 0, 0);
+    const app = await buildApiServer({ config: h.config, redis: h.redis, prefix: h.prefix, logger: createLogger('fd-clock', 'silent'), now: () => clock });
+    const post = async (body: Buffer, headers: Record<string, string>) => {
+      const r = await app.inject({ method: 'POST', url: '/v1/webhooks/freshdesk', headers, payload: body });
+      return { status: r.statusCode, json: r.json() as { status: string; id: string } };
+    };
+    const liveSession = () => h.sessions.list().then((all) => all.find((s) => s.serial === t.serial && s.state !== 'CLOSED'));
+    try {
+      const open = c.delivery('open', t);
+      expect((await post(open.body, open.headers)).status).toBe(202);
+      const first = await waitFor(liveSession, { label: 'first session' });
+      const keyMails = () => h.mails.filter((m) => m.envelopeTo.includes(t.email) && /^Tether key for appliance/.test(m.subject)).length;
+      await waitFor(() => keyMails() === 1, { label: 'first key mail' });
+      const closed = c.delivery('closed', t);
+      const close1 = await post(closed.body, closed.headers);
+      expect(close1).toMatchObject({ status: 202, json: { status: 'queued' } });
+      await waitFor(async () => (await h.sessions.require(first.id)).state === 'CLOSED', { label: 'first close' });
+      // Reopened a day later (another rendering of the rule: another id), provisioned again.
+      clock += 86_400_000;
+      const reopen = c.delivery('open', t, 'reopened');
+      expect((await post(reopen.body, reopen.headers)).status).toBe(202);
+      const second = await waitFor(async () => {
+        const s = await liveSession();
+        return s && s.id !== first.id ? s : undefined;
+      }, { label: 'second session' });
+      await waitFor(() => keyMails() === 2, { label: 'second key mail' });
+      // Resolved again: the same bytes as the first close, its id long expired.
+      await h.redis.del(pipelineKeys(h.prefix).webhookDelivery('freshdesk', close1.json.id));
+      clock += FRESHDESK_DEDUPE_TTL_S * 1000;
+      const before = await h.ticketEventJobs();
+      expect(await post(closed.body, closed.headers)).toMatchObject({ status: 202, json: { status: 'queued', id: close1.json.id } });
+      expect(await h.ticketEventJobs()).toBe(before + 1);
+      await waitFor(async () => (await h.sessions.require(second.id)).state === 'CLOSED', { label: 'second close' });
+      expect((await h.sessions.require(second.id)).reason).toBe('ticket_closed');
+      // A retry of it within the three hours is still a duplicate.
+      expect(await post(closed.body, closed.headers)).toMatchObject({ status: 200, json: { status: 'duplicate' } });
+    } finally {
+      await app.close();
+    }
   });
 });

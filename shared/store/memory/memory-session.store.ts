@@ -6,7 +6,7 @@
 import { AppError } from '../../errors.js';
 import { SESSION_AUDIT, transition } from '../../session/lifecycle.js';
 import type { CloseReason, SessionEvent } from '../../session/session-machine.js';
-import type { SessionRecord } from '../../session/session.schema.js';
+import type { SessionRecord, TicketRef } from '../../session/session.schema.js';
 import type { AuditLog } from '../audit.store.js';
 import type { SessionEventMessage } from '../session-events.js';
 import { activationRefusal, foundSession, newSessionFields, readSessionRecord, type NewSession, type SessionStore, type TransitionOptions, type TransitionResult } from '../session.store.js';
@@ -61,6 +61,12 @@ export class MemorySessionStore implements SessionStore {
     const id = this.bySerial.get(serial.toUpperCase());
     const s = id ? await this.get(id) : null;
     return s && s.state !== 'CLOSED' ? s : null;
+  }
+
+  async findLiveByTicket(ticket: TicketRef): Promise<SessionRecord[]> {
+    const ref = `${ticket.system}:${ticket.id}`;
+    const ids = [...this.records.values()].filter((r) => r.ticket === ref).map((r) => r.id!);
+    return (await Promise.all(ids.map((id) => this.require(id)))).filter((s) => s.state !== 'CLOSED');
   }
 
   async list(limit = 500): Promise<SessionRecord[]> {
