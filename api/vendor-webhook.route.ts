@@ -1,7 +1,7 @@
 // POST /v1/webhooks/:vendor: ticket events from the configured vendor help desks (the adapters built
 // from the registry, ticketing/help-desks.ts), and the flow every webhook route shares. Order of checks: size
 // (Fastify, before reading), the vendor's signature over the raw bytes, body mapping, then
-// delivery-id dedupe (SET NX with a TTL) and queueing. 202 queued, 200 duplicate or ignored (a
+// delivery-id dedupe (SET NX with a TTL; an id noted but never queued is queued on the retry) and queueing. 202 queued, 200 duplicate or ignored (a
 // ticket that is none of ours: the help desk must neither retry nor count a failure), 400, 401, 404.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -9,6 +9,7 @@ import { pipelineKeys } from '../shared/store/redis-keys.js';
 import type { Producers } from '../queues/producers.js';
 import type { WebhookMeter, WebhookResult } from '../shared/metrics.js';
 import { GENERIC_SYSTEM } from '../ticketing/generic-webhook.schema.js';
+import type { TicketEvent } from '../queues/ticket-event.schema.js';
 import type { TicketAdapter, TicketAdapters } from '../ticketing/ticket-adapter.js';
 import { HttpError } from './http-error.js';
 
@@ -63,19 +64,17 @@ export async function acceptWebhook(adapter: TicketAdapter, request: FastifyRequ
   const event = parsed.event;
   const dedupeKey = pipelineKeys(deps.redisPrefix).webhookDelivery(system, event.deliveryId);
   const now = deps.now();
+  let acceptedAt: number | undefined = now;
   const first = await deps.redis.set(dedupeKey, String(now), 'EX', adapter.dedupeTtlS ?? deps.dedupeTtlS, 'NX');
-  if (first !== 'OK') {
+  if (first !== 'OK') acceptedAt = await lostAcceptance(adapter, event, dedupeKey, now, deps);
+  if (acceptedAt === undefined) {
     request.log.info({ system, delivery: event.deliveryId }, 'webhook duplicate');
     count('duplicate');
     return reply.code(200).send({ status: 'duplicate', id: event.deliveryId });
   }
-  // An adapter's own dedupe TTL is shorter than finished jobs are kept (a week): the same id accepted
-  // again after it expired would get the id of a kept job and be dropped. Two acceptances of one id
-  // are at least the TTL apart, so the acceptance window tells them apart; retries within the TTL
-  // are caught by the dedupe key above.
-  const window = adapter.dedupeTtlS === undefined ? undefined : Math.floor(now / 1000 / adapter.dedupeTtlS);
+  if (acceptedAt !== now) request.log.warn({ system, delivery: event.deliveryId, acceptedAt }, 'webhook accepted earlier but never queued: queueing it now');
   try {
-    await deps.producers.ticketEvent(event, { window });
+    await deps.producers.ticketEvent(event, { window: acceptanceWindow(adapter, acceptedAt) });
   } catch (err) {
     // Not queued: forget the id so the help desk's retry is not taken for a duplicate.
     await deps.redis.del(dedupeKey).catch(() => undefined);
@@ -85,6 +84,33 @@ export async function acceptWebhook(adapter: TicketAdapter, request: FastifyRequ
   request.log.info({ ticket: event.ticket, kind: event.kind, delivery: event.deliveryId }, 'ticket event queued');
   count('accepted');
   return reply.code(202).send({ status: 'queued', id: event.deliveryId });
+}
+
+/**
+ * An adapter's own dedupe TTL is shorter than finished jobs are kept (a week): the same id accepted
+ * again after it expired would get the id of a kept job and be dropped. Two acceptances of one id
+ * are at least the TTL apart, so the acceptance window tells them apart; retries within the TTL are
+ * caught by the dedupe key.
+ */
+function acceptanceWindow(adapter: TicketAdapter, acceptedAt: number): number | undefined {
+  return adapter.dedupeTtlS === undefined ? undefined : Math.floor(acceptedAt / 1000 / adapter.dedupeTtlS);
+}
+
+/** A delivery noted as accepted this long ago whose job is not in the queue was never queued. */
+const LOST_AFTER_MS = 30_000;
+
+/**
+ * The dedupe key says the delivery was accepted before. Usually that is a duplicate (undefined). But
+ * the key is written before the event is queued: an API that died in between left the key and no
+ * job, and the help desk's retry must not be taken for a duplicate then. When the key is older than
+ * LOST_AFTER_MS (a process still queueing it is not) and no job has the event's id (BullMQ keeps
+ * finished ones), the first acceptance's time is returned, to queue it under the id it would have had.
+ */
+async function lostAcceptance(adapter: TicketAdapter, event: TicketEvent, dedupeKey: string, now: number, deps: WebhookFlowDeps): Promise<number | undefined> {
+  const noted = await deps.redis.get(dedupeKey);
+  const at = noted === null ? NaN : Number(noted);
+  if (!Number.isFinite(at) || now - at < LOST_AFTER_MS) return undefined;
+  return (await deps.producers.hasTicketEvent(event, { window: acceptanceWindow(adapter, at) })) ? undefined : at;
 }
 
 export async function vendorWebhookRoute(app: FastifyInstance, deps: VendorWebhookRouteDeps): Promise<void> {

@@ -81,6 +81,11 @@ export class Producers {
     return id;
   }
 
+  /** Whether the event's job (by its deterministic id) is in the queue: waiting, running, or kept after it finished. */
+  async hasTicketEvent(event: TicketEvent, opts: { window?: number | undefined } = {}): Promise<boolean> {
+    return (await this.queue(QUEUE.ticketEvents).getJob(jobIds.ticketEvent(event.ticket.system, event.deliveryId, opts.window))) !== undefined;
+  }
+
   /**
    * A ticket's key request gets the id of its ticket and serial, so duplicates collapse. A finished
    * job with that id (the earlier session ended) is removed first, so the ticket can ask again.

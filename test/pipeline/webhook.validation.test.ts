@@ -2,6 +2,7 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { QUEUE } from '../../queues/queue-names.js';
+import { pipelineKeys } from '../../shared/store/redis-keys.js';
 import { signGeneric } from '../../ticketing/generic-signature.js';
 import { ADMIN_TOKEN, WEBHOOK_SECRET, postWebhook, startHarness, webhookBody, type Harness } from './helpers/pipeline-harness.js';
 
@@ -108,6 +109,25 @@ describe('generic webhook validation', () => {
     const again = await postWebhook(h.apiUrl, body);
     expect(again).toEqual({ status: 200, json: { status: 'duplicate', id: 'evt-accept-1' } });
     expect(await queuedTicketEvents()).toBe(1);
+  });
+
+  it('a delivery noted as accepted but never queued (the API died in between) is queued on the retry; one noted a moment ago is a duplicate', async () => {
+    const post = (body: string) => postWebhook(h.apiUrl, body, signGeneric(WEBHOOK_SECRET, body, Date.now()));
+    const noteAccepted = (id: string, agoMs: number) => h.redis.set(pipelineKeys(h.prefix).webhookDelivery('generic', id), String(Date.now() - agoMs), 'EX', 3_600);
+    // What a dying API left a minute ago: the id noted, no job.
+    const lost = JSON.stringify(webhookBody({ id: `evt-lost-${Math.random().toString(36).slice(2)}` }));
+    await noteAccepted(JSON.parse(lost).id, 60_000);
+    const before = await queuedTicketEvents();
+    expect(await post(lost)).toMatchObject({ status: 202, json: { status: 'queued' } });
+    expect(await queuedTicketEvents()).toBe(before + 1);
+    // Queued now: the next retry is a duplicate, however old its note.
+    expect(await post(lost)).toMatchObject({ status: 200, json: { status: 'duplicate' } });
+    expect(await queuedTicketEvents()).toBe(before + 1);
+    // Noted a second ago by an API that may still be queueing it: a duplicate, nothing queued here.
+    const busy = JSON.stringify(webhookBody({ id: `evt-busy-${Math.random().toString(36).slice(2)}` }));
+    await noteAccepted(JSON.parse(busy).id, 1_000);
+    expect(await post(busy)).toMatchObject({ status: 200, json: { status: 'duplicate' } });
+    expect(await queuedTicketEvents()).toBe(before + 1);
   });
 });
 
