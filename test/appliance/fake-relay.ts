@@ -28,6 +28,8 @@ export interface FakeRelay {
   rejectAuth: boolean;
   /** Set to end each connection right after it has been granted this many forwards (a flapping relay). */
   endAfterForwards: number | undefined;
+  /** Set to record cancels but never answer them (a relay that has stopped responding). */
+  ignoreCancels: boolean;
   current(): Connection | undefined;
   openChannel(port: number): Promise<ServerChannel>;
   dropAppliances(): void;
@@ -77,6 +79,7 @@ export async function startFakeRelay(opts: { serial: string; tunnelSeed: Buffer;
           if (++granted === relay.endAfterForwards) setImmediate(() => conn.end());
         } else if (name === 'cancel-tcpip-forward') {
           relay.cancels.push({ bindAddr, bindPort });
+          if (relay.ignoreCancels) return;
           accept?.();
           setImmediate(() => conn.end()); // like the relay: cancel = customer disabled, session over
         } else reject?.();
@@ -96,6 +99,7 @@ export async function startFakeRelay(opts: { serial: string; tunnelSeed: Buffer;
     cancels: [],
     rejectAuth: false,
     endAfterForwards: undefined,
+    ignoreCancels: false,
     current: () => (last && conns.has(last) ? last : undefined),
     openChannel(port) {
       const conn = relay.current();

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { generateSeed, openSshPrivateKeyFromSeed } from '../../shared/ssh-keys.js';
 import type { AgentState } from '../../appliance/agent-state.js';
-import { STABLE_CONNECTION_MS, TunnelAgent, type TunnelAgentOptions, type TunnelStopped } from '../../appliance/tunnel/tunnel-agent.js';
+import { DRAIN_CANCEL_BUDGET_MS, DRAIN_END_WAIT_MS, STABLE_CONNECTION_MS, TunnelAgent, type TunnelAgentOptions, type TunnelStopped } from '../../appliance/tunnel/tunnel-agent.js';
 import { startEchoService, type TcpService } from '../helpers/appliance-services.js';
 import { manualClock } from '../helpers/manual-clock.js';
 import { eventually, roundTrip, startFakeRelay, type FakeRelay } from './fake-relay.js';
@@ -101,6 +101,23 @@ describe('tunnel agent', () => {
     expect(log.states.slice(-2)).toEqual(['draining', 'closed']);
     expect(log.stopped).toMatchObject({ byCustomer: true, credentialRejected: false });
     await eventually(() => relay.current() === undefined, 2_000, 'connection closed');
+  });
+
+  it("a relay that never answers the cancel holds a drain up no longer than its budget (under the unit's stop timeout)", async () => {
+    const clock = manualClock(Date.now());
+    relay.ignoreCancels = true;
+    const log = startAgent({ clock });
+    await eventually(() => log.connected.length === 1, 5_000, 'connected');
+    let drained = false;
+    const draining = agent!.drain().then(() => (drained = true));
+    await eventually(() => relay.cancels.length > 0, 5_000, 'the cancel asked');
+    await clock.advance(DRAIN_CANCEL_BUDGET_MS - 1);
+    expect(drained).toBe(false);
+    await clock.advance(1);
+    await eventually(() => drained, DRAIN_END_WAIT_MS + 1_000, 'the drain ended after its budget');
+    await draining;
+    expect(log.states.at(-1)).toBe('closed');
+    await eventually(() => relay.current() === undefined, 2_000, 'connection ended');
   });
 
   it('stops for good when the relay rejects the credential after a drop (session over)', async () => {
