@@ -2,6 +2,7 @@
 // workers parse `job.data` first (Redis data is untrusted and may be from an older version).
 // Payloads carry a version field and no secrets: a session id, never key text.
 import { z } from 'zod';
+import { mailAddressSchema } from '../shared/mail/mail-address.js';
 import { productSchema, portSchema, serialSchema } from '../shared/key/tether-key.schema.js';
 import { ticketRefSchema } from '../shared/session/session.schema.js';
 import { JOB, QUEUE, type JobName, type QueueName } from './queue-names.js';
@@ -9,7 +10,7 @@ import { ticketEventSchema } from './ticket-event.schema.js';
 
 const v1 = z.literal(1);
 const sid = z.string().min(8).max(64);
-const email = z.email().max(254);
+const email = mailAddressSchema;
 
 export const ticketEventJobSchema = z.object({ v: v1, event: ticketEventSchema });
 

@@ -9,6 +9,7 @@ import type { Producers } from '../queues/producers.js';
 import { JOB } from '../queues/queue-names.js';
 import { isAppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { isMailAddress } from '../shared/mail/mail-address.js';
 import type { WorkerMeter } from '../shared/metrics.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import { nextExpiryStep, planExpiry } from './session-reactions.js';
@@ -33,16 +34,19 @@ export async function processExpiry(data: JobData<typeof JOB.expiry>, deps: Expi
   if (s.expiresAt !== data.expiresAt) return 'stale';
   if (data.kind === 'warn') {
     const offset = data.offsetMs ?? 0;
-    if (s.email) {
-      await deps.producers.notification(
-        { template: 'expiring_soon', to: [s.email], sid: s.id, expiresAt: s.expiresAt, offsetMs: offset },
-        jobIds.warnNotice(s.id, offset, s.expiresAt),
-      );
-    }
-    // Deterministic ids: a retry after a crash here queues nothing twice.
+    // The next step first: nothing about the mail may keep the session from expiring. Deterministic
+    // ids: a retry after a crash here queues nothing twice.
     const now = deps.now();
     await deps.producers.scheduleExpiry(s, [nextExpiryStep(planExpiry(s, deps.warnOffsetsMs, now), { offsetMs: offset })], now);
-    return s.email ? 'warned' : 'no_recipient';
+    if (!s.email || !isMailAddress(s.email)) {
+      if (s.email) deps.logger.warn({ sid: s.id }, 'expiry warning not mailed: the session holds no valid address');
+      return 'no_recipient';
+    }
+    await deps.producers.notification(
+      { template: 'expiring_soon', to: [s.email], sid: s.id, expiresAt: s.expiresAt, offsetMs: offset },
+      jobIds.warnNotice(s.id, offset, s.expiresAt),
+    );
+    return 'warned';
   }
   try {
     await deps.sessions.close(s.id, 'expired', 'expiry', deps.now(), s.serial);

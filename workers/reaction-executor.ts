@@ -11,6 +11,7 @@ import type { CredentialStore } from '../shared/store/credential.store.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import type { SessionRecord } from '../shared/session/session.schema.js';
 import { applianceReactionsTo, type ApplianceReaction } from './appliance-reactions.js';
+import { isMailAddress } from '../shared/mail/mail-address.js';
 import { nextExpiryStep, planExpiry, reactionsTo, type Reaction } from './session-reactions.js';
 
 export interface ReactionDeps {
@@ -69,6 +70,9 @@ async function apply(r: Reaction, sid: string, session: SessionRecord | null, en
       await p.ticketComment(r.ticket, r.body, r.jobId, sid);
       return;
     case 'notify':
+      // An address stored before the edges checked it would fail this entry's every retry (and the
+      // reactions after it): no mail for it, the rest goes on.
+      if (!isMailAddress(r.to)) return;
       await p.notification({ template: r.template, to: [r.to], sid }, r.jobId);
       return;
   }

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../shared/duration.js';
 import { AppError } from '../../shared/errors.js';
+import { isMailAddress } from '../../shared/mail/mail-address.js';
 import { productSchema } from '../../shared/key/tether-key.schema.js';
 import { issueKey } from '../../shared/session/issue-key.js';
 import { sessionView, ticketRefSchema } from '../../shared/session/session.schema.js';
@@ -59,7 +60,7 @@ export function registerKeyCommands(program: Command, run: Run): void {
       run(async (ctx) => {
         const product = productSchema.safeParse(opts.product.toLowerCase());
         if (!product.success) throw new AppError('usage', `invalid --product "${opts.product}": use sma or sda`);
-        if (opts.email !== undefined && !/^[^@\s]+@[^@\s]+$/.test(opts.email)) throw new AppError('usage', `invalid --email "${opts.email}"`);
+        if (opts.email !== undefined && !isMailAddress(opts.email)) throw new AppError('usage', `invalid --email "${opts.email}": must be a mail address`);
         const actor = await actorFor(ctx, opts.as, 'admin', 'issue keys');
         const grants = (opts.grant ?? '').split(',').map((g) => g.trim()).filter(Boolean);
         for (const name of grants) if (!(await ctx.engineers.get(name))) throw new AppError('engineer_not_found', `--grant ${name}: no engineer named ${name}`);

@@ -6,6 +6,7 @@
 import { createHash, randomBytes, type KeyObject } from 'node:crypto';
 import { checkTtl } from '../duration.js';
 import { AppError, isAppError } from '../errors.js';
+import { isMailAddress } from '../mail/mail-address.js';
 import { encodeKey } from '../key/key-codec.js';
 import type { SigningKey } from '../key/key-files.js';
 import { generatePassword } from '../key/password-escrow.js';
@@ -112,6 +113,7 @@ export function checkPorts(product: Product, ports: readonly number[] | undefine
 export async function issueKey(req: IssueRequest, deps: IssueDeps): Promise<IssuedKey> {
   const serial = serialSchema.safeParse(req.serial);
   if (!serial.success) throw new AppError('usage', `invalid serial "${req.serial}": ${serial.error.issues[0]?.message}`);
+  if (req.email !== undefined && !isMailAddress(req.email)) throw new AppError('usage', `invalid email "${req.email.slice(0, 254)}": must be a mail address`);
   const ttlMs = checkTtl(req.ttlMs);
   const ports = checkPorts(req.product, req.ports);
   const now = deps.now();

@@ -44,6 +44,18 @@ describe('expiry', () => {
     expect(mailsTo(h, 'expire@customer.example', /expires soon$/)).toHaveLength(1);
   });
 
+  it('a session whose stored address no mail job accepts (an older record) still expires on time; the warning is skipped', async () => {
+    await postWebhook(h.apiUrl, webhookBody({ id: 'evt-exp-3', ticketId: '8003', serial: 'SN-BADADDR', email: 'badaddr@customer.example' }));
+    await waitFor(() => mailsTo(h, 'badaddr@customer.example', /^Tether key/).length === 1, { label: 'key mail' });
+    const session = (await h.sessions.list()).find((s) => s.serial === 'SN-BADADDR')!;
+    // As a record written before every edge checked addresses the same way.
+    await h.redis.hset(h.sessions.keys.session(session.id), 'email', 'ops@localhost');
+    const closed = await closedSession(session.id, 6_000);
+    expect(closed.reason).toBe('expired');
+    expect(closed.closedAt! - session.expiresAt).toBeLessThan(1_000);
+    expect(mailsTo(h, 'ops@localhost', /./)).toHaveLength(0);
+  });
+
   it('an extension reschedules: nothing happens at the old deadline, the session expires at the new one', async () => {
     await postWebhook(h.apiUrl, webhookBody({ id: 'evt-exp-2', ticketId: '8002', serial: 'SN-EXTEND', email: 'extend@customer.example' }));
     await waitFor(() => mailsTo(h, 'extend@customer.example', /^Tether key/).length === 1, { label: 'key mail' });

@@ -43,6 +43,14 @@ describe('session store', () => {
     expect(await redis.zcard(sessions.keys.sessions)).toBe(before);
   });
 
+  it('refuses an address no mail job would accept (ops@localhost) and stores nothing', async () => {
+    const before = await redis.zcard(sessions.keys.sessions);
+    const bad = issueKey({ serial: 'SN-STORE-3', product: 'sma', ttlMs: 3_600_000, email: 'ops@localhost', actor: 'test' }, { sessions, signingKey, relay, now: () => Date.now() });
+    await expect(bad).rejects.toMatchObject({ code: 'usage', message: 'invalid email "ops@localhost": must be a mail address' });
+    expect(await redis.zcard(sessions.keys.sessions)).toBe(before);
+    expect(await sessions.findLiveBySerial('SN-STORE-3')).toBeNull();
+  });
+
   it('activates exactly once under 20 concurrent first logins, binding the winner\'s appliance key', async () => {
     const { session } = await issue('SN-STORE-3');
     const keys = Array.from({ length: 20 }, () => randomBytes(32));
