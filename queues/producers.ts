@@ -9,6 +9,8 @@ import { jobIds } from './job-ids.js';
 import { DEFAULT_RETRY, defaultJobOptions, type RetryPolicy } from './job-options.js';
 import { JOBS, type JobData, type JobInput } from './job-schemas.js';
 import type { ReplicaWait } from '../shared/redis-durability.js';
+import { AppError } from '../shared/errors.js';
+import { CLOSED_TICKET_MS } from './closed-ticket.store.js';
 import { bullConnectionFrom } from './bull-connection.js';
 import { JOB, QUEUE, QUEUE_NAMES, type JobName, type QueueName } from './queue-names.js';
 import { bullPrefix, pipelineKeys, type PipelineKeys } from '../shared/store/redis-keys.js';
@@ -88,7 +90,9 @@ export class Producers {
 
   /**
    * A ticket's key request gets the id of its ticket and serial, so duplicates collapse. A finished
-   * job with that id (the earlier session ended) is removed first, so the ticket can ask again.
+   * job with that id (the earlier session ended) is removed first, so the ticket can ask again. A
+   * running one would swallow the request while it may already have decided not to mint (the ticket
+   * was closed meanwhile): that is a retryable `key_issue_running`, and the caller asks again later.
    */
   async keyIssue(input: JobInput<typeof JOB.keyIssue>): Promise<string> {
     if (!input.ticket) return this.add(JOB.keyIssue, input);
@@ -96,15 +100,32 @@ export class Producers {
     const existing = await this.queue(QUEUE.keyIssue).getJob(jobId);
     if (existing) {
       const state = await existing.getState();
+      if (state === 'active') throw new AppError('key_issue_running', `the key-issue job ${jobId} of ticket ${input.ticket.system}:${input.ticket.id} is running`, { retryable: true });
       if (state === 'completed' || state === 'failed') await existing.remove();
     }
+    // Remembered for the ticket's close, which cancels the pending jobs of every serial.
+    const serials = this.keys.ticketKeySerials(input.ticket.system, input.ticket.id);
+    await this.redis.multi().sadd(serials, input.serial.toUpperCase()).pexpire(serials, CLOSED_TICKET_MS).exec();
     return this.add(JOB.keyIssue, input, { jobId });
   }
 
-  /** Drops a ticket's key request that has not started yet (the ticket closed first). */
-  async cancelKeyIssue(ticket: TicketRef, serial: string): Promise<void> {
+  /** Whether the key-issue job of this ticket and serial is running now. */
+  async keyIssueRunning(ticket: TicketRef, serial: string): Promise<boolean> {
     const job = await this.queue(QUEUE.keyIssue).getJob(jobIds.keyIssue(ticket, serial));
-    if (job && ['waiting', 'delayed', 'prioritized'].includes(await job.getState())) await job.remove();
+    return job !== undefined && (await job.getState()) === 'active';
+  }
+
+  /**
+   * Drops a ticket's key requests that have not started yet (the ticket closed first): those of
+   * every serial its jobs were queued for, plus `serials` (the event's, those of its live sessions).
+   * A running one is left alone: it looks for the ticket's close mark itself (key-issue.worker.ts).
+   */
+  async cancelKeyIssue(ticket: TicketRef, serials: readonly string[]): Promise<void> {
+    const queued = await this.redis.smembers(this.keys.ticketKeySerials(ticket.system, ticket.id));
+    for (const serial of new Set([...queued, ...serials.map((s) => s.toUpperCase())])) {
+      const job = await this.queue(QUEUE.keyIssue).getJob(jobIds.keyIssue(ticket, serial));
+      if (job && ['waiting', 'delayed', 'prioritized'].includes(await job.getState())) await job.remove();
+    }
   }
 
   keyDelivery(sid: string, channel: 'email' = 'email'): Promise<string> {

@@ -47,6 +47,8 @@ export const ERROR_CODES = [
   // infrastructure
   'redis_unreachable',
   'help_desk_busy',
+  /** A ticket's key-issue job is running, so a new request with its id would be dropped: retry later. */
+  'key_issue_running',
   'internal',
 ] as const;
 

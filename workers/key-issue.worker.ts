@@ -6,17 +6,22 @@
 // neither key text nor delivery record is replaced only when this job minted it (the id it noted
 // before minting) and it never connected: its key text was lost before it was stored. Any other
 // (one-click, an operator's key handed over by phone) is adopted and nothing is mailed.
+// A ticket's own request (actor `ticket:…`) mints nothing once the ticket is marked closed, and a
+// session it minted while the close was being handled is closed before anything is mailed.
 import type { Worker } from 'bullmq';
+import type { ClosedTickets } from '../queues/closed-ticket.store.js';
 import type { JobData } from '../queues/job-schemas.js';
 import type { KeyTextStore } from '../queues/key-text.store.js';
 import type { Producers } from '../queues/producers.js';
 import { JOB } from '../queues/queue-names.js';
 import type { SigningKey } from '../shared/key/key-files.js';
+import { isAppError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { Mailer } from '../shared/mail/mailer.js';
 import { issueKey, newId, type KeyRelays } from '../shared/session/issue-key.js';
 import type { ApplianceStore } from '../shared/store/appliance.store.js';
 import type { CredentialStore } from '../shared/store/credential.store.js';
+import type { TicketRef } from '../shared/session/session.schema.js';
 import type { SessionStore } from '../shared/store/session.store.js';
 import { mailKeyOnce, type KeyMailResult } from './key-mail.js';
 import { liveSessionOfTicket } from './ticket-sessions.js';
@@ -25,6 +30,8 @@ import { buildWorker, type JobContext, type WorkerRuntime } from './worker-kit.j
 export interface KeyIssueDeps {
   sessions: SessionStore;
   keyTexts: KeyTextStore;
+  /** Marks of closed tickets: a ticket's own request mints nothing for a closed ticket. */
+  closedTickets: ClosedTickets;
   producers: Producers;
   signingKey: SigningKey;
   relay: KeyRelays;
@@ -43,11 +50,39 @@ export interface KeyIssueDeps {
   replicated?: (() => Promise<void>) | undefined;
 }
 
-/** `not_mailed`: the ticket's live session was minted elsewhere without a key text for this job to mail. */
-export type KeyIssueResult = { sid: string; adopted: boolean; mail: KeyMailResult | 'not_mailed' };
+/**
+ * `not_mailed`: the ticket's live session was minted elsewhere without a key text for this job to mail.
+ * `ticket_closed`: the ticket was closed first; `sid` is the session this job minted and closed, if any.
+ */
+export type KeyIssueResult =
+  | { sid: string; adopted: boolean; mail: KeyMailResult | 'not_mailed' }
+  | { sid: string | null; adopted: false; mail: 'ticket_closed' };
+
+/** A ticket's own key request, as the ticket-events worker queues it (not an operator's key for it). */
+function ticketOwnRequest(data: JobData<typeof JOB.keyIssue>): TicketRef | undefined {
+  return data.ticket && data.actor === `ticket:${data.ticket.system}:${data.ticket.id}` ? data.ticket : undefined;
+}
+
+async function closeForClosedTicket(sid: string, actor: string, deps: KeyIssueDeps): Promise<boolean> {
+  try {
+    await deps.sessions.close(sid, 'ticket_closed', actor, deps.now());
+    return true;
+  } catch (err) {
+    if (isAppError(err, 'session_closed') || isAppError(err, 'session_not_found')) return false;
+    throw err;
+  }
+}
 
 export async function processKeyIssue(data: JobData<typeof JOB.keyIssue>, deps: KeyIssueDeps, ctx?: Pick<JobContext, 'jobId'>): Promise<KeyIssueResult> {
   const jobId = ctx?.jobId || undefined;
+  const ownTicket = ticketOwnRequest(data);
+  if (ownTicket && (await deps.closedTickets.isClosed(ownTicket))) {
+    // A session this job noted may be live: a run that died between minting and its second look.
+    const noted = jobId === undefined ? null : await deps.keyTexts.mintedBy(jobId);
+    const closed = noted !== null && (await closeForClosedTicket(noted, data.actor, deps));
+    deps.logger.info({ ticket: ownTicket, serial: data.serial, closed: closed ? noted : undefined }, 'ticket closed already: no key minted');
+    return { sid: closed ? noted : null, adopted: false, mail: 'ticket_closed' };
+  }
   if (data.ticket) {
     const live = await liveSessionOfTicket(deps.sessions, data.ticket, data.serial);
     if (live) {
@@ -85,6 +120,13 @@ export async function processKeyIssue(data: JobData<typeof JOB.keyIssue>, deps: 
     },
     { sessions: deps.sessions, signingKey: deps.signingKey, relay: deps.relay, now: deps.now, appliances: deps.appliances, credentials: deps.credentials },
   );
+  // The close may have come while this job minted, and looked for the ticket's sessions before this
+  // one existed: the mark it wrote first tells. The key text is never stored, nothing is mailed.
+  if (ownTicket && (await deps.closedTickets.isClosed(ownTicket))) {
+    await closeForClosedTicket(issued.session.id, data.actor, deps);
+    deps.logger.info({ sid: issued.session.id, ticket: ownTicket }, 'ticket closed while the key was minted: session closed, nothing mailed');
+    return { sid: issued.session.id, adopted: false, mail: 'ticket_closed' };
+  }
   // Stored (sealed) before the mail goes out, so that a retry mails this key instead of minting another.
   await deps.keyTexts.put(issued.session.id, issued.key, issued.session.expiresAt, deps.now());
   deps.logger.info({ sid: issued.session.id, serial: issued.session.serial, ticket: data.ticket, sealed: issued.sealed, pushed: issued.pushed }, 'key issued');

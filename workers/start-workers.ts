@@ -3,6 +3,7 @@
 // endpoint, and returns one idempotent close() that drains current jobs and closes everything.
 import type { Worker } from 'bullmq';
 import { jobIds } from '../queues/job-ids.js';
+import { RedisClosedTickets } from '../queues/closed-ticket.store.js';
 import { keyTextSecretFrom, RedisKeyTextStore } from '../queues/redis-key-text.store.js';
 import type { RetryPolicy } from '../queues/job-options.js';
 import { Producers } from '../queues/producers.js';
@@ -107,6 +108,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
   const producers = new Producers({ connection: plain, prefix: deps.prefix, retry: t.retry, replicaWait: waitForReplicas });
   const adapters = deps.adapters ?? buildTicketAdapters(deps.config, { now });
   const sentMails = new SentMailStore(plain, deps.prefix);
+  const closedTickets = new RedisClosedTickets(plain, deps.prefix);
   const mailDomain = mailDomainOf(deps.config.mailFrom);
   const operatorEmail = t.operatorEmail === null ? undefined : (t.operatorEmail ?? addressOf(deps.config.mailFrom));
   const keySentNoticeTo = (t.keySentNotice ?? deps.config.keySentNotice) ? operatorEmail : undefined;
@@ -130,10 +132,10 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
   const common = { sessions, producers, now, logger: deps.logger };
   const mailer = deps.metrics ? meteredMailer(deps.mailer, deps.metrics) : deps.mailer;
   const factories: Record<QueueName, () => Worker> = {
-    [QUEUE.ticketEvents]: () => createTicketEventsWorker({ ...common, ticketKeyTtlMs: t.ticketKeyTtlMs ?? DEFAULT_TICKET_KEY_TTL_MS, access: new AccessStore(plain, deps.prefix) }, rt),
+    [QUEUE.ticketEvents]: () => createTicketEventsWorker({ ...common, closedTickets, ticketKeyTtlMs: t.ticketKeyTtlMs ?? DEFAULT_TICKET_KEY_TTL_MS, access: new AccessStore(plain, deps.prefix) }, rt),
     [QUEUE.keyIssue]: () =>
       createKeyIssueWorker(
-        { ...common, keyTexts, signingKey: deps.signingKey, relay: deps.relay, appliances, credentials, mailer, mailDomain, keySentNoticeTo, replicated: () => waitForReplicas(plain) },
+        { ...common, keyTexts, closedTickets, signingKey: deps.signingKey, relay: deps.relay, appliances, credentials, mailer, mailDomain, keySentNoticeTo, replicated: () => waitForReplicas(plain) },
         { ...rt, concurrency: t.concurrency ?? KEY_ISSUE_CONCURRENCY },
       ),
     [QUEUE.keyDelivery]: () => createKeyDeliveryWorker({ ...common, keyTexts, mailer, mailDomain, keySentNoticeTo }, rt),

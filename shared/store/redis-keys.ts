@@ -78,7 +78,8 @@ export type PipelineKeys = ReturnType<typeof pipelineKeys>;
 
 /**
  * Keys the pipeline owns beside the queues: webhook delivery dedupe, the sealed key text waiting for
- * delivery, delivery markers, records of sent notices, the index of a session's planned expiry jobs,
+ * delivery, delivery markers, records of sent notices, closed-ticket markers and the serials of a
+ * ticket's key-issue jobs, the index of a session's planned expiry jobs,
  * comment bursts per ticket, and the audit consumer group.
  */
 export function pipelineKeys(prefix: string) {
@@ -99,6 +100,10 @@ export function pipelineKeys(prefix: string) {
     legacyDelivered: (sid: string) => `${p}delivered:${sid}`,
     /** Set once the SMTP server accepted a notice; named by its identity (message-id.ts). */
     sentMail: (identityKey: string) => `${p}sent:${identityKey}`,
+    /** Set by a ticket's close (a week, as long as finished jobs): a create arriving later is stale, a key-issue job mints nothing. */
+    ticketClosed: (system: string, id: string) => `${p}ticket-closed:${system}:${id}`,
+    /** Serials a ticket's key-issue jobs were queued for (a week): a close cancels the pending ones of each. */
+    ticketKeySerials: (system: string, id: string) => `${p}ticket-key-serials:${system}:${id}`,
     /** Ids of the expiry jobs planned for a session, so a reschedule can remove them. */
     expiryJobs: (sid: string) => `${p}expiry-jobs:${sid}`,
     /** One ticket's comment burst (`burstId`: a hash of ticket and visibility, comment-burst.ts). */

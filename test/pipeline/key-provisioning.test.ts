@@ -1,15 +1,22 @@
 // Signed webhook to key mail, end to end in one process (real Redis, SMTP capture, comment server):
 // one key and one mail per ticket whatever the duplicates, no key text in job data, CLI path.
+import type { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { RedisClosedTickets } from '../../queues/closed-ticket.store.js';
 import { jobIds } from '../../queues/job-ids.js';
 import { handOverKeyForDelivery } from '../../queues/key-handover.js';
-import { QUEUE } from '../../queues/queue-names.js';
+import { QUEUE, QUEUE_NAMES } from '../../queues/queue-names.js';
 import { keyTextSecretFrom, RedisKeyTextStore } from '../../queues/redis-key-text.store.js';
 import { bullPrefix, pipelineKeys } from '../../shared/store/redis-keys.js';
 import { verifyKey } from '../../shared/key/key-codec.js';
 import { trustedSignersFromPem } from '../../shared/key/trusted-signers.js';
 import { keyFromMailText } from '../../shared/mail/mail-parse.js';
+import { createLogger } from '../../shared/logger.js';
+import { mailDomainOf } from '../../shared/mail/message-id.js';
 import { issueKey, newId } from '../../shared/session/issue-key.js';
+import type { SessionStore } from '../../shared/store/session.store.js';
+import { createKeyIssueWorker } from '../../workers/key-issue.worker.js';
 import { RELAY } from './helpers/relay-endpoint.js';
 import { mailsTo, postWebhook, startHarness, webhookBody, type Harness } from './helpers/pipeline-harness.js';
 import { settle, waitFor } from './helpers/wait.js';
@@ -175,5 +182,112 @@ describe('ticket webhook to key mail', () => {
     expect(await h.sessions.require(sid)).toMatchObject({ state: 'CLOSED', reason: 'superseded' });
     expect(await h.sessions.require(result.sid)).toMatchObject({ state: 'ISSUED' });
     await waitFor(() => keyMails('orphan@customer.example').length === 1, { label: 'key mail' });
+  });
+});
+
+describe('a ticket closed while its key-issue job runs', () => {
+  // The harness runs every worker but key-issue; this file's key-issue worker is the real one, on a
+  // session store that lets the test act at the moment the job mints (the job is ACTIVE then).
+  let q: Harness;
+  let bull: Redis;
+  let worker: Worker;
+  let atMint: (() => Promise<void>) | undefined;
+  let atClose: (() => Promise<void>) | undefined;
+  const WEEK = 7 * 86_400_000;
+
+  beforeAll(async () => {
+    q = await startHarness({ redisUrl: inject('redisUrl'), tuning: { queues: QUEUE_NAMES.filter((n) => n !== QUEUE.keyIssue) } });
+    bull = new Redis(inject('redisUrl'), { maxRetriesPerRequest: null });
+    // Each hook runs once, just before the job's call to the store method it is set for.
+    const sessions = new Proxy(q.sessions, {
+      get(target, prop) {
+        const v: unknown = Reflect.get(target, prop, target);
+        if (typeof v !== 'function') return v;
+        return async (...args: unknown[]) => {
+          const hook = prop === 'create' ? atMint : prop === 'close' ? atClose : undefined;
+          if (prop === 'create') atMint = undefined;
+          if (prop === 'close') atClose = undefined;
+          await hook?.();
+          return (v as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    }) as SessionStore;
+    const logger = createLogger('key-issue-test', 'silent');
+    worker = createKeyIssueWorker(
+      {
+        sessions,
+        keyTexts: new RedisKeyTextStore(q.redis, q.prefix, keyTextSecretFrom(q.signingKey.privateKey)),
+        closedTickets: new RedisClosedTickets(q.redis, q.prefix),
+        producers: q.producers,
+        signingKey: q.signingKey,
+        relay: RELAY,
+        mailer: q.mailer,
+        now: Date.now,
+        logger,
+        mailDomain: mailDomainOf(q.config.mailFrom),
+      },
+      { connection: bull, prefix: q.prefix, logger },
+    );
+    worker.on('error', () => undefined);
+    await worker.waitUntilReady();
+  });
+  afterAll(async () => {
+    await worker?.close();
+    bull?.disconnect();
+    await q?.close();
+  });
+
+  async function eventHandled(deliveryId: string, states: readonly string[]) {
+    await waitFor(async () => {
+      const j = await q.producers.queue(QUEUE.ticketEvents).getJob(jobIds.ticketEvent('generic', deliveryId));
+      return j && states.includes(await j.getState());
+    }, { label: `ticket event ${deliveryId} handled` });
+  }
+  async function keyJob(ticketId: string, serial: string) {
+    return waitFor(async () => {
+      const j = await q.producers.queue(QUEUE.keyIssue).getJob(jobIds.keyIssue({ system: 'generic', id: ticketId }, serial));
+      return j?.finishedOn ? j : null;
+    }, { label: 'key-issue job finished' });
+  }
+  const qKeyMails = (to: string) => mailsTo(q, to, /^Tether key for appliance/);
+  const ofTicket = async (ticketId: string) => (await q.sessions.list()).filter((s) => s.ticket?.id === ticketId);
+
+  it('a close handled while the job mints (after the close looked for sessions) closes the new session with ticket_closed and mails nothing', async () => {
+    const email = 'close-mid-mint@customer.example';
+    atMint = async () => {
+      expect((await postWebhook(q.apiUrl, webhookBody({ id: 'evt-close-8001', type: 'ticket.closed', ticketId: '8001', serial: 'SN-MIDMINT', email }))).status).toBe(202);
+      await eventHandled('evt-close-8001', ['completed']);
+    };
+    expect((await postWebhook(q.apiUrl, webhookBody({ id: 'evt-open-8001', ticketId: '8001', serial: 'SN-MIDMINT', email }))).status).toBe(202);
+    const job = await keyJob('8001', 'SN-MIDMINT');
+    expect(job.returnvalue).toMatchObject({ adopted: false, mail: 'ticket_closed' });
+    const sessions = await ofTicket('8001');
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]).toMatchObject({ state: 'CLOSED', reason: 'ticket_closed' });
+    expect(await q.redis.exists(pipelineKeys(q.prefix).keyText(sessions[0]!.id))).toBe(0);
+    await settle(500);
+    expect(qKeyMails(email)).toHaveLength(0);
+  });
+
+  it('a ticket closed while its job mints and reopened before that job ends still gets one live session and one key mail', async () => {
+    const email = 'reopen-mid-mint@customer.example';
+    atMint = async () => {
+      expect((await postWebhook(q.apiUrl, webhookBody({ id: 'evt-close-8002', type: 'ticket.closed', ticketId: '8002', serial: 'SN-REOPEN', email }))).status).toBe(202);
+      await eventHandled('evt-close-8002', ['completed']);
+    };
+    // When the job closes the session it minted for the closed ticket, it is still running: the
+    // reopen's key request meets its job id and must not be lost.
+    atClose = async () => {
+      expect((await postWebhook(q.apiUrl, webhookBody({ id: 'evt-reopen-8002', type: 'ticket.updated', ticketId: '8002', serial: 'SN-REOPEN', email }))).status).toBe(202);
+      await eventHandled('evt-reopen-8002', ['completed', 'delayed', 'failed']);
+    };
+    expect((await postWebhook(q.apiUrl, webhookBody({ id: 'evt-open-8002', ticketId: '8002', serial: 'SN-REOPEN', email }))).status).toBe(202);
+    await waitFor(async () => (await ofTicket('8002')).some((s) => s.state === 'CLOSED'), { label: 'the session minted during the close closed' });
+    await waitFor(() => qKeyMails(email).length === 1, { label: 'key mail after the reopen', timeoutMs: 15_000 });
+    const sessions = await ofTicket('8002');
+    expect(sessions.filter((s) => s.state !== 'CLOSED')).toHaveLength(1);
+    expect(sessions.filter((s) => s.state === 'CLOSED').map((s) => s.reason)).toEqual(['ticket_closed']);
+    await settle(500);
+    expect(qKeyMails(email)).toHaveLength(1);
   });
 });

@@ -62,6 +62,17 @@ describe('ticket event decision', () => {
     expect(decideTicketEvent(event({ kind: 'closed' }), session(), [other, session()])).toEqual({ action: 'teardown', sids: ['sid-00000001', 'sid-00000002'] });
     expect(decideTicketEvent(event({ kind: 'closed' }), null, [other])).toEqual({ action: 'teardown', sids: ['sid-00000002'] });
   });
+  it('ignores a create that comes after the ticket\'s close: a ticket is created once, so it is a late retry', () => {
+    const stale = { action: 'ignore', why: 'ticket was closed already: a create arriving after its close is stale' };
+    expect(decideTicketEvent(event(), null, [], true)).toEqual(stale);
+    expect(decideTicketEvent(event({ tags: [] }), null, [], true)).toEqual(stale);
+    expect(decideTicketEvent(event(), null, [], false)).toEqual({ action: 'provision' });
+  });
+  it('provisions an update asking for a tether after the close as a reopen; a later close still tears down', () => {
+    expect(decideTicketEvent(event({ kind: 'updated' }), null, [], true)).toEqual({ action: 'provision', reopens: true });
+    expect(decideTicketEvent(event({ kind: 'updated', tags: [] }), null, [], true).action).toBe('ignore');
+    expect(decideTicketEvent(event({ kind: 'closed' }), session(), [], true)).toEqual({ action: 'teardown', sids: ['sid-00000001'] });
+  });
 });
 
 describe('expiry plan', () => {

@@ -1,10 +1,11 @@
 // Teardown by ticket closure and by operator revoke: CLOSED with the reason, relays told, ticket comment, mail.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { QUEUE } from '../../queues/queue-names.js';
+import { jobIds } from '../../queues/job-ids.js';
+import { QUEUE, QUEUE_NAMES } from '../../queues/queue-names.js';
 import { parseSessionEvent } from '../../shared/store/session-events.js';
 import { ADMIN_TOKEN, mailsTo, postWebhook, startHarness, webhookBody, type Harness } from './helpers/pipeline-harness.js';
-import { waitFor } from './helpers/wait.js';
+import { settle, waitFor } from './helpers/wait.js';
 
 let h: Harness;
 
@@ -19,6 +20,15 @@ async function provision(ticketId: string, serial: string, email: string) {
   expect((await postWebhook(h.apiUrl, webhookBody({ id: `evt-open-${ticketId}`, ticketId, serial, email }))).status).toBe(202);
   await waitFor(() => mailsTo(h, email, /^Tether key/).length === 1, { label: 'key mail' });
   return (await h.sessions.list()).find((s) => s.serial === serial)!;
+}
+
+/** The return value of a ticket-events job, once it finished. */
+async function ticketEventResult(harness: Harness, deliveryId: string): Promise<unknown> {
+  const job = await waitFor(async () => {
+    const j = await harness.producers.queue(QUEUE.ticketEvents).getJob(jobIds.ticketEvent('generic', deliveryId));
+    return j?.finishedOn ? j : null;
+  }, { label: `ticket event ${deliveryId} finished` });
+  return job.returnvalue;
 }
 
 async function pendingExpiryJobs(sid: string): Promise<number> {
@@ -88,5 +98,41 @@ describe('teardown', () => {
     await provision('7003', 'SN-HELPDESK', 'helpdesk@customer.example');
     const comment = await waitFor(() => h.comments.comments.find((c) => c.ticket.id === '7003'), { label: 'comment after retries', timeoutMs: 10_000 });
     expect(comment.body).toMatch(/sent to helpdesk@customer\.example/);
+  });
+
+  it('a create delivered after its ticket\'s close (the help desk retried it later) is stale: no key is minted or mailed', async () => {
+    const email = 'late-create@customer.example';
+    // The create's first delivery failed; the close went through; then the help desk retried the create.
+    expect((await postWebhook(h.apiUrl, webhookBody({ id: 'evt-close-7005', type: 'ticket.closed', ticketId: '7005', serial: 'SN-LATE', email }))).status).toBe(202);
+    expect(await ticketEventResult(h, 'evt-close-7005')).toMatchObject({ action: 'ignore' });
+    expect((await postWebhook(h.apiUrl, webhookBody({ id: 'evt-open-7005', ticketId: '7005', serial: 'SN-LATE', email }))).status).toBe(202);
+    expect(await ticketEventResult(h, 'evt-open-7005')).toEqual({ action: 'ignore', why: 'ticket was closed already: a create arriving after its close is stale' });
+    await settle(500);
+    expect((await h.sessions.list()).filter((s) => s.serial === 'SN-LATE')).toEqual([]);
+    expect(await h.producers.queue(QUEUE.keyIssue).getJob(jobIds.keyIssue({ system: 'generic', id: '7005' }, 'SN-LATE'))).toBeUndefined();
+    expect(mailsTo(h, email, /^Tether key/)).toHaveLength(0);
+  });
+});
+
+describe('teardown of key requests not started yet', () => {
+  let q: Harness;
+  beforeAll(async () => {
+    // No key-issue worker: the ticket's key request stays pending until the close.
+    q = await startHarness({ redisUrl: inject('redisUrl'), tuning: { queues: QUEUE_NAMES.filter((n) => n !== QUEUE.keyIssue) } });
+  });
+  afterAll(async () => {
+    await q?.close();
+  });
+
+  it('a closed ticket cancels the pending key request of a serial it no longer names (the serial field was edited)', async () => {
+    const ticket = { system: 'generic', id: '7006' };
+    const email = 'edited-pending@customer.example';
+    expect((await postWebhook(q.apiUrl, webhookBody({ id: 'evt-open-7006', ticketId: '7006', serial: 'SN-PEND-A', email }))).status).toBe(202);
+    expect(await ticketEventResult(q, 'evt-open-7006')).toEqual({ action: 'provision' });
+    const pending = await q.producers.queue(QUEUE.keyIssue).getJob(jobIds.keyIssue(ticket, 'SN-PEND-A'));
+    expect(await pending?.getState()).toBe('waiting');
+    expect((await postWebhook(q.apiUrl, webhookBody({ id: 'evt-close-7006', type: 'ticket.closed', ticketId: '7006', serial: 'SN-PEND-B', email }))).status).toBe(202);
+    await ticketEventResult(q, 'evt-close-7006');
+    expect(await q.producers.queue(QUEUE.keyIssue).getJob(jobIds.keyIssue(ticket, 'SN-PEND-A'))).toBeUndefined();
   });
 });

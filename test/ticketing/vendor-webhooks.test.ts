@@ -127,10 +127,12 @@ describe('Freshdesk delivery ids (ticket and body digest, remembered three hours
       const close1 = await post(closed.body, closed.headers);
       expect(close1).toMatchObject({ status: 202, json: { status: 'queued' } });
       await waitFor(async () => (await h.sessions.require(first.id)).state === 'CLOSED', { label: 'first close' });
-      // Reopened a day later (another rendering of the rule: another id), provisioned again.
+      // Reopened a day later (another rendering of the rule: another id), provisioned again. A reopen
+      // is an update: a create after the close would be a stale retry, and is ignored.
       clock += 86_400_000;
       const reopen = c.delivery('open', t, 'reopened');
-      expect((await post(reopen.body, reopen.headers)).status).toBe(202);
+      const reopenBody = Buffer.from(JSON.stringify({ ...JSON.parse(reopen.body.toString()), event: 'updated' }));
+      expect((await post(reopenBody, reopen.headers)).status).toBe(202);
       const second = await waitFor(async () => {
         const s = await liveSession();
         return s && s.id !== first.id ? s : undefined;
