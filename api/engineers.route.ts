@@ -1,11 +1,10 @@
 // The engineer registry in the operator API: list (paged by name), add a public key (creating the
 // engineer), remove an engineer or one key; every relay ends a removed engineer's connections.
-// Changes are audited with the operator as actor, as the CLI does.
+// Changes are audited with the operator as actor, as the CLI does (the directory writes the entry with the change).
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { AppError } from '../shared/errors.js';
-import type { AuditLog } from '../shared/store/audit.store.js';
 import { engineerNameSchema, parseEngineerKey, type Engineer, type EngineerDirectory } from '../shared/store/engineer.store.js';
 import { errorAnswers, guarded } from './operator-route.js';
 import { nextCursorSchema, pageQuery } from './operator-views.js';
@@ -13,7 +12,6 @@ import { pageByName } from './page-by-name.js';
 
 export interface EngineersRouteDeps {
   engineers: EngineerDirectory;
-  audit: AuditLog;
   now: () => number;
 }
 
@@ -61,8 +59,8 @@ export async function engineersRoute(app: FastifyInstance, deps: EngineersRouteD
     ),
     async (request, reply) => {
       const key = parseEngineerKey(request.body.pubkey);
-      const engineer = await deps.engineers.addKey(request.body.name, key, deps.now());
-      await deps.audit.append('engineer.added', { engineer: engineer.name, fingerprint: key.fingerprint, actor: request.operator.name }, deps.now());
+      // The key and its `engineer.added` audit entry are written in one step.
+      const engineer = await deps.engineers.addKey(request.body.name, key, request.operator.name, deps.now());
       return reply.code(201).send({ engineer: engineerView(engineer) });
     },
   );

@@ -80,7 +80,7 @@ export async function operatorApiRoute(app: FastifyInstance, deps: OperatorApiDe
     now,
     ticketLink,
   });
-  await app.register(engineersRoute, { engineers, audit, now });
+  await app.register(engineersRoute, { engineers, now });
   await app.register(operatorsRoute, { operators: new OperatorStore(redis, redisPrefix), now });
   await app.register(appliancesRoute, { appliances, audit, now });
   await app.register(auditRoute, { audit });

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import type { ServerConfig } from '../shared/config.js';
 import { AppError } from '../shared/errors.js';
 import type { RedisTarget } from '../shared/redis.js';
-import { loadOrCreateRelayHostKey } from '../shared/key/key-files.js';
 import type { KeyRelays } from '../shared/session/issue-key.js';
 
 /** Where `scripts/up` records the URL of the private Redis it started. */
@@ -29,9 +28,9 @@ export function resolveRedisUrl(config: Readonly<ServerConfig>): RedisTarget {
 /**
  * The relay as keys name it: public host and port, and the host key fingerprint agents pin. With
  * TETHER_RELAY_ENDPOINTS, the fleet's relays in order (the first one stands in `relay` for older agents).
+ * The caller brings the host key: the server's own, or the one the CLI loaded (it never makes one).
  */
-export function keyRelays(config: Readonly<ServerConfig>, boundPort?: number): KeyRelays {
-  const hostKey = loadOrCreateRelayHostKey(config.home);
+export function keyRelays(config: Readonly<ServerConfig>, hostKey: { fingerprint: string }, boundPort?: number): KeyRelays {
   const fleet = config.relay.endpoints;
   if (fleet?.[0]) return { host: fleet[0].host, port: fleet[0].port, fingerprint: hostKey.fingerprint, fleet, order: config.relay.order };
   const port = config.relay.publicPort ?? (config.relay.port || boundPort || 0);

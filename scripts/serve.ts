@@ -221,7 +221,7 @@ async function main(): Promise<void> {
       redisUrl,
       prefix: config.redisPrefix,
       signingKey,
-      relay: keyRelays(config, relayPort),
+      relay: keyRelays(config, hostKey, relayPort),
       mailer,
       adapters,
       logger: logger.child({ role: 'workers' }),
@@ -240,7 +240,7 @@ async function main(): Promise<void> {
       logger: logger.child({ role: 'api' }),
       adapters,
       // One-click mints keys in the API, with the same signing key and relay endpoint as the workers.
-      oneClick: { signingKey, relay: keyRelays(config, relayPort) },
+      oneClick: { signingKey, relay: keyRelays(config, hostKey, relayPort) },
       metrics,
       // Operators get the ssh-config with the pinned host key, and in dev (embedded SMTP capture) the outbox.
       relayHostKeyLine: hostKey.publicLine,

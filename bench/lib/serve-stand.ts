@@ -104,7 +104,7 @@ export async function startServeStand(opts: ServeStandOptions): Promise<ServeSta
       ...opts.env,
     });
     const engKey = ed25519Pair(`${STAND_ENGINEER}@bench`);
-    await new RedisEngineerDirectory(redis, prefix).addKey(STAND_ENGINEER, parseEngineerKey(engKey.public), Date.now());
+    await new RedisEngineerDirectory(redis, prefix).addKey(STAND_ENGINEER, parseEngineerKey(engKey.public), 'bench', Date.now());
     engineer = await connectEngineer({ host: '127.0.0.1', port: relayPort, fp: hostKey.fingerprint }, STAND_ENGINEER, engKey.private);
   } catch (err) {
     await close();

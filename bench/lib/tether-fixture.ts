@@ -84,7 +84,7 @@ export async function registerBenchEngineer(home: string, redis: Redis, prefix: 
   mkdirSync(engDir, { mode: 0o700 });
   const keyFile = join(engDir, 'id_ed25519');
   execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${ENGINEER}@bench`, '-f', keyFile]);
-  await new RedisEngineerDirectory(redis, prefix).addKey(ENGINEER, parseEngineerKey(readFileSync(`${keyFile}.pub`, 'utf8')), Date.now());
+  await new RedisEngineerDirectory(redis, prefix).addKey(ENGINEER, parseEngineerKey(readFileSync(`${keyFile}.pub`, 'utf8')), 'bench', Date.now());
   const sshConfig = writeSshClientConfig(engDir, { alias: RELAY_ALIAS, port: relayPort, user: ENGINEER, identityFile: keyFile, hostKeyLine: hostKey.publicLine });
   return { keyFile, privateKey: readFileSync(keyFile, 'utf8'), sshConfig };
 }

@@ -30,8 +30,8 @@ export function registerEngineerCommands(program: Command, run: Run): void {
         const expiresAt = opts.expires === undefined ? undefined : ctx.now() + parseDuration(opts.expires);
         const key = expiresAt === undefined ? parsed : { ...parsed, expiresAt };
         const actor = await actorFor(ctx, opts.as, 'admin', 'manage engineers');
-        await ctx.engineers.addKey(name, key, ctx.now());
-        await ctx.audit.append('engineer.added', { engineer: name, fingerprint: key.fingerprint, actor, ...(expiresAt ? { expiresAt: new Date(expiresAt).toISOString() } : {}) }, ctx.now());
+        // The key and its `engineer.added` audit entry are written in one step.
+        await ctx.engineers.addKey(name, key, actor, ctx.now());
         const until = expiresAt ? ` until ${new Date(expiresAt).toISOString()}` : '';
         process.stdout.write(`engineer ${name} may now connect with ${key.type} ${key.fingerprint}${until}\n`);
       }),

@@ -61,6 +61,9 @@ export function registerKeyCommands(program: Command, run: Run): void {
         const product = productSchema.safeParse(opts.product.toLowerCase());
         if (!product.success) throw new AppError('usage', `invalid --product "${opts.product}": use sma or sda`);
         if (opts.email !== undefined && !isMailAddress(opts.email)) throw new AppError('usage', `invalid --email "${opts.email}": must be a mail address`);
+        // Before anything is written: without the server's keys under TETHER_HOME the command stops here.
+        const signingKey = ctx.signingKey();
+        const relay = keyRelays(ctx.config, ctx.relayHostKey());
         const actor = await actorFor(ctx, opts.as, 'admin', 'issue keys');
         const grants = (opts.grant ?? '').split(',').map((g) => g.trim()).filter(Boolean);
         for (const name of grants) if (!(await ctx.engineers.get(name))) throw new AppError('engineer_not_found', `--grant ${name}: no engineer named ${name}`);
@@ -77,14 +80,14 @@ export function registerKeyCommands(program: Command, run: Run): void {
             actor,
           },
           // Enrolled appliances get a sealed key, also pushed to their inbox; the password goes into custody.
-          { sessions: ctx.sessions, signingKey: ctx.signingKey(), relay: keyRelays(ctx.config), now: () => ctx.now(), appliances: ctx.appliances, credentials: ctx.credentials },
+          { sessions: ctx.sessions, signingKey, relay, now: () => ctx.now(), appliances: ctx.appliances, credentials: ctx.credentials },
         );
         for (const name of grants) await ctx.access.grant(issued.session, name, actor, ctx.now());
         if (opts.email) {
           // The same path as ticket-provisioned keys: sealed key text in Redis, a key-delivery job.
           const producers = new Producers({ connection: ctx.redis, prefix: ctx.config.redisPrefix });
           try {
-            const keyTexts = new RedisKeyTextStore(ctx.redis, ctx.config.redisPrefix, keyTextSecretFrom(ctx.signingKey().privateKey));
+            const keyTexts = new RedisKeyTextStore(ctx.redis, ctx.config.redisPrefix, keyTextSecretFrom(signingKey.privateKey));
             await handOverKeyForDelivery({ keyTexts, producers, now: () => ctx.now() }, issued);
           } finally {
             await producers.close();

@@ -2,7 +2,7 @@
 // clock. Opened lazily by the command that needs it and closed once when the command ends.
 import type { Redis } from 'ioredis';
 import { loadServerConfig } from '../../shared/config.js';
-import { loadOrCreateSigningKey, type SigningKey } from '../../shared/key/key-files.js';
+import { loadRelayHostPublicKey, loadSigningKey, type RelayHostKey, type SigningKey } from '../../shared/key/key-files.js';
 import { AppError } from '../../shared/errors.js';
 import { openRedis, redisUnreachable } from '../../shared/redis.js';
 import type { ApplianceStore } from '../../shared/store/appliance.store.js';
@@ -59,9 +59,16 @@ export class OperatorContext {
     return new CredentialStore(this.redis, this.config.redisPrefix, credentialSecretFrom(this.signingKey().privateKey));
   }
   private signing: SigningKey | undefined;
+  /** The server's signing key under TETHER_HOME; a missing one is refused (the CLI never makes keys). */
   signingKey(): SigningKey {
-    this.signing ??= loadOrCreateSigningKey(this.config.home);
+    this.signing ??= loadSigningKey(this.config.home);
     return this.signing;
+  }
+  private relayHost: Omit<RelayHostKey, 'privateKey'> | undefined;
+  /** The public half of the server's relay host key; refused when missing, like the signing key. */
+  relayHostKey(): Omit<RelayHostKey, 'privateKey'> {
+    this.relayHost ??= loadRelayHostPublicKey(this.config.home);
+    return this.relayHost;
   }
   now(): number {
     return Date.now();

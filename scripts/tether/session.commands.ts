@@ -22,6 +22,26 @@ function auditLine(e: AuditEntry): string {
   return `${new Date(e.at).toISOString()}\t${e.type}\t${rest}\n`;
 }
 
+/** `tether audit` shows at most this many entries unless `--limit` says otherwise. */
+export const AUDIT_LIMIT = 1_000;
+const AUDIT_LIMIT_MAX = 100_000;
+/** A session's entries are read from a day before its issue: stream ids use Redis's clock, not ours. */
+const SESSION_SLACK_MS = 86_400_000;
+
+function auditLimitOf(text: string | undefined): number {
+  if (text === undefined) return AUDIT_LIMIT;
+  const n = /^\d{1,6}$/.test(text) ? Number(text) : 0;
+  if (n < 1 || n > AUDIT_LIMIT_MAX) throw new AppError('usage', `invalid --limit "${text}": a whole number from 1 to ${AUDIT_LIMIT_MAX}`);
+  return n;
+}
+
+/** The later of two stream entry ids ("<ms>-<seq>"). */
+function laterId(a: string, b: string): string {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am > bm || (am === bm && as >= bs) ? a : b;
+}
+
 function line(s: SessionRecord): string {
   const state = s.reason ? `${s.state}(${s.reason})` : s.state;
   const ticket = s.ticket ? `${s.ticket.system}:${s.ticket.id}` : '-';
@@ -89,19 +109,36 @@ export function registerSessionCommands(program: Command, run: Run): void {
 
   program
     .command('audit')
-    .description('the audit trail, oldest first')
-    .option('--session <id>', 'only entries of this session')
+    .description(`the audit trail, oldest first: the newest ${AUDIT_LIMIT} entries (or --limit), or those of one session`)
+    .option('--session <id>', 'only entries of this session (read from a day before its issue on)')
+    .option('--limit <n>', `show at most the newest n entries (default ${AUDIT_LIMIT})`)
     .option('--json', 'machine-readable output (with --follow: one JSON object per line)')
     .option('--follow', 'keep printing new entries as they are written (Ctrl-C to stop)')
-    .action((opts: { session?: string; json?: boolean; follow?: boolean }) =>
+    .action((opts: { session?: string; limit?: string; json?: boolean; follow?: boolean }) =>
       run(async (ctx) => {
-        if (opts.session && !(await ctx.sessions.get(opts.session))) throw new AppError('session_not_found', `no session ${opts.session}`);
-        const mine = (e: AuditEntry) => !opts.session || e.fields.sid === opts.session;
-        const all = (await ctx.audit.list()).filter(mine);
-        if (opts.json && !opts.follow) return printJson(all.map(auditJson));
-        for (const e of all) process.stdout.write(opts.json ? `${JSON.stringify(auditJson(e))}\n` : auditLine(e));
+        const limit = auditLimitOf(opts.limit);
+        const session = opts.session ? await ctx.sessions.get(opts.session) : undefined;
+        if (opts.session && !session) throw new AppError('session_not_found', `no session ${opts.session}`);
+        const mine = (e: AuditEntry) => !session || e.fields.sid === session.id;
+        // The end of the log before reading: --follow goes on from there (or from what was shown, if later).
+        const end = await ctx.audit.lastId();
+        // The stream is never trimmed: read the newest entries (or the session's own), never the oldest.
+        let found: AuditEntry[];
+        let older = false;
+        if (session) found = await ctx.audit.ofSession(session.id, session.issuedAt - SESSION_SLACK_MS);
+        else {
+          const page = await ctx.audit.pageNewestFirst({ limit, scanLimit: limit });
+          found = page.entries.reverse();
+          older = page.next !== null;
+        }
+        const shown = found.slice(-limit);
+        if (older || found.length > shown.length) {
+          process.stderr.write(`tether: showing the newest ${limit} entries (--limit for more)\n`);
+        }
+        if (opts.json && !opts.follow) return printJson(shown.map(auditJson));
+        for (const e of shown) process.stdout.write(opts.json ? `${JSON.stringify(auditJson(e))}\n` : auditLine(e));
         if (!opts.follow) return;
-        let after = all.at(-1)?.id ?? (await ctx.audit.lastId()) ?? '0-0';
+        let after = laterId(end ?? '0-0', shown.at(-1)?.id ?? '0-0');
         for (;;) {
           const fresh = await ctx.audit.follow(after, 5_000);
           for (const e of fresh) {

@@ -73,6 +73,13 @@ export function engineerWithKey(existing: Engineer | null, name: string, key: En
   return { name, keys: [...keys, key], addedAt: existing?.addedAt ?? now };
 }
 
+/** The audit entry of an added key (type and fields, without `at`). */
+export function additionAudit(name: string, key: EngineerKey, actor: string): { type: string; fields: Record<string, string> } {
+  const fields: Record<string, string> = { engineer: name, fingerprint: key.fingerprint, actor };
+  if (key.expiresAt !== undefined) fields.expiresAt = new Date(key.expiresAt).toISOString();
+  return { type: 'engineer.added', fields };
+}
+
 /** The audit entry of a withdrawal (type and fields, without `at`). */
 export function withdrawalAudit(rev: EngineerRevocation, actor: string): { type: string; fields: Record<string, string> } {
   const fields: Record<string, string> = { engineer: rev.engineer, actor };
@@ -81,8 +88,11 @@ export function withdrawalAudit(rev: EngineerRevocation, actor: string): { type:
 }
 
 export interface EngineerDirectory {
-  /** Adds a key to an engineer (creating the engineer); adding the same key twice is a no-op. */
-  addKey(name: string, key: EngineerKey, now: number): Promise<Engineer>;
+  /**
+   * Adds a key to an engineer (creating the engineer) and audits it (`engineer.added`, by `actor`)
+   * in one step: a removal running at the same time is never undone. The same key twice is replaced.
+   */
+  addKey(name: string, key: EngineerKey, actor: string, now: number): Promise<Engineer>;
   get(name: string): Promise<Engineer | null>;
   /** Removes the engineer and every key (audited, announced: relays end the connections). False if unknown. */
   remove(name: string, actor: string, now: number): Promise<boolean>;

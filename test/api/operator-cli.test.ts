@@ -1,11 +1,13 @@
 // `tether operator add|list|remove` and `--as` through the compiled CLI (dist/, built by
 // `npm run build`) against real Redis: the token is printed once and works in the operator API, only
-// its hash is stored, and audit entries name the acting operator (or cli:<os user> by default).
+// its hash is stored, and audit entries name the acting operator (or cli:<os user> by default);
+// `tether audit` on a log longer than one read shows the newest entries and a new session's own.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RedisAuditLog } from '../../shared/store/redis-audit.store.js';
+import { redisKeys } from '../../shared/store/redis-keys.js';
 import { RedisSessionStore } from '../../shared/store/redis-session.store.js';
 import { runNode } from '../helpers/processes.js';
 import { startApiHarness, type ApiHarness } from './helpers/api-harness.js';
@@ -98,5 +100,33 @@ describe('tether operator', () => {
     expect((await sessions.require(session.id)).state).toBe('ISSUED');
     expect((await tether(['revoke', '--session', session.id, '--as', 'root'])).code).toBe(0);
     expect((await auditOf('session.closed')).filter((f) => f.sid === session.id).map((f) => f.actor)).toEqual(['root']);
+  });
+});
+
+describe('tether audit on a long log', () => {
+  it('with more than 10,000 entries shows a new session\'s entries and the newest 1,000 (or --limit), saying older ones exist', async () => {
+    const pipe = h.redis.pipeline();
+    for (let i = 0; i < 10_500; i++) pipe.xadd(redisKeys(h.prefix).audit, '*', 'type', 'engineer.mapped', 'engineer', `filler${i}`, 'actor', 'test', 'at', String(Date.now()));
+    await pipe.exec();
+    const { session } = await h.issue('K1000-LONGLOG');
+
+    const mine = await tether(['audit', '--session', session.id, '--json']);
+    expect(mine.code, mine.stderr).toBe(0);
+    expect((JSON.parse(mine.stdout) as { type: string; sid: string }[]).map((e) => [e.type, e.sid])).toEqual([['session.issued', session.id]]);
+
+    const newest = await tether(['audit', '--json']);
+    expect(newest.code).toBe(0);
+    expect(newest.stderr).toBe('tether: showing the newest 1000 entries (--limit for more)\n');
+    const entries = JSON.parse(newest.stdout) as { type: string; sid?: string; engineer?: string }[];
+    expect(entries).toHaveLength(1_000);
+    expect(entries.at(-1)).toMatchObject({ type: 'session.issued', sid: session.id });
+    expect(entries.at(-2)).toMatchObject({ engineer: 'filler10499' });
+
+    const few = await tether(['audit', '--limit', '3']);
+    expect(few.code).toBe(0);
+    expect(few.stdout.trim().split('\n').map((l) => l.split('\t')[1])).toEqual(['engineer.mapped', 'engineer.mapped', 'session.issued']);
+    const bad = await tether(['audit', '--limit', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('tether: invalid --limit "0": a whole number from 1 to 100000\n');
   });
 });

@@ -13,7 +13,7 @@ beforeAll(async () => {
   admin = await h.addOperator('ada', 'admin');
   viewer = await h.addOperator('vic', 'viewer');
   const pair = ed25519Pair();
-  await new RedisEngineerDirectory(h.redis, h.prefix).addKey('alice', parseEngineerKey(pair.public), Date.now());
+  await new RedisEngineerDirectory(h.redis, h.prefix).addKey('alice', parseEngineerKey(pair.public), 'test', Date.now());
 });
 
 describe('session grants over the API', () => {

@@ -1,10 +1,14 @@
 // The operator CLI's rough edges, as a new user meets them: one exit-code rule (usage 2, refusal 1),
 // one `tether:` prefix (the parser's errors too), --version, --json on revoke and extend, audit
 // --follow, unknown sessions and engineers refused, session ids as `--session ID`, and the
-// per-session grants an operator manages.
+// per-session grants an operator manages; a CLI whose TETHER_HOME holds no server keys refuses
+// instead of minting keys of its own.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { dist } from '../helpers/processes.js';
+import { dist, runNode } from '../helpers/processes.js';
 import { startTetherSystem, type TetherSystem } from '../helpers/tether-system.js';
 
 let system: TetherSystem;
@@ -120,5 +124,32 @@ describe('tether, the operator CLI', () => {
     const alice = list.find((e) => e.name === 'alice')!;
     expect(alice.helpDeskIds).toEqual(['zendesk:alice@vendor.example']);
     expect(alice.keys[0]!.expiresAt).toMatch(/^\d{4}-/);
+  });
+
+  it('without the server keys under TETHER_HOME, key issue, credentials and ssh-config exit 1 naming the file, write no files and leave the live session', async () => {
+    const id = await issued('K1000-CLI006');
+    const before = await system.redis.zcard(system.sessions.keys.sessions);
+    const auditBefore = (await system.audit.list()).length;
+    const empty = mkdtempSync(join(tmpdir(), 'tether-nokeys-'));
+    const elsewhere = (args: string[]) => runNode('tether', args, { ...system.env, TETHER_HOME: empty });
+    try {
+      const key = await elsewhere(['key', 'issue', '--serial', 'K1000-CLI006', '--product', 'sma', '--json']);
+      expect(key.code).toBe(1);
+      expect(key.stdout).toBe('');
+      expect(key.stderr).toBe(`tether: no signing.key in ${join(empty, 'keys')}: keys are made only by the server (scripts/up, serve); set TETHER_HOME to its data dir (TETHER_HOME is ${empty})\n`);
+      const creds = await elsewhere(['session', 'credentials', id, '--engineer', 'alice']);
+      expect(creds.code).toBe(1);
+      expect(creds.stderr).toMatch(/^tether: no signing\.key in .*TETHER_HOME is /);
+      const cfg = await elsewhere(['ssh-config', '--engineer', 'alice']);
+      expect(cfg.code).toBe(1);
+      expect(cfg.stdout).toBe('');
+      expect(cfg.stderr).toMatch(/^tether: no relay_host_key\.pub in .*TETHER_HOME is /);
+      expect(readdirSync(empty)).toEqual([]);
+      expect((await system.sessions.findLiveBySerial('K1000-CLI006'))?.id).toBe(id);
+      expect(await system.redis.zcard(system.sessions.keys.sessions)).toBe(before);
+      expect((await system.audit.list()).length).toBe(auditBefore);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });

@@ -13,7 +13,7 @@ let alice: KeyPair;
 beforeEach(async () => {
   relay = memoryRelay(T0);
   alice = keyPair();
-  await relay.engineers.addKey('alice', { ...parseEngineerKey(openSshPublicLine(alice.raw, 'alice@vendor')), expiresAt: T0 + 60_000 }, T0);
+  await relay.engineers.addKey('alice', { ...parseEngineerKey(openSshPublicLine(alice.raw, 'alice@vendor')), expiresAt: T0 + 60_000 }, 'test', T0);
 });
 
 function connect() {

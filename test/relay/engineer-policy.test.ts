@@ -156,12 +156,12 @@ describe('engineer policy "assigned"', () => {
     const { serial, session } = await connected();
     const gail = await addEngineer(h, 'gail', false);
     const key = parseEngineerKey(readFileSync(`${gail.keyFile}.pub`, 'utf8'));
-    await h.engineers.addKey('gail', { ...key, expiresAt: Date.now() - 1_000 }, Date.now());
+    await h.engineers.addKey('gail', { ...key, expiresAt: Date.now() - 1_000 }, 'test', Date.now());
     await h.access.grant(session, 'gail', 'test-operator', Date.now());
     const r = await sshW(h, gail, `${serial}:22`, Buffer.from('x'));
     expect(r.code).toBe(255);
     expect(r.stderr).toMatch(/Permission denied/);
-    await h.engineers.addKey('gail', { ...key, expiresAt: Date.now() + 60_000 }, Date.now());
+    await h.engineers.addKey('gail', { ...key, expiresAt: Date.now() + 60_000 }, 'test', Date.now());
     const ok = await sshW(h, gail, `${serial}:22`, Buffer.from('fresh'));
     expect(ok.stdout.toString()).toBe('SVC\nfresh');
   });

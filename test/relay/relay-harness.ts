@@ -238,7 +238,7 @@ export async function addEngineer(h: Harness, name: string, register = true): Pr
   const keyFile = join(h.dir, `id_${name}_${randomBytes(3).toString('hex')}`);
   writeFileSync(keyFile, pair.private, { mode: 0o600 });
   writeFileSync(`${keyFile}.pub`, `${pair.public}\n`);
-  if (register) await h.engineers.addKey(name, parseEngineerKey(pair.public), Date.now());
+  if (register) await h.engineers.addKey(name, parseEngineerKey(pair.public), 'test', Date.now());
   const knownHosts = `${keyFile}.known_hosts`;
   writeFileSync(knownHosts, `[127.0.0.1]:${h.port} ${h.hostKey.publicLine}\n`);
   return { name, keyFile, knownHosts };

@@ -2,7 +2,7 @@
 // the JSON the Redis hash holds and parsed on read; a withdrawal is audited and announced to
 // in-process listeners, as the Redis directory publishes it to relays.
 import type { AuditLog } from '../audit.store.js';
-import { engineerSchema, engineerWithKey, withdrawalAudit, type Engineer, type EngineerDirectory, type EngineerKey, type EngineerRevocation } from '../engineer.store.js';
+import { additionAudit, engineerSchema, engineerWithKey, withdrawalAudit, type Engineer, type EngineerDirectory, type EngineerKey, type EngineerRevocation } from '../engineer.store.js';
 
 export class MemoryEngineerDirectory implements EngineerDirectory {
   private readonly records = new Map<string, string>();
@@ -16,9 +16,11 @@ export class MemoryEngineerDirectory implements EngineerDirectory {
     return () => this.listeners.delete(listener);
   }
 
-  async addKey(name: string, key: EngineerKey, now: number): Promise<Engineer> {
+  async addKey(name: string, key: EngineerKey, actor: string, now: number): Promise<Engineer> {
     const engineer = engineerWithKey(await this.get(name), name, key, now);
     this.records.set(name, JSON.stringify(engineer));
+    const { type, fields } = additionAudit(name, key, actor);
+    await this.audit.append(type, fields, now);
     return engineer;
   }
 
