@@ -84,7 +84,7 @@ describe('a Redis that is not there', () => {
 });
 
 describe('output into a pipe that closes early', () => {
-  it('`tether audit | head -1` ends quietly', async () => {
+  it("`tether audit --limit 5000 | head -1` (3,000 entries) ends quietly", async () => {
     const url = inject('redisUrl');
     const prefix = randomPrefix();
     const redis = new Redis(url);
@@ -96,7 +96,7 @@ describe('output into a pipe that closes early', () => {
     for (let i = 0; i < 3_000; i++) await audit.append('engineer.added', { engineer: `e${i}`, actor: 'test' }, Date.now());
     const env = { ...process.env, TETHER_HOME: tempHome(), REDIS_URL: url, TETHER_REDIS_PREFIX: prefix };
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn('/bin/sh', ['-c', `"${process.execPath}" "${dist('tether')}" audit | head -1`], { env });
+      const child = spawn('/bin/sh', ['-c', `"${process.execPath}" "${dist('tether')}" audit --limit 5000 | head -1`], { env });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
