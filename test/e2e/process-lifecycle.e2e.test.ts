@@ -84,7 +84,7 @@ describe('a Redis that is not there', () => {
 });
 
 describe('output into a pipe that closes early', () => {
-  it("`tether audit --limit 5000 | head -1` (3,000 entries) ends quietly", async () => {
+  it('`tether audit --limit 5000 | head -1` (3,000 entries) ends quietly', async () => {
     const url = inject('redisUrl');
     const prefix = randomPrefix();
     const redis = new Redis(url);
