@@ -105,7 +105,7 @@ export class Producers {
     }
     // Remembered for the ticket's close, which cancels the pending jobs of every serial.
     const serials = this.keys.ticketKeySerials(input.ticket.system, input.ticket.id);
-    await this.redis.multi().sadd(serials, input.serial.toUpperCase()).pexpire(serials, CLOSED_TICKET_MS).exec();
+    await this.redis.pipeline().sadd(serials, input.serial.toUpperCase()).pexpire(serials, CLOSED_TICKET_MS).exec();
     return this.add(JOB.keyIssue, input, { jobId });
   }
 
