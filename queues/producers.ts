@@ -97,15 +97,18 @@ export class Producers {
   async keyIssue(input: JobInput<typeof JOB.keyIssue>): Promise<string> {
     if (!input.ticket) return this.add(JOB.keyIssue, input);
     const jobId = jobIds.keyIssue(input.ticket, input.serial);
-    const existing = await this.queue(QUEUE.keyIssue).getJob(jobId);
+    // Remembered for the ticket's close, which cancels the pending jobs of every serial (beside the
+    // look for a job with this id: one round trip).
+    const serials = this.keys.ticketKeySerials(input.ticket.system, input.ticket.id);
+    const [existing] = await Promise.all([
+      this.queue(QUEUE.keyIssue).getJob(jobId),
+      this.redis.pipeline().sadd(serials, input.serial.toUpperCase()).pexpire(serials, CLOSED_TICKET_MS).exec(),
+    ]);
     if (existing) {
       const state = await existing.getState();
       if (state === 'active') throw new AppError('key_issue_running', `the key-issue job ${jobId} of ticket ${input.ticket.system}:${input.ticket.id} is running`, { retryable: true });
       if (state === 'completed' || state === 'failed') await existing.remove();
     }
-    // Remembered for the ticket's close, which cancels the pending jobs of every serial.
-    const serials = this.keys.ticketKeySerials(input.ticket.system, input.ticket.id);
-    await this.redis.pipeline().sadd(serials, input.serial.toUpperCase()).pexpire(serials, CLOSED_TICKET_MS).exec();
     return this.add(JOB.keyIssue, input, { jobId });
   }
 

@@ -76,30 +76,33 @@ async function closeForClosedTicket(sid: string, actor: string, deps: KeyIssueDe
 export async function processKeyIssue(data: JobData<typeof JOB.keyIssue>, deps: KeyIssueDeps, ctx?: Pick<JobContext, 'jobId'>): Promise<KeyIssueResult> {
   const jobId = ctx?.jobId || undefined;
   const ownTicket = ticketOwnRequest(data);
-  if (ownTicket && (await deps.closedTickets.isClosed(ownTicket))) {
+  // One round of reads: the ticket's close mark, its live session, and the session this job noted
+  // it was about to mint (an earlier attempt's).
+  const [closedBefore, live, noted] = await Promise.all([
+    ownTicket ? deps.closedTickets.isClosed(ownTicket) : false,
+    data.ticket ? liveSessionOfTicket(deps.sessions, data.ticket, data.serial) : null,
+    jobId === undefined ? null : deps.keyTexts.mintedBy(jobId),
+  ]);
+  if (ownTicket && closedBefore) {
     // A session this job noted may be live: a run that died between minting and its second look.
-    const noted = jobId === undefined ? null : await deps.keyTexts.mintedBy(jobId);
     const closed = noted !== null && (await closeForClosedTicket(noted, data.actor, deps));
     deps.logger.info({ ticket: ownTicket, serial: data.serial, closed: closed ? noted : undefined }, 'ticket closed already: no key minted');
     return { sid: closed ? noted : null, adopted: false, mail: 'ticket_closed' };
   }
-  if (data.ticket) {
-    const live = await liveSessionOfTicket(deps.sessions, data.ticket, data.serial);
-    if (live) {
-      const delivered = await deps.keyTexts.isDelivered(live.id);
-      const keyText = delivered ? null : await deps.keyTexts.get(live.id);
-      if (delivered || keyText !== null) return { sid: live.id, adopted: true, mail: await mailKeyOnce(live, 'email', deps, { delivered, keyText }) };
-      const ours = jobId !== undefined && (await deps.keyTexts.mintedBy(jobId)) === live.id;
-      if (!ours || live.state !== 'ISSUED' || live.activatedAt !== undefined) {
-        // Someone else's key for this ticket (one-click, an operator's key handed over without mail),
-        // or ours but already in use: superseding it would drop a tether the customer relies on.
-        deps.logger.info({ sid: live.id, ticket: data.ticket, state: live.state, mintedHere: ours }, 'adopting the live session of the ticket; no key to mail');
-        return { sid: live.id, adopted: true, mail: 'not_mailed' };
-      }
-      // Minted by this job, but the process died before the key text was stored: nobody can ever
-      // receive that key, so a fresh one supersedes it below.
-      deps.logger.warn({ sid: live.id }, 'replacing a session whose key text was lost before delivery');
+  if (live) {
+    const delivered = await deps.keyTexts.isDelivered(live.id);
+    const keyText = delivered ? null : await deps.keyTexts.get(live.id);
+    if (delivered || keyText !== null) return { sid: live.id, adopted: true, mail: await mailKeyOnce(live, 'email', deps, { delivered, keyText }) };
+    const ours = noted === live.id;
+    if (!ours || live.state !== 'ISSUED' || live.activatedAt !== undefined) {
+      // Someone else's key for this ticket (one-click, an operator's key handed over without mail),
+      // or ours but already in use: superseding it would drop a tether the customer relies on.
+      deps.logger.info({ sid: live.id, ticket: data.ticket, state: live.state, mintedHere: ours }, 'adopting the live session of the ticket; no key to mail');
+      return { sid: live.id, adopted: true, mail: 'not_mailed' };
     }
+    // Minted by this job, but the process died before the key text was stored: nobody can ever
+    // receive that key, so a fresh one supersedes it below.
+    deps.logger.warn({ sid: live.id }, 'replacing a session whose key text was lost before delivery');
   }
   const sid = newId();
   // Noted before minting, so that a retry knows the session it finds is its own.
@@ -120,15 +123,20 @@ export async function processKeyIssue(data: JobData<typeof JOB.keyIssue>, deps: 
     },
     { sessions: deps.sessions, signingKey: deps.signingKey, relay: deps.relay, now: deps.now, appliances: deps.appliances, credentials: deps.credentials },
   );
-  // The close may have come while this job minted, and looked for the ticket's sessions before this
-  // one existed: the mark it wrote first tells. The key text is never stored, nothing is mailed.
-  if (ownTicket && (await deps.closedTickets.isClosed(ownTicket))) {
+  // Stored (sealed) before the mail goes out, so that a retry mails this key instead of minting
+  // another. Beside it, a second look at the close mark: the close may have come while this job
+  // minted, and looked for the ticket's sessions before this one existed. Then nothing is mailed and
+  // the key text goes again.
+  const [closedSince] = await Promise.all([
+    ownTicket ? deps.closedTickets.isClosed(ownTicket) : false,
+    deps.keyTexts.put(issued.session.id, issued.key, issued.session.expiresAt, deps.now()),
+  ]);
+  if (ownTicket && closedSince) {
     await closeForClosedTicket(issued.session.id, data.actor, deps);
+    await deps.keyTexts.forget(issued.session.id);
     deps.logger.info({ sid: issued.session.id, ticket: ownTicket }, 'ticket closed while the key was minted: session closed, nothing mailed');
     return { sid: issued.session.id, adopted: false, mail: 'ticket_closed' };
   }
-  // Stored (sealed) before the mail goes out, so that a retry mails this key instead of minting another.
-  await deps.keyTexts.put(issued.session.id, issued.key, issued.session.expiresAt, deps.now());
   deps.logger.info({ sid: issued.session.id, serial: issued.session.serial, ticket: data.ticket, sealed: issued.sealed, pushed: issued.pushed }, 'key issued');
   await deps.replicated?.();
   const mail = await mailKeyOnce(issued.session, 'email', deps, { delivered: false, keyText: issued.key });

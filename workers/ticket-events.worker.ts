@@ -60,16 +60,20 @@ export async function processTicketEvent(data: JobData<typeof JOB.ticketEvent>, 
   // The mark goes first: a key-issue job that mints after this sees it (and closes its session);
   // one that minted before is among the live sessions read below.
   if (e.kind === 'closed') await deps.closedTickets.markClosed(e.ticket, deps.now());
-  const closedBefore = e.kind !== 'closed' && (await deps.closedTickets.isClosed(e.ticket));
+  const [closedBefore, seen] = await Promise.all([
+    e.kind !== 'closed' && deps.closedTickets.isClosed(e.ticket),
+    liveSessionOfTicket(deps.sessions, e.ticket, e.appliance.serial),
+  ]);
+  let live = seen;
   if (closedBefore && e.kind === 'updated' && asksForTether(e)) {
     // A reopen. A key-issue job running now may have seen the mark and be closing the session it
-    // minted, which would still look live below: let it end first (the event is retried).
+    // minted, which would still look live: let it end first (the event is retried).
     if (await deps.producers.keyIssueRunning(e.ticket, e.appliance.serial)) {
       throw new AppError('key_issue_running', `ticket ${e.ticket.system}:${e.ticket.id} reopened while its key-issue job runs`, { retryable: true });
     }
     await deps.closedTickets.reopen(e.ticket);
+    live = await liveSessionOfTicket(deps.sessions, e.ticket, e.appliance.serial);
   }
-  const live = await liveSessionOfTicket(deps.sessions, e.ticket, e.appliance.serial);
   const ofTicket = e.kind === 'closed' ? await deps.sessions.findLiveByTicket(e.ticket) : [];
   const decision = decideTicketEvent(e, live, ofTicket, closedBefore);
   const actor = `ticket:${e.ticket.system}:${e.ticket.id}`;
