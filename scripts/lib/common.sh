@@ -27,16 +27,28 @@ ensure_node() {
   if [ "$major" -lt 20 ]; then log "Node.js $major is too old: need 20 or newer"; exit 1; fi
 }
 
+ssh2_binding_ok() {
+  node -e "process.exit(require('ssh2/lib/protocol/crypto.js').bindingAvailable ? 0 : 1)"
+}
+
 # npm ci when node_modules is missing or older than the lock file.
 ensure_npm_deps() {
   if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     log "installing npm dependencies (npm ci)"
     npm ci --no-audit --no-fund --loglevel=error
   fi
-  # The relay refuses to start without ssh2's native crypto binding (pure JS is 2-6x slower).
-  if ! node -e "process.exit(require('ssh2/lib/protocol/crypto.js').bindingAvailable ? 0 : 1)"; then
+  # The relay refuses to start without ssh2's native crypto binding (pure JS is 2-6x slower). It is
+  # compiled at install; without a C++ toolchain that fails silently (ssh2's installer exits 0).
+  if ! ssh2_binding_ok; then
     log "ssh2's native crypto binding is missing: rebuilding it"
+    ensure_debian_pkg g++ g++
+    ensure_debian_pkg make make
+    ensure_debian_pkg python3 python3
     npm rebuild ssh2 --loglevel=error
+    if ! ssh2_binding_ok; then
+      log "ssh2's native crypto binding still does not build: see npm rebuild ssh2 --foreground-scripts"
+      exit 1
+    fi
   fi
   apply_dependency_patches
 }
