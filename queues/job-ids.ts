@@ -26,5 +26,6 @@ export const jobIds = {
   keySentComment: (sid: string) => `ks-${sid}-comment`,
   keySentNotice: (sid: string) => `ks-${sid}-notice`,
   warnNotice: (sid: string, offsetMs: number, expiresAt: number) => `wn-${sid}-${offsetMs}-${expiresAt}`,
-  jobFailed: (queue: string, jobId: string) => `jf-${digest(queue, jobId)}`,
+  /** The notice of a job that failed for good; `attempts` tells a failure after an operator's retry from the first. */
+  jobFailed: (queue: string, jobId: string, attempts?: number) => (attempts === undefined ? `jf-${digest(queue, jobId)}` : `jf-${digest(queue, jobId)}-a${attempts}`),
 } as const;

@@ -36,6 +36,12 @@ describe('jobs that fail for good', () => {
       return m.length ? m : null;
     }, { label: 'operator mail' });
     expect(mail!.text).toMatch(/help desk answered 400/);
+
+    // An operator retries it (the queue board's retry); it fails for good again: a second notice.
+    h.comments.failNext(1, 400);
+    await job.retry();
+    await waitFor(async () => (await h.audit.list()).filter((e) => e.type === 'job.failed' && e.fields.jobId === jobId).length === 2, { label: 'second audit entry' });
+    await waitFor(() => mailsTo(h, OPERATOR, /ticket-sync job failed for good/).length === 2, { label: 'second operator mail' });
   });
 
   it('job data of another schema version is refused without retries and reported', async () => {
@@ -44,7 +50,7 @@ describe('jobs that fail for good', () => {
     const failed = await failedJob(job.id!);
     expect(failed.attemptsMade).toBe(1);
     expect(failed.failedReason).toMatch(/does not match the ticket-comment v1 schema/);
-    await waitFor(() => mailsTo(h, OPERATOR, /ticket-sync job failed for good/).length === 2, { label: 'operator mail' });
+    await waitFor(() => mailsTo(h, OPERATOR, /ticket-sync job failed for good/).length === 3, { label: 'operator mail' });
   });
 
   it('producers refuse payloads that do not match the schema before anything is queued', async () => {
