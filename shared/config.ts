@@ -281,6 +281,15 @@ function issueLines(error: z.ZodError | undefined): string[] {
 }
 
 /**
+ * Relays write every live tunnel's heartbeat once per flush; the monitor marks a session LOST when
+ * its heartbeat is older than the grace. A grace of two flushes or less marks live tunnels LOST.
+ */
+function heartbeatProblems(e: { TETHER_LOST_GRACE_MS: number; TETHER_HEARTBEAT_FLUSH_MS: number } | undefined): string[] {
+  if (!e || e.TETHER_LOST_GRACE_MS > 2 * e.TETHER_HEARTBEAT_FLUSH_MS) return [];
+  return [`TETHER_LOST_GRACE_MS: must be more than twice TETHER_HEARTBEAT_FLUSH_MS (${e.TETHER_HEARTBEAT_FLUSH_MS} ms), or live tunnels are marked LOST between their heartbeats`];
+}
+
+/**
  * `helpDesks`: the help-desk registry (ticketing/help-desks.ts), which the entry points of processes
  * that serve help desks pass in; without it, only the generic help desk is known and vendor
  * variables are not read.
@@ -289,7 +298,7 @@ export function loadServerConfig(env: NodeJS.ProcessEnv = process.env, helpDesks
   const parsed = serverEnvSchema.safeParse(env);
   const desks = ticketingSettings(env, helpDesks);
   const sso = ssoSettings(env);
-  const problems = [...issueLines(parsed.error), ...desks.problems, ...sso.problems, ...sentinelPresenceProblems(env)];
+  const problems = [...issueLines(parsed.error), ...desks.problems, ...sso.problems, ...sentinelPresenceProblems(env), ...heartbeatProblems(parsed.data)];
   if (!parsed.success || !desks.ticketing || problems.length) throw new AppError('config_invalid', `invalid configuration: ${problems.join('; ')}`);
   const e = parsed.data;
   return Object.freeze({

@@ -32,7 +32,7 @@ const children: ChildProcess[] = [];
 
 function startWorker(): Promise<ChildProcess> {
   // A sweep every second (a third of the grace period).
-  return startWorkerProcess(h, { SMTP_URL: h.smtp.url, TETHER_COMMENT_BURST: '0', TETHER_LOST_GRACE_MS: '3000' }, (child) => children.push(child));
+  return startWorkerProcess(h, { SMTP_URL: h.smtp.url, TETHER_COMMENT_BURST: '0', TETHER_LOST_GRACE_MS: '3000', TETHER_HEARTBEAT_FLUSH_MS: '200' }, (child) => children.push(child));
 }
 
 beforeAll(async () => {

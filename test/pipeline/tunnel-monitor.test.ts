@@ -7,7 +7,7 @@ import { waitFor } from './helpers/wait.js';
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness({ redisUrl: inject('redisUrl'), env: { TETHER_LOST_GRACE_MS: '1000' }, tuning: { monitorEveryMs: 250 } });
+  h = await startHarness({ redisUrl: inject('redisUrl'), env: { TETHER_LOST_GRACE_MS: '1000', TETHER_HEARTBEAT_FLUSH_MS: '200' }, tuning: { monitorEveryMs: 250 } });
 });
 afterAll(async () => {
   await h?.close();

@@ -37,6 +37,9 @@ describe('fleet configuration', () => {
     expect(problem({ TETHER_RELAY_ENDPOINTS: 'relay1:22,relay2' })).toMatch(/TETHER_RELAY_ENDPOINTS: "relay2" is not host:port/);
     expect(problem({ TETHER_RELAY_ENDPOINTS: 'relay1:70000' })).toMatch(/TETHER_RELAY_ENDPOINTS/);
     expect(problem({ REDIS_SENTINELS: 's1:26379' })).toMatch(/REDIS_SENTINEL_NAME: required with REDIS_SENTINELS/);
+    // A heartbeat grace the relays' heartbeat flush cannot keep up with.
+    expect(problem({ TETHER_HEARTBEAT_FLUSH_MS: '60000' })).toMatch(/TETHER_LOST_GRACE_MS: must be more than twice TETHER_HEARTBEAT_FLUSH_MS \(60000 ms\)/);
+    expect(problem({ TETHER_HEARTBEAT_FLUSH_MS: '20000', TETHER_LOST_GRACE_MS: '45000' })).toBe('');
     expect(problem({ REDIS_SENTINEL_NAME: 'tether' })).toMatch(/REDIS_SENTINELS: required/);
   });
 
