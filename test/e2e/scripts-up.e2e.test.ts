@@ -35,6 +35,21 @@ async function startUp(redisPort: number) {
   return { child, output: () => out, exited };
 }
 
+/** What Redis on `port` answers to the raw protocol text `send` (read until it has said as many lines as were sent). */
+function redisAnswer(port: number, send: string): Promise<string> {
+  const lines = send.split('\r\n').filter(Boolean).length;
+  return new Promise((resolve, reject) => {
+    const s = connect(port, '127.0.0.1');
+    let got = '';
+    s.on('data', (d: Buffer) => {
+      got += d.toString();
+      if (got.split('\r\n').filter(Boolean).length >= lines) (s.destroy(), resolve(got));
+    });
+    s.once('error', reject);
+    s.write(send);
+  });
+}
+
 describe('scripts/up', () => {
   it('starts without rebuilding, shows human lines, keeps JSON in the log file, and Ctrl-C stops it all', async () => {
     const redisPort = await freePort();
@@ -45,7 +60,14 @@ describe('scripts/up', () => {
       expect(out(), out()).toMatch(/ready: api, workers, relay/);
       expect(out()).not.toMatch(/building/); // scripts/test built just before: nothing is stale
       for (const line of out().split('\n').filter(Boolean)) expect(line.startsWith('{'), line).toBe(false);
-      expect(out()).toMatch(/redis listening on redis:\/\/127\.0\.0\.1:/);
+      expect(out()).toMatch(/redis listening on redis:\/\/127\.0\.0\.1:\d+ \(password in /);
+      // Other local users reach loopback too: without the password (0600, never printed) Redis answers nothing.
+      const password = readFileSync(join(home, 'run', 'redis.pass'), 'utf8').trim();
+      expect(password.length).toBeGreaterThanOrEqual(24);
+      expect(statSync(join(home, 'run', 'redis.pass')).mode & 0o777).toBe(0o600);
+      expect(out()).not.toContain(password);
+      expect(await redisAnswer(redisPort, 'PING\r\n')).toMatch(/^-NOAUTH/);
+      expect(await redisAnswer(redisPort, `AUTH ${password}\r\nPING\r\n`)).toBe('+OK\r\n+PONG\r\n');
       const logFile = join(home, 'logs', 'tether.log');
       expect(existsSync(logFile)).toBe(true);
       expect(statSync(logFile).mode & 0o777).toBe(0o600);
