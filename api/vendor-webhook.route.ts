@@ -81,6 +81,9 @@ export async function acceptWebhook(adapter: TicketAdapter, request: FastifyRequ
     count('error');
     throw err;
   }
+  // Noted as queued: however old, this note now means a duplicate (finished jobs do not live long
+  // enough under load to be the proof: at most 50,000 are kept).
+  await deps.redis.set(dedupeKey, `${QUEUED}${acceptedAt}`, 'KEEPTTL', 'XX');
   request.log.info({ ticket: event.ticket, kind: event.kind, delivery: event.deliveryId }, 'ticket event queued');
   count('accepted');
   return reply.code(202).send({ status: 'queued', id: event.deliveryId });
@@ -96,19 +99,21 @@ function acceptanceWindow(adapter: TicketAdapter, acceptedAt: number): number | 
   return adapter.dedupeTtlS === undefined ? undefined : Math.floor(acceptedAt / 1000 / adapter.dedupeTtlS);
 }
 
-/** A delivery noted as accepted this long ago whose job is not in the queue was never queued. */
+/** A delivery noted as accepted (not as queued) this long ago whose job is not in the queue was never queued. */
 const LOST_AFTER_MS = 30_000;
+/** The dedupe note once the event is queued: `q<acceptedAt>`; before, just `<acceptedAt>`. */
+const QUEUED = 'q';
 
 /**
  * The dedupe key says the delivery was accepted before. Usually that is a duplicate (undefined). But
- * the key is written before the event is queued: an API that died in between left the key and no
- * job, and the help desk's retry must not be taken for a duplicate then. When the key is older than
- * LOST_AFTER_MS (a process still queueing it is not) and no job has the event's id (BullMQ keeps
- * finished ones), the first acceptance's time is returned, to queue it under the id it would have had.
+ * the key is written before the event is queued: an API that died in between left the key, not
+ * marked as queued, and no job; the help desk's retry must not be taken for a duplicate then. When
+ * the unmarked key is older than LOST_AFTER_MS (a process still queueing it is not) and no job has
+ * the event's id, the first acceptance's time is returned, to queue it under the id it would have had.
  */
 async function lostAcceptance(adapter: TicketAdapter, event: TicketEvent, dedupeKey: string, now: number, deps: WebhookFlowDeps): Promise<number | undefined> {
   const noted = await deps.redis.get(dedupeKey);
-  const at = noted === null ? NaN : Number(noted);
+  const at = noted === null || noted.startsWith(QUEUED) ? NaN : Number(noted);
   if (!Number.isFinite(at) || now - at < LOST_AFTER_MS) return undefined;
   return (await deps.producers.hasTicketEvent(event, { window: acceptanceWindow(adapter, at) })) ? undefined : at;
 }
