@@ -3,7 +3,7 @@
 // description; pushed: from the inbox), sets the appliance up (prepare-tether.ts), runs the tunnel
 // in-process and waits for its first outcome; undoes everything if it never comes up. Measures
 // where the milliseconds go.
-import { AppError } from '../../shared/errors.js';
+import { AppError, describeError } from '../../shared/errors.js';
 import { formatDuration } from '../../shared/duration.js';
 import { generatePassword as freshPassword } from '../../shared/key/password-escrow.js';
 import { oneClickRefusal, supportsOneClick } from '../../shared/protocol.js';
@@ -168,7 +168,8 @@ export async function acceptAndConnect(svc: EnableHost, req: EnableRequest, out:
     const closing = hooks.closeRunner();
     refuseLogin(aborted);
     await closing;
-    await teardownTether({ paths, accounts, reason: aborted.message, markUsed: false, log: svc.deps.log }).catch(() => undefined);
+    // The disable removes the account again and reports that; what else failed here is logged.
+    await teardownTether({ paths, accounts, reason: aborted.message, markUsed: false, log: svc.deps.log }).catch((err: unknown) => svc.deps.log(describeError(err)));
     throw aborted;
   }
   const accountDoneAt = clock.now();

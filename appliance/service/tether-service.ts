@@ -92,8 +92,9 @@ export class TetherService {
   async #finishDisable(state: TetherState, stalePid: number | undefined): Promise<void> {
     const { paths, warm, log, clock } = this.deps;
     log(`finishing the disable of session ${state.sessionId} that was under way when the last holder stopped`);
-    await cancelWithoutDaemon(paths, warm.config(), state, log);
     try {
+      // Inside: a damaged config.json must not make the start fail (and the unit restart forever).
+      await cancelWithoutDaemon(paths, warm.config(), state, log).catch((err: unknown) => log(`the relay was not told: ${describeError(err)}`));
       await teardownTether({ paths, accounts: warm.accounts(), reason: null, markUsed: true, now: new Date(clock.now()), log, ...(stalePid !== undefined ? { pid: stalePid } : {}) });
       log('Tether disabled.');
     } catch (err) {

@@ -3,7 +3,7 @@
 // records a reconnect of the same session); a tether enabled before the service existed (by the
 // CLI's daemon) taken over at service start without ending it; disable through the service; a
 // service killed during a disable finishes it at the next start instead of reconnecting.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { agentPaths } from '../../appliance/agent-home.js';
@@ -122,6 +122,27 @@ describe('the service against the real relay', () => {
     expect(log).not.toMatch(/resuming the tether/);
     const status = JSON.parse((await box.ktether(['status', '--json'])).stdout);
     expect(status.service).toMatchObject({ phase: 'idle', tether: 'disabled' });
+    await second.stop();
+    await box.close();
+  });
+
+  it('the same with a damaged config.json: the service still starts and serves, and logs what it could not do', async () => {
+    const serial = 'K1000-SVCDRAIN2';
+    const box = await simulatedAppliance(system, { serial, forwards: { 22: sshd.port, 443: web.port } });
+    const paths = agentPaths(box.home);
+    const first = await service(box.home);
+    const { key } = await issue(serial);
+    expect((await box.ktether(['enable', '--key', key])).code).toBe(0);
+    await first.stop('SIGKILL');
+    updateTetherState(paths, { state: 'draining' });
+    writeFileSync(paths.config, '{ not json');
+
+    const second = await service(box.home);
+    await eventually(() => /finishing the disable of session/.test(readFileSync(paths.logFile, 'utf8')), 10_000);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(second.proc.child.exitCode).toBeNull(); // serving (under systemd: not a restart loop)
+    expect(readFileSync(paths.logFile, 'utf8')).toMatch(/config\.json is not valid JSON/);
+    expect(readFileSync(paths.logFile, 'utf8')).not.toMatch(/resuming the tether/);
     await second.stop();
     await box.close();
   });
