@@ -8,9 +8,6 @@ import { readJsonIfExists, writeJsonAtomic, type AgentPaths } from './agent-home
 export const ACCOUNT_PROVIDER_KINDS = ['file', 'linux'] as const;
 export type AccountProviderKind = (typeof ACCOUNT_PROVIDER_KINDS)[number];
 
-/** Ports each product exposes by default, each to its own local service: the database (3306) only on SMA. */
-export const DEFAULT_FORWARD_PORTS = DEFAULT_PORTS;
-
 const targetSchema = z.object({ host: z.string().min(1).max(255), port: portSchema });
 export type ForwardTarget = z.infer<typeof targetSchema>;
 
@@ -27,8 +24,9 @@ export const agentConfigSchema = z.object({
 });
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 
+/** Each product's ports, each to its own local service: the database (3306) only on SMA. */
 export function defaultForwards(product: Product): Record<string, ForwardTarget> {
-  return Object.fromEntries(DEFAULT_FORWARD_PORTS[product].map((p) => [String(p), { host: '127.0.0.1', port: p }]));
+  return Object.fromEntries(DEFAULT_PORTS[product].map((p) => [String(p), { host: '127.0.0.1', port: p }]));
 }
 
 /** `PORT=HOST:PORT` (IPv6 hosts in brackets: `22=[::1]:2222`). */

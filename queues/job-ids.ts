@@ -26,6 +26,9 @@ export const jobIds = {
   keySentComment: (sid: string) => `ks-${sid}-comment`,
   keySentNotice: (sid: string) => `ks-${sid}-notice`,
   warnNotice: (sid: string, offsetMs: number, expiresAt: number) => `wn-${sid}-${offsetMs}-${expiresAt}`,
-  /** The notice of a job that failed for good; `attempts` tells a failure after an operator's retry from the first. */
-  jobFailed: (queue: string, jobId: string, attempts?: number) => (attempts === undefined ? `jf-${digest(queue, jobId)}` : `jf-${digest(queue, jobId)}-a${attempts}`),
+  /**
+   * The notice of a job that failed for good; `failedAt` tells one failure of a job id from the next
+   * (after an operator's retry, or a key request re-added under its ticket's id).
+   */
+  jobFailed: (queue: string, jobId: string, failedAt?: number) => (failedAt === undefined ? `jf-${digest(queue, jobId)}` : `jf-${digest(queue, jobId)}-${failedAt}`),
 } as const;

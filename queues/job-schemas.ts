@@ -56,6 +56,8 @@ export const notificationJobSchema = z.discriminatedUnion('template', [
     jobId: z.string().max(300),
     jobName: z.string().max(64),
     attempts: z.number().int().nonnegative(),
+    /** When it failed for good (ms): tells one failure of a job id from the next. */
+    failedAt: z.number().int().nonnegative().optional(),
     /** One secret-free line (describeError). */
     error: z.string().max(500),
   }),

@@ -41,8 +41,8 @@ export type NotificationResult = 'sent' | 'skipped' | 'already_sent';
 export function noticeIdentity(data: NotificationData, jobId: string): MailIdentity {
   switch (data.template) {
     case 'job_failed':
-      // A job failing again after an operator's retry has more attempts: a new notice.
-      return { ref: jobIds.jobFailed(data.queue, data.jobId), template: data.template, variant: String(data.attempts) };
+      // A job failing for good again (an operator's retry, a key request re-added under its id): a new notice.
+      return { ref: jobIds.jobFailed(data.queue, data.jobId), template: data.template, variant: data.failedAt === undefined ? String(data.attempts) : `${data.attempts}-${data.failedAt}` };
     case 'expiring_soon':
       return { ref: data.sid, template: data.template, variant: data.offsetMs === undefined ? jobId : `${data.expiresAt}-${data.offsetMs}` };
     default:

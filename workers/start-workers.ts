@@ -117,7 +117,7 @@ export async function startWorkers(deps: StartWorkersDeps): Promise<RunningWorke
     await audit.append('job.failed', { queue: f.queue, jobId: f.jobId, jobName: f.jobName, attempts: f.attempts, error: f.error }, now());
     // A failed notice about a failed job would only loop; the audit entry and the log carry it.
     if (!operatorEmail || f.queue === QUEUE.notifications) return;
-    await producers.notification({ template: 'job_failed', to: [operatorEmail], ...f }, jobIds.jobFailed(f.queue, f.jobId, f.attempts));
+    await producers.notification({ template: 'job_failed', to: [operatorEmail], ...f }, jobIds.jobFailed(f.queue, f.jobId, f.failedAt));
   };
   const rt: WorkerRuntime = {
     connection: blocking,

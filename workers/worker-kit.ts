@@ -23,6 +23,8 @@ export interface FailedForGood {
   jobId: string;
   jobName: string;
   attempts: number;
+  /** When it failed for good (ms). */
+  failedAt: number;
   error: string;
 }
 
@@ -112,7 +114,7 @@ export function buildWorker<N extends JobName>(name: N, process: Processor<N>, r
       return;
     }
     log.error(entry, 'job failed for good');
-    const failure = { queue, jobId: job.id ?? '', jobName: job.name, attempts: job.attemptsMade, error: describeError(err).slice(0, 500) };
+    const failure = { queue, jobId: job.id ?? '', jobName: job.name, attempts: job.attemptsMade, failedAt: job.finishedOn ?? Date.now(), error: describeError(err).slice(0, 500) };
     Promise.resolve(rt.onFailedForGood?.(failure)).catch((e) => log.error({ err: describeError(e) }, 'could not report a failed job'));
   });
   return worker;

@@ -125,7 +125,8 @@ export function registerSessionCommands(program: Command, run: Run): void {
         // The stream is never trimmed: read the newest entries (or the session's own), never the oldest.
         let found: AuditEntry[];
         let older = false;
-        if (session) found = await ctx.audit.ofSession(session.id, session.issuedAt - SESSION_SLACK_MS);
+        // Every entry from its issue on, however busy the log (no scan cap: an operator asked for all of it).
+        if (session) found = await ctx.audit.ofSession(session.id, session.issuedAt - SESSION_SLACK_MS, Number.POSITIVE_INFINITY);
         else {
           const page = await ctx.audit.pageNewestFirst({ limit, scanLimit: limit });
           found = page.entries.reverse();

@@ -65,10 +65,15 @@ export function keyFingerprint(blob: Buffer): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
-/** `existing` (or a new engineer) with `key` added, a key already there replaced; refuses an invalid name. */
-export function engineerWithKey(existing: Engineer | null, name: string, key: EngineerKey, now: number): Engineer {
+/** Refuses a name that is no engineer name, as a usage error. */
+export function assertEngineerName(name: string): void {
   const valid = engineerNameSchema.safeParse(name);
   if (!valid.success) throw new AppError('usage', `invalid engineer name "${name}": ${valid.error.issues[0]?.message}`);
+}
+
+/** `existing` (or a new engineer) with `key` added, a key already there replaced; refuses an invalid name. */
+export function engineerWithKey(existing: Engineer | null, name: string, key: EngineerKey, now: number): Engineer {
+  assertEngineerName(name);
   const keys = existing ? existing.keys.filter((k) => k.blob !== key.blob) : [];
   return { name, keys: [...keys, key], addedAt: existing?.addedAt ?? now };
 }

@@ -5,7 +5,7 @@
 import type { Redis } from 'ioredis';
 import {
   additionAudit,
-  engineerNameSchema,
+  assertEngineerName,
   engineerSchema,
   withdrawalAudit,
   type Engineer,
@@ -13,7 +13,6 @@ import {
   type EngineerKey,
   type EngineerRevocation,
 } from './engineer.store.js';
-import { AppError } from '../errors.js';
 import { redisKeys } from './redis-keys.js';
 
 /**
@@ -81,8 +80,7 @@ export class RedisEngineerDirectory implements EngineerDirectory {
   }
 
   async addKey(name: string, key: EngineerKey, actor: string, now: number): Promise<Engineer> {
-    const valid = engineerNameSchema.safeParse(name);
-    if (!valid.success) throw new AppError('usage', `invalid engineer name "${name}": ${valid.error.issues[0]?.message}`);
+    assertEngineerName(name);
     const { type, fields } = additionAudit(name, key, actor);
     const stored = (await this.redis.eval(ADD_KEY_LUA, 2, this.key, this.audit, name, JSON.stringify(key), String(now), ...auditArgs(type, fields, now))) as string;
     return engineerSchema.parse(JSON.parse(stored));

@@ -10,7 +10,7 @@ import { signGeneric, verifyGeneric } from '../../ticketing/generic-signature.js
 import { parseGenericWebhook } from '../../ticketing/generic-webhook.schema.js';
 import { applianceReactionsTo } from '../../workers/appliance-reactions.js';
 import { nextExpiryStep, planExpiry, reactionsTo } from '../../workers/session-reactions.js';
-import { decideTicketEvent } from '../../workers/ticket-events.worker.js';
+import { decideTicketEvent, STALE_CREATE } from '../../workers/ticket-events.worker.js';
 
 const event = (over: Partial<TicketEvent> = {}): TicketEvent => ({
   kind: 'created',
@@ -63,7 +63,7 @@ describe('ticket event decision', () => {
     expect(decideTicketEvent(event({ kind: 'closed' }), null, [other])).toEqual({ action: 'teardown', sids: ['sid-00000002'] });
   });
   it('ignores a create that comes after the ticket\'s close: a ticket is created once, so it is a late retry', () => {
-    const stale = { action: 'ignore', why: 'ticket was closed already: a create arriving after its close is stale' };
+    const stale = { action: 'ignore', why: STALE_CREATE };
     expect(decideTicketEvent(event(), null, [], true)).toEqual(stale);
     expect(decideTicketEvent(event({ tags: [] }), null, [], true)).toEqual(stale);
     expect(decideTicketEvent(event(), null, [], false)).toEqual({ action: 'provision' });

@@ -6,6 +6,7 @@ import { QUEUE, QUEUE_NAMES } from '../../queues/queue-names.js';
 import { parseSessionEvent } from '../../shared/store/session-events.js';
 import { ADMIN_TOKEN, mailsTo, postWebhook, startHarness, webhookBody, type Harness } from './helpers/pipeline-harness.js';
 import { settle, waitFor } from './helpers/wait.js';
+import { STALE_CREATE } from '../../workers/ticket-events.worker.js';
 
 let h: Harness;
 
@@ -106,7 +107,7 @@ describe('teardown', () => {
     expect((await postWebhook(h.apiUrl, webhookBody({ id: 'evt-close-7005', type: 'ticket.closed', ticketId: '7005', serial: 'SN-LATE', email }))).status).toBe(202);
     expect(await ticketEventResult(h, 'evt-close-7005')).toMatchObject({ action: 'ignore' });
     expect((await postWebhook(h.apiUrl, webhookBody({ id: 'evt-open-7005', ticketId: '7005', serial: 'SN-LATE', email }))).status).toBe(202);
-    expect(await ticketEventResult(h, 'evt-open-7005')).toEqual({ action: 'ignore', why: 'ticket was closed already: a create arriving after its close is stale' });
+    expect(await ticketEventResult(h, 'evt-open-7005')).toEqual({ action: 'ignore', why: STALE_CREATE });
     await settle(500);
     expect((await h.sessions.list()).filter((s) => s.serial === 'SN-LATE')).toEqual([]);
     expect(await h.producers.queue(QUEUE.keyIssue).getJob(jobIds.keyIssue({ system: 'generic', id: '7005' }, 'SN-LATE'))).toBeUndefined();
