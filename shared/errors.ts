@@ -19,6 +19,8 @@ export const ERROR_CODES = [
   'session_not_found',
   'session_closed',
   'illegal_transition',
+  /** The session's expiry moved after the caller read it (an extension): the step was not taken. */
+  'session_expiry_moved',
   'engineer_not_found',
   'engineer_invalid_key',
   // relay and agent

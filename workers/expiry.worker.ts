@@ -49,9 +49,11 @@ export async function processExpiry(data: JobData<typeof JOB.expiry>, deps: Expi
     return 'warned';
   }
   try {
-    await deps.sessions.close(s.id, 'expired', 'expiry', deps.now(), s.serial);
+    // Only at the deadline this job was planned for: an extension landing since the read above wins.
+    await deps.sessions.apply(s.id, 'close', { actor: 'expiry', reason: 'expired', now: deps.now(), serial: s.serial, expiresAt: s.expiresAt });
   } catch (err) {
     if (isAppError(err, 'session_closed')) return 'gone';
+    if (isAppError(err, 'session_expiry_moved')) return 'stale';
     throw err;
   }
   const lateMs = deps.now() - s.expiresAt;

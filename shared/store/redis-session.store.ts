@@ -146,8 +146,10 @@ export class RedisSessionStore implements SessionStore {
       event,
       bind ? bind.toString('base64') : '',
       MAX_SESSION_MS + CREDENTIAL_INDEX_SLACK_MS,
+      opts.expiresAt === undefined ? '' : String(opts.expiresAt),
     );
     if (status === 'missing') throw new AppError('session_not_found', `no session ${id}`);
+    if (status === 'moved') throw new AppError('session_expiry_moved', `session ${id} no longer expires at ${opts.expiresAt} (extended since it was read): left as it is`);
     if (status === 'illegal') {
       if (from === 'CLOSED') throw new AppError('session_closed', `session ${id} is closed`);
       throw new AppError('illegal_transition', `cannot ${event} session ${id} in state ${from}`);

@@ -12,15 +12,18 @@
  * ARGV: 1 JSON {fromState: {a: audit type, o: outcome}}, 2 to-state, 3 now ms, 4 events channel, 5 actor,
  *       6 reason ('' if none), 7 relay id ('' if none), 8 session id, 9 event name,
  *       10 appliance public key to bind (base64, '' if none), 11 how long after issue the bound
- *       key's index lives, ms (its TTL is counted from the session's issuedAt, at least 60 s)
+ *       key's index lives, ms (its TTL is counted from the session's issuedAt, at least 60 s),
+ *       12 the expiresAt the caller read ('' if none): another one now means an extension came
+ *       between, and nothing changes
  * The event names the relay that made the transition (ARGV 7) when there is one: a relay that
  * sees another take its session over ends its own stale tunnel instead of reclaiming it.
- * Returns {status, fromState, outcome}: status 'ok' | 'missing' | 'illegal'.
+ * Returns {status, fromState, outcome}: status 'ok' | 'missing' | 'illegal' | 'moved'.
  * Binding happens in the same step as the state change, so of many racers exactly one binds.
  */
 export const TRANSITION_LUA = `
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'missing', '', ''} end
+if ARGV[12] ~= '' and state ~= 'CLOSED' and redis.call('HGET', KEYS[1], 'expiresAt') ~= ARGV[12] then return {'moved', state, ''} end
 local steps = cjson.decode(ARGV[1])
 local step = steps[state]
 if not step then return {'illegal', state, ''} end

@@ -40,6 +40,11 @@ export interface TransitionOptions {
   now: number;
   /** The session's serial, when the caller holds its record: a close then needs no read before its step. */
   serial?: string;
+  /**
+   * Only while the session still expires at this time (the caller's read): an extension landing
+   * between that read and this step leaves the session as it is (`session_expiry_moved`).
+   */
+  expiresAt?: number;
 }
 
 /** Longest ticket subject kept on a session (the ticket-event schema's own limit). */

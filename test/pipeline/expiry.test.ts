@@ -2,6 +2,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ADMIN_TOKEN, mailsTo, postWebhook, startHarness, webhookBody, type Harness } from './helpers/pipeline-harness.js';
 import { waitFor } from './helpers/wait.js';
+import { createLogger } from '../../shared/logger.js';
+import { processExpiry } from '../../workers/expiry.worker.js';
 
 let h: Harness;
 
@@ -54,6 +56,29 @@ describe('expiry', () => {
     expect(closed.reason).toBe('expired');
     expect(closed.closedAt! - session.expiresAt).toBeLessThan(1_000);
     expect(mailsTo(h, 'ops@localhost', /./)).toHaveLength(0);
+  });
+
+  it("an extension landing between the expire job's read and its close wins: the session stays, the job reports stale", async () => {
+    await postWebhook(h.apiUrl, webhookBody({ id: 'evt-exp-4', ticketId: '8004', serial: 'SN-RACE', email: 'race@customer.example' }));
+    await waitFor(() => mailsTo(h, 'race@customer.example', /^Tether key/).length === 1, { label: 'key mail' });
+    const session = (await h.sessions.list()).find((s) => s.serial === 'SN-RACE')!;
+    const extendedTo = session.expiresAt + 60_000;
+    // The job's read returns the record as it was; the operator's extension is stored right after it.
+    const sessions = new Proxy(h.sessions, {
+      get(target, prop) {
+        const value: unknown = Reflect.get(target, prop, target);
+        if (prop !== 'get') return typeof value === 'function' ? value.bind(target) : value;
+        return async (id: string) => {
+          const read = await target.get(id);
+          await target.extend(id, extendedTo, 'test-operator', Date.now());
+          return read;
+        };
+      },
+    });
+    const job = { v: 1 as const, sid: session.id, kind: 'expire' as const, expiresAt: session.expiresAt };
+    const result = await processExpiry(job, { sessions, producers: h.producers, now: () => session.expiresAt + 5, logger: createLogger('expiry-race', 'silent'), warnOffsetsMs: [] });
+    expect(result).toBe('stale');
+    expect(await h.sessions.require(session.id)).toMatchObject({ state: 'ISSUED', expiresAt: extendedTo });
   });
 
   it('an extension reschedules: nothing happens at the old deadline, the session expires at the new one', async () => {

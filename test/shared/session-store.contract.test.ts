@@ -187,6 +187,19 @@ describe.each(Object.keys(IMPLEMENTATIONS))('%s session store', (name) => {
     expect(s.events[1]).toMatchObject({ from: 'ISSUED', to: 'ISSUED', expiresAt: later, at: T0 + 10 });
   });
 
+  it('a close conditioned on the expiry its caller read is refused once an extension moved it, changing nothing', async () => {
+    const n = newSession('SN-C-9');
+    await s.sessions.create(n, 'op');
+    const later = n.expiresAt + 60_000;
+    await s.sessions.extend(n.id, later, 'op', T0 + 10);
+    const expire = (expiresAt: number) => s.sessions.apply(n.id, 'close', { actor: 'expiry', reason: 'expired', now: T0 + 20, expiresAt });
+    await expect(expire(n.expiresAt)).rejects.toMatchObject({ code: 'session_expiry_moved' });
+    expect(await s.sessions.get(n.id)).toMatchObject({ state: 'ISSUED', expiresAt: later });
+    expect((await auditOf(n.id)).map((e) => e.type)).toEqual(['session.issued', 'session.extended']);
+    await expire(later);
+    expect(await s.sessions.get(n.id)).toMatchObject({ state: 'CLOSED', reason: 'expired' });
+  });
+
   it('keeps heartbeats of live sessions only: stale ones by time, and no touch revives a LOST or CLOSED one', async () => {
     const [a, b, c] = [newSession('SN-C-6'), newSession('SN-C-7'), newSession('SN-C-8')];
     for (const n of [a, b, c]) {

@@ -91,6 +91,9 @@ export class MemorySessionStore implements SessionStore {
     const r = this.records.get(id);
     if (!r) throw new AppError('session_not_found', `no session ${id}`);
     const from = r.state as SessionRecord['state'];
+    if (opts.expiresAt !== undefined && from !== 'CLOSED' && Number(r.expiresAt) !== opts.expiresAt) {
+      throw new AppError('session_expiry_moved', `session ${id} no longer expires at ${opts.expiresAt} (extended since it was read): left as it is`);
+    }
     const step = transition(from, event); // throws session_closed / illegal_transition
     const now = String(opts.now);
     Object.assign(r, { state: step.next, updatedAt: now });
