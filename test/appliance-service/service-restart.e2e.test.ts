@@ -42,6 +42,19 @@ async function service(home: string): Promise<RunningService> {
   return s;
 }
 
+/** An appliance whose service held a tether and was killed after a disable began: what that leaves on disk. */
+async function killedWhileDisabling(serial: string) {
+  const box = await simulatedAppliance(system, { serial, forwards: { 22: sshd.port, 443: web.port } });
+  const paths = agentPaths(box.home);
+  const first = await service(box.home);
+  const { key, sid } = await issue(serial);
+  expect((await box.ktether(['enable', '--key', key])).code).toBe(0);
+  await first.stop('SIGKILL');
+  // What a kill between "disable requested" and the relay's answer leaves on disk.
+  updateTetherState(paths, { state: 'draining' });
+  return { box, paths, sid };
+}
+
 describe('the service against the real relay', () => {
   it('SIGKILL: the next start prints the unclean-shutdown line, reconnects the same session from saved state, and the engineer gets in again', async () => {
     const serial = 'K1000-SVCKILL';
@@ -101,15 +114,7 @@ describe('the service against the real relay', () => {
   });
 
   it('a service killed while a disable was under way (state.json says draining) finishes the disable at its next start and never reconnects', async () => {
-    const serial = 'K1000-SVCDRAIN';
-    const box = await simulatedAppliance(system, { serial, forwards: { 22: sshd.port, 443: web.port } });
-    const paths = agentPaths(box.home);
-    const first = await service(box.home);
-    const { key, sid } = await issue(serial);
-    expect((await box.ktether(['enable', '--key', key])).code).toBe(0);
-    await first.stop('SIGKILL');
-    // What a kill between "disable requested" and the relay's answer leaves on disk.
-    updateTetherState(paths, { state: 'draining' });
+    const { box, paths, sid } = await killedWhileDisabling('K1000-SVCDRAIN');
 
     const second = await service(box.home);
     expect(second.proc.output()).toContain('tether pid file exists... unclean shutdown?\n');
@@ -127,14 +132,7 @@ describe('the service against the real relay', () => {
   });
 
   it('the same with a damaged config.json: the service still starts and serves, and logs what it could not do', async () => {
-    const serial = 'K1000-SVCDRAIN2';
-    const box = await simulatedAppliance(system, { serial, forwards: { 22: sshd.port, 443: web.port } });
-    const paths = agentPaths(box.home);
-    const first = await service(box.home);
-    const { key } = await issue(serial);
-    expect((await box.ktether(['enable', '--key', key])).code).toBe(0);
-    await first.stop('SIGKILL');
-    updateTetherState(paths, { state: 'draining' });
+    const { box, paths } = await killedWhileDisabling('K1000-SVCDRAIN2');
     writeFileSync(paths.config, '{ not json');
 
     const second = await service(box.home);

@@ -6,31 +6,22 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type ssh2 from 'ssh2';
 import { describe, expect, it } from 'vitest';
-import type { RedisSessionStore } from '../../shared/store/redis-session.store.js';
-import type { SessionStore } from '../../shared/store/session.store.js';
 import { useRelay } from './relay-fixture.js';
-import { connectAppliance, issue, uniqueSerial, waitFor } from './relay-harness.js';
+import { afterStoreCall, connectAppliance, issue, uniqueSerial, waitFor } from './relay-harness.js';
 
 /** Runs once, inside the next activation, after its transition and before the relay goes on. */
 let inWindow: (() => Promise<void>) | undefined;
 
-const { h } = useRelay({ harness: { relaySessions: (real) => holdActivation(real) } });
-
-function holdActivation(real: RedisSessionStore): RedisSessionStore {
-  return new Proxy(real, {
-    get(target, prop) {
-      const value: unknown = Reflect.get(target, prop, target);
-      if (prop !== 'activate') return typeof value === 'function' ? value.bind(target) : value;
-      return async (...args: Parameters<SessionStore['activate']>) => {
-        const result = await target.activate(...args);
+const { h } = useRelay({
+  harness: {
+    relaySessions: (real) =>
+      afterStoreCall(real, 'activate', async () => {
         const step = inWindow;
         inWindow = undefined;
         await step?.();
-        return result;
-      };
-    },
-  });
-}
+      }),
+  },
+});
 
 describe('an activation that comes up while something else happens', () => {
   it('marks the session LOST when the appliance drops before its tunnel is registered', async () => {

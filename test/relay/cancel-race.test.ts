@@ -5,28 +5,16 @@
 // tunnel, which makes that order certain.
 import { describe, expect, it } from 'vitest';
 import { cancelForwards } from '../../appliance/tunnel/forwards.js';
-import type { RedisSessionStore } from '../../shared/store/redis-session.store.js';
-import type { SessionStore } from '../../shared/store/session.store.js';
 import { openTunnel, useRelay } from './relay-fixture.js';
-import { auditOf, uniqueSerial, waitFor, type Appliance } from './relay-harness.js';
+import { afterStoreCall, auditOf, uniqueSerial, waitFor, type Appliance } from './relay-harness.js';
 
 const { h, services: { svcA } } = useRelay({
-  harness: { relaySessions: (real) => closeAnsweredAfterTeardown(real) },
+  harness: { relaySessions: (real) => afterStoreCall(real, 'close', tunnelEnded) },
   services: { svcA: 'A\n' },
 });
 
-function closeAnsweredAfterTeardown(real: RedisSessionStore): RedisSessionStore {
-  return new Proxy(real, {
-    get(target, prop) {
-      const value: unknown = Reflect.get(target, prop, target);
-      if (prop !== 'close') return typeof value === 'function' ? value.bind(target) : value;
-      return async (...args: Parameters<SessionStore['close']>) => {
-        const result = await target.close(...args);
-        await waitFor(() => h.relay.tunnelCount === 0, 'the CLOSED event ended the tunnel');
-        return result;
-      };
-    },
-  });
+async function tunnelEnded(): Promise<void> {
+  await waitFor(() => h.relay.tunnelCount === 0, 'the CLOSED event ended the tunnel');
 }
 
 function cancel(app: Appliance, port: number): Promise<void> {

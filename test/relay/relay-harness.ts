@@ -160,6 +160,24 @@ export async function startService(banner: string): Promise<{ port: number; conn
   };
 }
 
+/**
+ * The real session store with `after` run once each call of `method` has returned, before the relay
+ * gets the result (for the `relaySessions` option): a test holds the relay at that point.
+ */
+export function afterStoreCall<M extends 'activate' | 'close'>(real: RedisSessionStore, method: M, after: () => Promise<void>): RedisSessionStore {
+  return new Proxy(real, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (prop !== method) return typeof value === 'function' ? value.bind(target) : value;
+      return async (...args: unknown[]) => {
+        const result: unknown = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        await after();
+        return result;
+      };
+    },
+  });
+}
+
 export interface Appliance {
   client: ssh2.Client;
   /** Resolves when the connection is closed (by either side). */
